@@ -1,0 +1,181 @@
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Operations;
+
+namespace CasAdmin.Engine.Connections;
+
+/// <summary>
+/// The open connections of this process. Several tenants at once are normal (an MSP's bulk script); the
+/// most recent connection is the session default that cmdlets without -Connection use.
+/// </summary>
+public sealed class ConnectionManager
+{
+    private readonly object gate = new();
+    private readonly List<CasConnection> connections = [];
+
+    public CasConnection? Default
+    {
+        get
+        {
+            lock (gate)
+            {
+                return connections.FirstOrDefault(c => c.IsDefault);
+            }
+        }
+    }
+
+    public IReadOnlyList<CasConnection> GetConnections()
+    {
+        lock (gate)
+        {
+            return connections.ToArray();
+        }
+    }
+
+    /// <summary>Signs in, reads who the connection is and what it may do, and makes it the default.</summary>
+    public async Task<CasConnection> ConnectAsync(ConnectionRequest request, IOperationObserver observer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(observer);
+        SignIn.Validate(request);
+
+        var endpoints = CloudEndpoints.For(request.Environment, request.SandboxUrl);
+        var http = new HttpStack(request.Environment == CasCloud.Sandbox ? request.SandboxThumbprint : null);
+        using var scope = OperationScope.Enter(observer);
+        try
+        {
+            observer.Verbose($"Signing in to {request.Tenant ?? "the token's tenant"} in {request.Environment} ({request.Mode}).");
+            var tokens = await SignIn.CreateAsync(request, endpoints, http, observer, cancellationToken).ConfigureAwait(false);
+            var token = await tokens.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            var identity = ConnectionIdentity.FromAccessToken(token.Token);
+            if (request.Mode == SignInMode.AccessToken && Guid.TryParse(request.Tenant, out var expected)
+                && !string.Equals(expected.ToString(), identity.TenantId, StringComparison.OrdinalIgnoreCase))
+            {
+                throw CasException.InvalidArgument(
+                    $"The access token was issued for tenant {identity.TenantId}, not {request.Tenant}.",
+                    "Supply a token for the tenant you name, or omit -TenantId.", request.Tenant);
+            }
+
+            var context = new ConnectionContext(endpoints, request.Mode, http, tokens, new Graph.GraphGateway(endpoints, tokens, http.Primary, request.Resilience));
+            var connection = new CasConnection(context, identity) { StorePath = request.StorePath };
+            await DescribeTenantAsync(connection, observer, cancellationToken).ConfigureAwait(false);
+            Register(connection);
+            observer.Verbose($"Connected to {connection}.");
+            return connection;
+        }
+        catch (Exception ex) when (http.PinMismatchSeen && ex is not OperationCanceledException)
+        {
+            http.Dispose();
+            throw new CasException(ErrorIds.SandboxCertificateMismatch, CasErrorCategory.SecurityError,
+                $"The server at {request.SandboxUrl} did not present the certificate with thumbprint {request.SandboxThumbprint}.",
+                "Use the thumbprint the sandbox printed when it started (Start-CasSandbox returns it).", request.SandboxUrl?.ToString(), ex);
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The connection for a tenant id or domain, or the default when none is named.</summary>
+    public CasConnection Resolve(string? tenant = null)
+    {
+        lock (gate)
+        {
+            if (string.IsNullOrWhiteSpace(tenant))
+            {
+                return connections.FirstOrDefault(c => c.IsDefault) ?? throw NotConnected(null);
+            }
+
+            var matches = connections.Where(c => Matches(c, tenant)).ToArray();
+            return matches.FirstOrDefault(c => c.IsDefault) ?? matches.LastOrDefault() ?? throw NotConnected(tenant);
+        }
+    }
+
+    /// <summary>Closes a connection; the most recent remaining one becomes the default.</summary>
+    public bool Disconnect(CasConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        lock (gate)
+        {
+            if (!connections.Remove(connection))
+            {
+                return false;
+            }
+
+            if (connection.IsDefault)
+            {
+                connection.IsDefault = false;
+                if (connections.Count > 0)
+                {
+                    connections[^1].IsDefault = true;
+                }
+            }
+        }
+
+        connection.Context.Dispose();
+        return true;
+    }
+
+    public int DisconnectAll()
+    {
+        var all = GetConnections();
+        return all.Count(Disconnect);
+    }
+
+    public static bool Matches(CasConnection connection, string tenant) =>
+        string.Equals(connection.TenantId, tenant, StringComparison.OrdinalIgnoreCase)
+        || string.Equals(connection.TenantDomain, tenant, StringComparison.OrdinalIgnoreCase);
+
+    private void Register(CasConnection connection)
+    {
+        CasConnection[] replaced;
+        lock (gate)
+        {
+            // Connecting again as the same identity replaces the old connection instead of piling up.
+            replaced = connections.Where(c => c.TenantId == connection.TenantId && c.SignInMode == connection.SignInMode
+                && c.Account == connection.Account && c.AppId == connection.AppId).ToArray();
+            foreach (var old in replaced)
+            {
+                connections.Remove(old);
+            }
+
+            foreach (var c in connections)
+            {
+                c.IsDefault = false;
+            }
+
+            connection.IsDefault = true;
+            connections.Add(connection);
+        }
+
+        foreach (var old in replaced)
+        {
+            old.IsDefault = false;
+            old.Context.Dispose();
+        }
+    }
+
+    private static async Task DescribeTenantAsync(CasConnection connection, IOperationObserver observer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var organizations = await connection.Context.Graph.CallAsync(
+                (g, ct) => g.Organization.GetAsync(r => r.QueryParameters.Select = ["id", "displayName", "verifiedDomains"], ct),
+                connection.TenantId, cancellationToken).ConfigureAwait(false);
+            var organization = organizations?.Value?.FirstOrDefault();
+            connection.TenantDisplayName = organization?.DisplayName;
+            connection.TenantDomain = organization?.VerifiedDomains?.FirstOrDefault(d => d.IsDefault == true)?.Name
+                ?? organization?.VerifiedDomains?.FirstOrDefault()?.Name;
+        }
+        catch (CasException ex) when (ex.ErrorId == ErrorIds.InsufficientPrivileges)
+        {
+            // Naming the tenant is a courtesy; a connection that may not read /organization still works.
+            observer.Debug("The connection may not read the organization; the tenant is shown by id.");
+        }
+    }
+
+    private static CasException NotConnected(string? tenant) => new(
+        ErrorIds.NotConnected, CasErrorCategory.ConnectionError,
+        tenant is null ? "There is no connection to a tenant." : $"There is no connection to tenant {tenant}.",
+        "Connect first with Connect-CasTenant (Get-CasConnection lists the open connections).", tenant);
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Identity.Client;
+
+namespace CasAdmin.Engine.Connections;
+
+/// <summary>
+/// The sockets one connection uses, shared by MSAL and Graph. For the sandbox it trusts exactly the
+/// certificate whose SHA-256 thumbprint the sandbox published — never any certificate, never the machine store.
+/// </summary>
+internal sealed class HttpStack : IMsalHttpClientFactory, IDisposable
+{
+    private int pinMismatches;
+
+    public HttpStack(string? pinnedThumbprint)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            MaxConnectionsPerServer = 64,
+        };
+        if (pinnedThumbprint is not null)
+        {
+            var expected = pinnedThumbprint.Replace(":", string.Empty, StringComparison.Ordinal).Trim();
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    var ok = certificate is not null && Sha256(certificate).Equals(expected, StringComparison.OrdinalIgnoreCase);
+                    if (!ok)
+                    {
+                        Interlocked.Increment(ref pinMismatches);
+                    }
+
+                    return ok;
+                },
+            };
+        }
+
+        Primary = handler;
+
+        // MSAL wants one long-lived HttpClient; it must not dispose the shared handler.
+        MsalClient = new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(100) };
+    }
+
+    public SocketsHttpHandler Primary { get; }
+
+    public HttpClient MsalClient { get; }
+
+    /// <summary>True once the server presented a certificate other than the pinned one.</summary>
+    public bool PinMismatchSeen => Volatile.Read(ref pinMismatches) > 0;
+
+    public HttpClient GetHttpClient() => MsalClient;
+
+    public static string Sha256(X509Certificate certificate) =>
+        Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData()));
+
+    public void Dispose()
+    {
+        MsalClient.Dispose();
+        Primary.Dispose();
+    }
+}

@@ -1,0 +1,103 @@
+using System.Runtime.InteropServices;
+using System.Security;
+using CasAdmin.Engine.Errors;
+using Microsoft.Identity.Client;
+
+namespace CasAdmin.Engine.Connections;
+
+/// <summary>An access token and when it stops working.</summary>
+internal sealed record AccessTokenResult(string Token, DateTimeOffset ExpiresOn);
+
+/// <summary>Where a connection's Graph tokens come from. MSAL caches them; asking again is cheap.</summary>
+internal interface ITokenSource
+{
+    Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken);
+}
+
+internal sealed class ConfidentialClientTokenSource(IConfidentialClientApplication app, string scope, string tenant) : ITokenSource
+{
+    public async Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await app.AcquireTokenForClient([scope]).ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            return new(result.AccessToken, result.ExpiresOn);
+        }
+        catch (MsalException ex)
+        {
+            throw EntraErrorTranslator.Translate(ex, app.AppConfig.ClientId, tenant);
+        }
+    }
+}
+
+/// <summary>A signed-in person: the first token came from an interactive flow, later ones silently.</summary>
+internal sealed class PublicClientTokenSource(IPublicClientApplication app, IAccount account, string scope, string tenant) : ITokenSource
+{
+    public async Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await app.AcquireTokenSilent([scope], account).ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            return new(result.AccessToken, result.ExpiresOn);
+        }
+        catch (MsalUiRequiredException ex)
+        {
+            throw new CasException(ErrorIds.SignInExpired, CasErrorCategory.AuthenticationError,
+                $"The sign-in of {account.Username} to tenant {tenant} is no longer valid.",
+                "Sign in again with Connect-CasTenant.", tenant, ex);
+        }
+        catch (MsalException ex)
+        {
+            throw EntraErrorTranslator.Translate(ex, app.AppConfig.ClientId, tenant);
+        }
+    }
+}
+
+internal sealed class ManagedIdentityTokenSource(IManagedIdentityApplication app, string resource) : ITokenSource
+{
+    public async Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await app.AcquireTokenForManagedIdentity(resource).ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            return new(result.AccessToken, result.ExpiresOn);
+        }
+        catch (MsalException ex)
+        {
+            throw EntraErrorTranslator.Translate(ex, null, null);
+        }
+    }
+}
+
+/// <summary>A token handed over ready-made (a runbook that already has one). It cannot be renewed.</summary>
+internal sealed class StaticTokenSource(string token, DateTimeOffset expiresOn) : ITokenSource
+{
+    public Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken)
+    {
+        if (expiresOn <= DateTimeOffset.UtcNow)
+        {
+            throw new CasException(ErrorIds.AccessTokenInvalid, CasErrorCategory.AuthenticationError,
+                "The access token this connection was given has expired.",
+                "Connect again with a fresh token, or use a sign-in mode CasAdmin can renew (certificate, secret, managed identity).");
+        }
+
+        return Task.FromResult(new AccessTokenResult(token, expiresOn));
+    }
+}
+
+internal static class SecureStrings
+{
+    /// <summary>Copies a secret out of a SecureString only at the moment a library needs it as text.</summary>
+    public static string Reveal(SecureString value)
+    {
+        var pointer = Marshal.SecureStringToGlobalAllocUnicode(value);
+        try
+        {
+            return Marshal.PtrToStringUni(pointer) ?? string.Empty;
+        }
+        finally
+        {
+            Marshal.ZeroFreeGlobalAllocUnicode(pointer);
+        }
+    }
+}

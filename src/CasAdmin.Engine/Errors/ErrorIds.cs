@@ -1,0 +1,46 @@
+namespace CasAdmin.Engine.Errors;
+
+/// <summary>
+/// Stable error ids. Scripts match on these (<c>FullyQualifiedErrorId</c> starts with one), so a
+/// published id is never renamed.
+/// </summary>
+public static class ErrorIds
+{
+    // Sign-in (Entra ID)
+    public const string InvalidClientSecret = nameof(InvalidClientSecret);
+    public const string SecretExpired = nameof(SecretExpired);
+    public const string AppNotFound = nameof(AppNotFound);
+    public const string AppDisabled = nameof(AppDisabled);
+    public const string AdminConsentMissing = nameof(AdminConsentMissing);
+    public const string PermissionNotConfigured = nameof(PermissionNotConfigured);
+    public const string TenantNotFound = nameof(TenantNotFound);
+    public const string ReplyUrlMismatch = nameof(ReplyUrlMismatch);
+    public const string MfaRequired = nameof(MfaRequired);
+    public const string BlockedByConditionalAccess = nameof(BlockedByConditionalAccess);
+    public const string InvalidScope = nameof(InvalidScope);
+    public const string SignInExpired = nameof(SignInExpired);
+    public const string TenantThrottled = nameof(TenantThrottled);
+    public const string SignInFailed = nameof(SignInFailed);
+    public const string SignInCanceled = nameof(SignInCanceled);
+
+    // Microsoft Graph
+    public const string InsufficientPrivileges = nameof(InsufficientPrivileges);
+    public const string ResourceNotFound = nameof(ResourceNotFound);
+    public const string ThrottledTooLong = nameof(ThrottledTooLong);
+    public const string PaymentRequired = nameof(PaymentRequired);
+    public const string AccessTokenInvalid = nameof(AccessTokenInvalid);
+    public const string GraphRequestFailed = nameof(GraphRequestFailed);
+    public const string ServiceUnavailable = nameof(ServiceUnavailable);
+
+    // Connections and input
+    public const string NotConnected = nameof(NotConnected);
+    public const string ConnectionParameterMissing = nameof(ConnectionParameterMissing);
+    public const string CertificateNotFound = nameof(CertificateNotFound);
+    public const string CertificateInvalid = nameof(CertificateInvalid);
+    public const string SandboxCertificateMismatch = nameof(SandboxCertificateMismatch);
+    public const string InvalidArgument = nameof(InvalidArgument);
+
+    // Roles
+    public const string GlobalAdministratorRequired = nameof(GlobalAdministratorRequired);
+    public const string PimActivationRequired = nameof(PimActivationRequired);
+}

@@ -1,0 +1,89 @@
+using Microsoft.Graph.Models.ODataErrors;
+using Microsoft.Kiota.Abstractions;
+
+namespace CasAdmin.Engine.Errors;
+
+/// <summary>
+/// Turns Microsoft Graph failures into <see cref="CasException"/>s by status and error code, never by
+/// message text (domain.md §6). The Graph request id is kept for support.
+/// </summary>
+internal static class GraphErrorTranslator
+{
+    /// <param name="exception">What the Graph SDK threw.</param>
+    /// <param name="target">The object the call was about.</param>
+    /// <param name="requiredPermissions">What the call needs, named on a 403 when the connection lacks it.</param>
+    /// <param name="heldPermissions">The roles/scopes/directory roles the connection holds.</param>
+    public static CasException Translate(
+        ApiException exception,
+        string? target,
+        IReadOnlyCollection<string>? requiredPermissions = null,
+        IReadOnlyCollection<string>? heldPermissions = null)
+    {
+        var status = exception.ResponseStatusCode;
+        var odata = exception as ODataError;
+        var code = odata?.Error?.Code;
+        var requestId = odata?.Error?.InnerError?.RequestId;
+        if (requestId is null && exception.ResponseHeaders.TryGetValue("request-id", out var ids))
+        {
+            requestId = ids.FirstOrDefault();
+        }
+
+        CasException Make(string id, CasErrorCategory category, string message, string action) =>
+            new(id, category, message, action, target, exception)
+            {
+                ServiceErrorCode = code ?? status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                StatusCode = status,
+                RequestId = requestId,
+            };
+
+        if (status == 403 || code == "Authorization_RequestDenied")
+        {
+            var missing = requiredPermissions?.Where(p => heldPermissions is null || !heldPermissions.Contains(p, StringComparer.OrdinalIgnoreCase)).ToArray();
+            var named = missing is { Length: > 0 }
+                ? $" The connection lacks: {string.Join(", ", missing)}."
+                : requiredPermissions is { Count: > 0 } ? $" It needs: {string.Join(", ", requiredPermissions)}." : string.Empty;
+            return Make(ErrorIds.InsufficientPrivileges, CasErrorCategory.PermissionDenied,
+                "Microsoft Graph refused the request: insufficient privileges." + named,
+                "Grant the missing application permission (with admin consent) or sign in as a Global Administrator, then connect again.");
+        }
+
+        if (status == 404 || code is "Request_ResourceNotFound" or "ResourceNotFound" or "itemNotFound")
+        {
+            return Make(ErrorIds.ResourceNotFound, CasErrorCategory.ObjectNotFound,
+                $"Microsoft Graph did not find {target ?? "the object"}.",
+                "Check the id. An object created a few seconds ago may not have replicated yet: try again shortly.");
+        }
+
+        if (status == 401 || code == "InvalidAuthenticationToken")
+        {
+            return Make(ErrorIds.AccessTokenInvalid, CasErrorCategory.AuthenticationError,
+                "Microsoft Graph rejected the access token.",
+                "Create a new access token (New-CasAccessToken) or connect again with Connect-CasTenant.");
+        }
+
+        if (status == 402)
+        {
+            return Make(ErrorIds.PaymentRequired, CasErrorCategory.QuotaExceeded,
+                "Microsoft Graph refused the request for licensing reasons (402 Payment Required).",
+                "Check the licensing model's prerequisites (about_CasAdmin, 'Licensing models'): model A needs a DLP-capable licence, Evaluation has a monthly quota.");
+        }
+
+        if (status == 429)
+        {
+            return Make(ErrorIds.ThrottledTooLong, CasErrorCategory.LimitsExceeded,
+                "Microsoft Graph kept throttling the requests beyond CasAdmin's retry budget.",
+                "Run the command again later, lower -ThrottleLimit, or raise the retry budget.");
+        }
+
+        if (status is 503 or 504)
+        {
+            return Make(ErrorIds.ServiceUnavailable, CasErrorCategory.ResourceUnavailable,
+                $"Microsoft Graph was unavailable ({status}) beyond CasAdmin's retry budget.",
+                "Run the command again; completed work is not repeated.");
+        }
+
+        return Make(ErrorIds.GraphRequestFailed, CasErrorCategory.NotSpecified,
+            $"Microsoft Graph request failed ({status}{(code is null ? string.Empty : ", " + code)}).",
+            "Check the request id in the tenant's logs or contact support with it.");
+    }
+}
