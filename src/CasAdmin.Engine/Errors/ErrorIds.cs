@@ -43,4 +43,11 @@ public static class ErrorIds
     // Roles
     public const string GlobalAdministratorRequired = nameof(GlobalAdministratorRequired);
     public const string PimActivationRequired = nameof(PimActivationRequired);
+
+    // Registry
+    public const string StoreLocked = nameof(StoreLocked);
+    public const string StoreReadOnly = nameof(StoreReadOnly);
+    public const string StoreCorrupt = nameof(StoreCorrupt);
+    public const string StoreSchemaTooNew = nameof(StoreSchemaTooNew);
+    public const string StoreUnavailable = nameof(StoreUnavailable);
 }

@@ -1,0 +1,264 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using CasAdmin.Engine.Errors;
+using Microsoft.Data.Sqlite;
+
+namespace CasAdmin.Engine.Store;
+
+/// <summary>
+/// The registry on an SQLite file: WAL journal, <c>synchronous=FULL</c>, <c>BEGIN IMMEDIATE</c> for every
+/// write, forward migrations. A locked, read-only, corrupt or newer-schema file becomes a clear
+/// <see cref="CasException"/> and is left exactly as it was.
+/// </summary>
+internal sealed class RegistryStore
+{
+    private static readonly ConcurrentDictionary<string, RegistryStore> Opened = new(StringComparer.Ordinal);
+
+    private readonly string connectionString;
+
+    private RegistryStore(string path, bool readOnly, TimeSpan busyTimeout)
+    {
+        Path = path;
+        IsReadOnly = readOnly;
+        connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY until this timeout; past it the file is reported locked.
+            DefaultTimeout = Math.Max(1, (int)busyTimeout.TotalSeconds),
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    /// <summary>True when the file is marked read-only: reads work, every write fails with StoreReadOnly.</summary>
+    public bool IsReadOnly { get; }
+
+    /// <summary>Opens (creating and migrating when needed) the registry at a path; one instance per file per process.</summary>
+    public static RegistryStore Open(string? path = null, TimeSpan? busyTimeout = null)
+    {
+        var resolved = StoreLocator.Resolve(path);
+        if (Opened.TryGetValue(resolved, out var existing))
+        {
+            return existing;
+        }
+
+        var store = Create(resolved, busyTimeout ?? TimeSpan.FromSeconds(30));
+        return Opened.GetOrAdd(resolved, store);
+    }
+
+    /// <summary>Forgets opened stores (tests that replace a file under the same path).</summary>
+    internal static void ResetCache()
+    {
+        Opened.Clear();
+        SqliteConnection.ClearAllPools();
+    }
+
+    private static RegistryStore Create(string path, TimeSpan busyTimeout)
+    {
+        var exists = File.Exists(path);
+        var readOnly = exists && IsMarkedReadOnly(path);
+        if (!exists)
+        {
+            try
+            {
+                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new CasException(ErrorIds.StoreUnavailable, CasErrorCategory.WriteError,
+                    $"The registry folder for '{path}' cannot be created.",
+                    "Choose a writable location with -StorePath or the CASADMIN_STORE environment variable.", path, ex);
+            }
+        }
+
+        var store = new RegistryStore(path, readOnly, busyTimeout);
+        store.Initialise(exists);
+        return store;
+    }
+
+    /// <summary>Runs a read on its own connection.</summary>
+    public async Task<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await read(connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex, Path);
+        }
+    }
+
+    /// <summary>Runs a write in one <c>BEGIN IMMEDIATE</c> transaction: all of it is recorded or none of it.</summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
+    {
+        if (IsReadOnly)
+        {
+            throw ReadOnlyError(Path);
+        }
+
+        try
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            var result = await write(connection, transaction, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return result;
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex, Path);
+        }
+    }
+
+    public Task WriteAsync(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        WriteAsync<bool>(async (c, t, ct) =>
+        {
+            await write(c, t, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = IsReadOnly
+                ? "PRAGMA foreign_keys = ON;"
+                : "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private void Initialise(bool existed)
+    {
+        try
+        {
+            using var connection = new SqliteConnection(connectionString);
+            connection.Open();
+
+            // Read first: a corrupt file or a newer schema must be refused before anything is written to it.
+            var version = UserVersion(connection);
+            if (version > Schema.CurrentVersion)
+            {
+                throw new CasException(ErrorIds.StoreSchemaTooNew, CasErrorCategory.InvalidData,
+                    $"The registry '{Path}' was written by a newer CasAdmin (schema {version}; this version knows {Schema.CurrentVersion}).",
+                    "Update the CasAdmin module, or point -StorePath at another registry.", Path);
+            }
+
+            if (existed && version > 0)
+            {
+                QuickCheck(connection);
+            }
+
+            if (IsReadOnly)
+            {
+                if (version < Schema.CurrentVersion)
+                {
+                    throw new CasException(ErrorIds.StoreReadOnly, CasErrorCategory.PermissionDenied,
+                        $"The registry '{Path}' is read-only and needs an upgrade (schema {version} to {Schema.CurrentVersion}).",
+                        "Make the file writable once so CasAdmin can upgrade it.", Path);
+                }
+
+                return;
+            }
+
+            Execute(connection, "PRAGMA journal_mode = WAL;");
+            if (version < Schema.CurrentVersion)
+            {
+                Migrate(connection);
+            }
+        }
+        catch (SqliteException ex)
+        {
+            throw Translate(ex, Path);
+        }
+    }
+
+    private static void Migrate(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+
+        // Read again inside the write lock: another process may have migrated meanwhile.
+        var version = UserVersion(connection);
+        foreach (var (target, sql) in Schema.Migrations.Where(m => m.Version > version))
+        {
+            Execute(connection, sql);
+            Execute(connection, "PRAGMA user_version = " + target.ToString(CultureInfo.InvariantCulture) + ";");
+        }
+
+        transaction.Commit();
+    }
+
+    private static void QuickCheck(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA quick_check(1);";
+        var result = command.ExecuteScalar() as string;
+        if (!string.Equals(result, "ok", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new SqliteException("quick_check: " + result, 11);
+        }
+    }
+
+    private static long UserVersion(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version;";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static bool IsMarkedReadOnly(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return File.GetAttributes(path).HasFlag(FileAttributes.ReadOnly);
+        }
+
+        // Checked from the mode bits so that the owner's intent holds even for root, who may write anyway.
+        return !File.GetUnixFileMode(path).HasFlag(UnixFileMode.UserWrite);
+    }
+
+    private static CasException ReadOnlyError(string path) => new(
+        ErrorIds.StoreReadOnly, CasErrorCategory.PermissionDenied,
+        $"The registry '{path}' is read-only; nothing was changed.",
+        "Make the file writable, or point -StorePath or CASADMIN_STORE at a writable registry.", path);
+
+    internal static CasException Translate(SqliteException ex, string path) => (ex.SqliteErrorCode & 0xFF) switch
+    {
+        5 or 6 => new CasException(ErrorIds.StoreLocked, CasErrorCategory.ResourceUnavailable,
+            $"The registry '{path}' is locked by another process; nothing was changed.",
+            "Wait for the other CasAdmin session or runbook to finish, then run the command again.", path, ex),
+        8 => new CasException(ErrorIds.StoreReadOnly, CasErrorCategory.PermissionDenied,
+            $"The registry '{path}' is read-only; nothing was changed.",
+            "Make the file writable, or point -StorePath or CASADMIN_STORE at a writable registry.", path, ex),
+        11 or 26 => new CasException(ErrorIds.StoreCorrupt, CasErrorCategory.InvalidData,
+            $"The registry '{path}' is damaged or is not a CasAdmin registry; it was left untouched.",
+            "Restore the file from a backup, or move it aside so CasAdmin starts a new registry (Find-CasServiceAccount can rediscover accounts).", path, ex),
+        14 => new CasException(ErrorIds.StoreUnavailable, CasErrorCategory.ResourceUnavailable,
+            $"The registry '{path}' cannot be opened.",
+            "Check that the folder exists and is accessible, or choose another path with -StorePath.", path, ex),
+        _ => new CasException(ErrorIds.StoreUnavailable, CasErrorCategory.NotSpecified,
+            $"The registry '{path}' failed (SQLite error {ex.SqliteErrorCode}); the change was not recorded.",
+            "Run the command again; if it keeps failing, check the file and the disk.", path, ex),
+    };
+}

@@ -1,0 +1,118 @@
+namespace CasAdmin.Engine.Store;
+
+/// <summary>
+/// The registry's schema as forward-only migrations. A published migration is never edited: a change is a
+/// new entry. <c>PRAGMA user_version</c> records the version a file is at.
+/// </summary>
+internal static class Schema
+{
+    public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
+    [
+        (1, """
+            CREATE TABLE tenants (
+                tenant_id     TEXT PRIMARY KEY,
+                domain        TEXT,
+                display_name  TEXT,
+                cloud         TEXT NOT NULL,
+                first_seen    TEXT NOT NULL,
+                last_seen     TEXT NOT NULL
+            );
+
+            -- secret_ref names an entry in the OS-protected vault; the secret value itself is never stored here.
+            CREATE TABLE service_accounts (
+                account_id          TEXT PRIMARY KEY,
+                tenant_id           TEXT NOT NULL,
+                service             TEXT NOT NULL,
+                kind                TEXT NOT NULL,
+                is_legacy           INTEGER NOT NULL DEFAULT 0,
+                app_id              TEXT,
+                app_object_id       TEXT,
+                sp_object_id        TEXT,
+                delegate_account    TEXT,
+                display_name        TEXT,
+                licensing_model     TEXT,
+                status              TEXT NOT NULL,
+                secret_key_id       TEXT,
+                secret_hint         TEXT,
+                secret_expires      TEXT,
+                secret_ref          TEXT,
+                token_state         TEXT NOT NULL DEFAULT 'Unknown',
+                token_expires       TEXT,
+                token_roles         TEXT,
+                notification_url    TEXT,
+                lifecycle_url       TEXT,
+                created             TEXT NOT NULL,
+                updated             TEXT NOT NULL
+            );
+            CREATE INDEX ix_accounts_tenant ON service_accounts (tenant_id, service);
+            -- One Teams Chat account per tenant while it exists.
+            CREATE UNIQUE INDEX ux_accounts_teamschat ON service_accounts (tenant_id)
+                WHERE service = 'TeamsChat' AND status <> 'Removed';
+
+            CREATE TABLE subscriptions (
+                subscription_id  TEXT PRIMARY KEY,
+                account_id       TEXT NOT NULL REFERENCES service_accounts (account_id),
+                resource         TEXT NOT NULL,
+                change_type      TEXT NOT NULL,
+                model            TEXT,
+                expires          TEXT NOT NULL,
+                created          TEXT NOT NULL
+            );
+
+            -- The Teams Chat inventory ("updates the Teams Chat data"): one row per user, one per distinct chat.
+            CREATE TABLE inventory_runs (
+                account_id    TEXT PRIMARY KEY REFERENCES service_accounts (account_id),
+                status        TEXT NOT NULL,
+                users_total   INTEGER NOT NULL DEFAULT 0,
+                started       TEXT NOT NULL,
+                completed     TEXT
+            );
+            CREATE TABLE inventory_users (
+                account_id    TEXT NOT NULL,
+                user_id       TEXT NOT NULL,
+                chats_seen    INTEGER NOT NULL DEFAULT 0,
+                done          INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (account_id, user_id)
+            ) WITHOUT ROWID;
+            CREATE TABLE inventory_chats (
+                account_id    TEXT NOT NULL,
+                chat_id       TEXT NOT NULL,
+                chat_type     TEXT,
+                PRIMARY KEY (account_id, chat_id)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE evaluation_usage (
+                tenant_id   TEXT NOT NULL,
+                app_id      TEXT NOT NULL,
+                month       TEXT NOT NULL,
+                api_group   TEXT NOT NULL,
+                used        INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (tenant_id, app_id, month, api_group)
+            );
+
+            CREATE TABLE notifications (
+                notification_id  INTEGER PRIMARY KEY AUTOINCREMENT,
+                tenant_id        TEXT NOT NULL,
+                account_id       TEXT,
+                service          TEXT,
+                level            TEXT NOT NULL,
+                message          TEXT NOT NULL,
+                created          TEXT NOT NULL
+            );
+
+            CREATE TABLE audit_log (
+                audit_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+                at          TEXT NOT NULL,
+                actor       TEXT,
+                tenant_id   TEXT,
+                account_id  TEXT,
+                action      TEXT NOT NULL,
+                target      TEXT,
+                result      TEXT NOT NULL,
+                detail      TEXT
+            );
+            """),
+    ];
+
+    public static int CurrentVersion => Migrations[^1].Version;
+}

@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Http.Headers;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Resilience;
+
+namespace CasAdmin.Engine.Tests.Unit;
+
+/// <summary>The retry rules, against a scripted inner handler (no network, no clock dependence: delays are zero).</summary>
+public sealed class ResilienceHandlerTests
+{
+    private static readonly ResilienceOptions Fast = new()
+    {
+        BaseDelay = TimeSpan.Zero,
+        MaxDelay = TimeSpan.Zero,
+        MaxRetryAttempts = 4,
+        TotalBudget = TimeSpan.FromMinutes(1),
+    };
+
+    private sealed class Script(params Func<HttpRequestMessage, HttpResponseMessage>[] steps) : HttpMessageHandler
+    {
+        public List<(HttpMethod Method, string? Body)> Seen { get; } = [];
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Seen.Add((request.Method, request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken)));
+            var step = steps[Math.Min(Seen.Count - 1, steps.Length - 1)];
+            return step(request);
+        }
+    }
+
+    private static HttpResponseMessage Status(HttpStatusCode code, TimeSpan? retryAfter = null)
+    {
+        var response = new HttpResponseMessage(code);
+        if (retryAfter is { } wait)
+        {
+            response.Headers.RetryAfter = new RetryConditionHeaderValue(wait);
+        }
+
+        return response;
+    }
+
+    private static (HttpClient Client, Script Script, GraphTrafficCounters Counters, TenantPacer Pacer) Build(ResilienceOptions options, params Func<HttpRequestMessage, HttpResponseMessage>[] steps)
+    {
+        var script = new Script(steps);
+        var counters = new GraphTrafficCounters();
+        var pacer = new TenantPacer();
+        var handler = new ResilienceHandler(options, pacer, counters) { InnerHandler = script };
+        return (new HttpClient(handler), script, counters, pacer);
+    }
+
+    [Fact]
+    public async Task Get_503Burst_IsRetriedUntilSuccess()
+    {
+        var (client, script, counters, _) = Build(Fast,
+            _ => Status(HttpStatusCode.ServiceUnavailable),
+            _ => Status(HttpStatusCode.GatewayTimeout),
+            _ => Status(HttpStatusCode.OK));
+
+        using var response = await client.GetAsync(new Uri("https://graph.example/v1.0/users"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(3, script.Seen.Count);
+        Assert.Equal(2, counters.Retries);
+    }
+
+    [Fact]
+    public async Task Post_504_IsNotRetried_BecauseItMayHaveBeenApplied()
+    {
+        var (client, script, _, _) = Build(Fast, _ => Status(HttpStatusCode.GatewayTimeout), _ => Status(HttpStatusCode.Created));
+
+        using var response = await client.PostAsync(new Uri("https://graph.example/v1.0/applications"), new StringContent("{}"));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Single(script.Seen);
+    }
+
+    [Fact]
+    public async Task Post_429_IsRetriedWithTheSameBody_BecauseThrottledRequestsAreNotApplied()
+    {
+        var (client, script, counters, pacer) = Build(Fast,
+            _ => Status(HttpStatusCode.TooManyRequests, TimeSpan.Zero),
+            _ => Status(HttpStatusCode.Created));
+
+        using var response = await client.PostAsync(new Uri("https://graph.example/v1.0/applications"), new StringContent("{\"displayName\":\"x\"}"));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(2, script.Seen.Count);
+        Assert.All(script.Seen, s => Assert.Equal("{\"displayName\":\"x\"}", s.Body));
+        Assert.Equal(1, counters.Throttled);
+        Assert.Equal(1, pacer.Pauses);
+    }
+
+    [Fact]
+    public async Task Post_MarkedIdempotent_IsRetriedOn503()
+    {
+        var (client, script, _, _) = Build(Fast, _ => Status(HttpStatusCode.ServiceUnavailable), _ => Status(HttpStatusCode.OK));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "https://graph.example/v1.0/$batch") { Content = new StringContent("{}") };
+        request.Options.Set(CasRequestOption.Key, new CasRequestOption { Idempotent = true });
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, script.Seen.Count);
+    }
+
+    [Fact]
+    public async Task Get_ConnectionDropped_IsRetried()
+    {
+        var calls = 0;
+        var (client, script, _, _) = Build(Fast, _ => ++calls == 1 ? throw new HttpRequestException("reset", null, HttpStatusCode.OK) : Status(HttpStatusCode.OK));
+
+        using var response = await client.GetAsync(new Uri("https://graph.example/v1.0/users"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, script.Seen.Count);
+    }
+
+    [Fact]
+    public async Task Get_AlwaysThrottled_StopsAfterMaxRetries_WithTheLast429()
+    {
+        var (client, script, _, _) = Build(Fast, _ => Status(HttpStatusCode.TooManyRequests, TimeSpan.Zero));
+
+        using var response = await client.GetAsync(new Uri("https://graph.example/v1.0/users"));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(Fast.MaxRetryAttempts + 1, script.Seen.Count);
+    }
+
+    [Fact]
+    public async Task Get_BudgetExhaustedWhileThrottled_FailsWithThrottledTooLong()
+    {
+        var options = Fast with { TotalBudget = TimeSpan.FromMilliseconds(200), MaxRetryAttempts = 50 };
+        var (client, _, _, _) = Build(options, _ => Status(HttpStatusCode.TooManyRequests, TimeSpan.FromSeconds(30)));
+
+        var error = await Assert.ThrowsAsync<CasException>(() => client.GetAsync(new Uri("https://graph.example/v1.0/users")));
+
+        Assert.Equal(ErrorIds.ThrottledTooLong, error.ErrorId);
+    }
+
+    [Fact]
+    public async Task Get_CanceledWhileWaitingOutRetryAfter_StopsWithoutAnotherAttempt()
+    {
+        var (client, script, _, _) = Build(Fast with { TotalBudget = TimeSpan.FromHours(1) }, _ => Status(HttpStatusCode.TooManyRequests, TimeSpan.FromMinutes(10)));
+        using var cts = new CancellationTokenSource();
+
+        var call = client.GetAsync(new Uri("https://graph.example/v1.0/users"), cts.Token);
+        while (script.Seen.Count == 0)
+        {
+            await Task.Yield();
+        }
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.Single(script.Seen);
+    }
+
+    [Fact]
+    public async Task Get_404_IsNotRetried()
+    {
+        var (client, script, _, _) = Build(Fast, _ => Status(HttpStatusCode.NotFound), _ => Status(HttpStatusCode.OK));
+
+        using var response = await client.GetAsync(new Uri("https://graph.example/v1.0/users/x"));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Single(script.Seen);
+    }
+}
