@@ -12,7 +12,8 @@ internal sealed record ConnectionIdentity(
     IReadOnlyList<string> DirectoryRoles,
     IReadOnlyList<string> Permissions,
     DateTimeOffset ExpiresOn,
-    bool IsAppOnly)
+    bool IsAppOnly,
+    string? ObjectId)
 {
     public static ConnectionIdentity FromAccessToken(string accessToken)
     {
@@ -43,7 +44,8 @@ internal sealed record ConnectionIdentity(
             DirectoryRoleNames.FromWids(wids),
             roles.Concat(scopes).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase).ToArray(),
             jwt.ValidTo == DateTime.MinValue ? DateTimeOffset.MaxValue : new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero),
-            appOnly);
+            appOnly,
+            Claim(jwt, "oid"));
     }
 
     private static string? Claim(JsonWebToken jwt, string name) =>

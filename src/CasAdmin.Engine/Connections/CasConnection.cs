@@ -16,6 +16,7 @@ public sealed class CasConnection
         Permissions = identity.Permissions;
         ExpiresOn = identity.ExpiresOn;
         IsAppOnly = identity.IsAppOnly;
+        ObjectId = identity.ObjectId;
     }
 
     public Guid ConnectionId { get; }
@@ -53,6 +54,9 @@ public sealed class CasConnection
     public bool IsDefault { get; internal set; }
 
     public string? StorePath { get; internal set; }
+
+    /// <summary>The object id of the signed-in user or of the app's service principal.</summary>
+    public string? ObjectId { get; }
 
     internal ConnectionContext Context { get; }
 

@@ -16,11 +16,14 @@ internal interface ITokenSource
 
 internal sealed class ConfidentialClientTokenSource(IConfidentialClientApplication app, string scope, string tenant) : ITokenSource
 {
-    public async Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken)
+    public Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken) => GetTokenAsync(forceRefresh: false, cancellationToken);
+
+    /// <summary>With <paramref name="forceRefresh"/>, skips MSAL's cache: after consent changes, the cached token's roles are stale.</summary>
+    public async Task<AccessTokenResult> GetTokenAsync(bool forceRefresh, CancellationToken cancellationToken)
     {
         try
         {
-            var result = await app.AcquireTokenForClient([scope]).ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            var result = await app.AcquireTokenForClient([scope]).WithForceRefresh(forceRefresh).ExecuteAsync(cancellationToken).ConfigureAwait(false);
             return new(result.AccessToken, result.ExpiresOn);
         }
         catch (MsalException ex)

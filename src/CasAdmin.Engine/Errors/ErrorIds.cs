@@ -50,4 +50,16 @@ public static class ErrorIds
     public const string StoreCorrupt = nameof(StoreCorrupt);
     public const string StoreSchemaTooNew = nameof(StoreSchemaTooNew);
     public const string StoreUnavailable = nameof(StoreUnavailable);
+
+    // Service accounts and provisioning
+    public const string ServiceAccountNotFound = nameof(ServiceAccountNotFound);
+    public const string ServiceAccountExists = nameof(ServiceAccountExists);
+    public const string AppNameTaken = nameof(AppNameTaken);
+    public const string SecretPolicyRefused = nameof(SecretPolicyRefused);
+    public const string SecretNotAvailable = nameof(SecretNotAvailable);
+    public const string LicensingPrerequisiteMissing = nameof(LicensingPrerequisiteMissing);
+    public const string EvaluationQuotaExceeded = nameof(EvaluationQuotaExceeded);
+    public const string LegacyAccountNotSupported = nameof(LegacyAccountNotSupported);
+    public const string SubscriptionValidationFailed = nameof(SubscriptionValidationFailed);
+    public const string AdminPermissionMissing = nameof(AdminPermissionMissing);
 }

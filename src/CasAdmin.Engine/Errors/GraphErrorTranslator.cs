@@ -36,6 +36,14 @@ internal static class GraphErrorTranslator
                 RequestId = requestId,
             };
 
+        if (code is "CredentialInvalidLifetimeAsPerAppPolicy" or "CredentialTypeNotAllowedAsPerAppPolicy")
+        {
+            // The service's own sentence names the policy; it carries no secret, so it is quoted.
+            return Make(ErrorIds.SecretPolicyRefused, CasErrorCategory.SecurityError,
+                $"The tenant's app management policy refused the client secret: {odata?.Error?.Message}",
+                "Ask for a shorter -SecretLifetime (the policy's maximum), or have the policy allow client secrets for this app.");
+        }
+
         if (status == 403 || code == "Authorization_RequestDenied")
         {
             var missing = requiredPermissions?.Where(p => heldPermissions is null || !heldPermissions.Contains(p, StringComparer.OrdinalIgnoreCase)).ToArray();

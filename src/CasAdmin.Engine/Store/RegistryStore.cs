@@ -79,6 +79,15 @@ internal sealed class RegistryStore
         return store;
     }
 
+    /// <summary>Fails before any work starts when nothing could be recorded, so no tenant change is left unrecorded.</summary>
+    public void EnsureWritable()
+    {
+        if (IsReadOnly)
+        {
+            throw ReadOnlyError(Path);
+        }
+    }
+
     /// <summary>Runs a read on its own connection.</summary>
     public async Task<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {

@@ -48,6 +48,8 @@ internal static class Schema
             -- One Teams Chat account per tenant while it exists.
             CREATE UNIQUE INDEX ux_accounts_teamschat ON service_accounts (tenant_id)
                 WHERE service = 'TeamsChat' AND status <> 'Removed';
+            CREATE VIEW accounts_view AS
+                SELECT a.*, t.domain AS tenant_domain FROM service_accounts a LEFT JOIN tenants t ON t.tenant_id = a.tenant_id;
 
             CREATE TABLE subscriptions (
                 subscription_id  TEXT PRIMARY KEY,
@@ -80,15 +82,6 @@ internal static class Schema
                 chat_type     TEXT,
                 PRIMARY KEY (account_id, chat_id)
             ) WITHOUT ROWID;
-
-            CREATE TABLE evaluation_usage (
-                tenant_id   TEXT NOT NULL,
-                app_id      TEXT NOT NULL,
-                month       TEXT NOT NULL,
-                api_group   TEXT NOT NULL,
-                used        INTEGER NOT NULL DEFAULT 0,
-                PRIMARY KEY (tenant_id, app_id, month, api_group)
-            );
 
             CREATE TABLE notifications (
                 notification_id  INTEGER PRIMARY KEY AUTOINCREMENT,

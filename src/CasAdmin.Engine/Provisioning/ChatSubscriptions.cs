@@ -1,0 +1,89 @@
+using System.Security.Cryptography;
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Graph;
+using CasAdmin.Engine.Store;
+using Microsoft.Data.Sqlite;
+using Microsoft.Graph.Models;
+
+namespace CasAdmin.Engine.Provisioning;
+
+/// <summary>
+/// Change notifications on <c>/chats/getAllMessages</c>, created as the customer's app. The model rides in the
+/// resource (<c>?model=A|B</c>; none in Evaluation Mode), and a subscription's model cannot be updated, so a
+/// model change creates new subscriptions first and deletes the old ones after — never a gap.
+/// </summary>
+internal static class ChatSubscriptions
+{
+    public const string ChangeTypes = "created,updated,deleted";
+
+    // Without a lifecycle URL Graph allows at most an hour; with one, longer (the exact cap is unconfirmed: kept under 3 days).
+    private static readonly TimeSpan ShortLifetime = TimeSpan.FromMinutes(59);
+    private static readonly TimeSpan LongLifetime = TimeSpan.FromMinutes(4200);
+
+    public static string ResourceFor(LicensingModel model) => model switch
+    {
+        LicensingModel.A => "/chats/getAllMessages?model=A",
+        LicensingModel.B => "/chats/getAllMessages?model=B",
+        _ => "/chats/getAllMessages",
+    };
+
+    public sealed record Recorded(string SubscriptionId, string Resource, DateTimeOffset Expires);
+
+    public static async Task<Recorded> CreateAsync(GraphGateway appGraph, LicensingModel model, Uri notificationUrl, Uri? lifecycleUrl, CancellationToken ct)
+    {
+        var resource = ResourceFor(model);
+        var expires = DateTimeOffset.UtcNow + (lifecycleUrl is null ? ShortLifetime : LongLifetime);
+        var subscription = new Subscription
+        {
+            ChangeType = ChangeTypes,
+            NotificationUrl = notificationUrl.AbsoluteUri,
+            LifecycleNotificationUrl = lifecycleUrl?.AbsoluteUri,
+            Resource = resource,
+            ExpirationDateTime = expires,
+
+            // Lets the receiver tell genuine notifications apart; not stored, not shown.
+            ClientState = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)),
+        };
+        try
+        {
+            var created = await appGraph.CallAsync(async (g, c) => (await g.Subscriptions.PostAsync(subscription, cancellationToken: c).ConfigureAwait(false))!,
+                resource, ct).ConfigureAwait(false);
+            return new Recorded(created.Id!, resource, created.ExpirationDateTime ?? expires);
+        }
+        catch (CasException ex) when (ex.StatusCode == 400)
+        {
+            throw new CasException(ErrorIds.SubscriptionValidationFailed, CasErrorCategory.InvalidArgument,
+                $"Microsoft Graph refused the chat-message subscription for {notificationUrl}: the endpoint did not pass validation.",
+                "Make the notification URL reachable over HTTPS and have it echo the validationToken as text/plain within 10 seconds.",
+                notificationUrl.AbsoluteUri, ex)
+            { RequestId = ex.RequestId, StatusCode = 400 };
+        }
+    }
+
+    /// <summary>Deletes a subscription; one already gone counts as deleted.</summary>
+    public static async Task DeleteAsync(GraphGateway appGraph, string subscriptionId, CancellationToken ct)
+    {
+        try
+        {
+            await appGraph.CallAsync(async (g, c) =>
+            {
+                await g.Subscriptions[subscriptionId].DeleteAsync(cancellationToken: c).ConfigureAwait(false);
+                return true;
+            }, subscriptionId, ct).ConfigureAwait(false);
+        }
+        catch (CasException ex) when (ex.ErrorId == ErrorIds.ResourceNotFound)
+        {
+        }
+    }
+
+    public static async Task InsertAsync(SqliteConnection c, SqliteTransaction t, Guid accountId, Recorded s, LicensingModel model, CancellationToken ct) =>
+        await c.ExecuteAsync(t,
+            "INSERT OR REPLACE INTO subscriptions (subscription_id, account_id, resource, change_type, model, expires, created) VALUES ($id, $a, $r, $c, $m, $e, $now)",
+            ct, ("$id", s.SubscriptionId), ("$a", accountId.ToString()), ("$r", s.Resource), ("$c", ChangeTypes), ("$m", model.ToString()),
+            ("$e", s.Expires.Iso()), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
+
+    public static Task<List<string>> ListAsync(RegistryStore store, Guid accountId, CancellationToken ct) =>
+        store.ReadAsync((c, c2) => c.QueryAsync(null, "SELECT subscription_id FROM subscriptions WHERE account_id = $a ORDER BY created",
+            r => r.GetString(0), c2, ("$a", accountId.ToString())), ct);
+}

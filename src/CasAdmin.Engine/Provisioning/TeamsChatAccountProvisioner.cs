@@ -1,0 +1,218 @@
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Graph;
+using CasAdmin.Engine.Licensing;
+using CasAdmin.Engine.Operations;
+using CasAdmin.Engine.Store;
+
+namespace CasAdmin.Engine.Provisioning;
+
+/// <summary>
+/// The seed's provisioning procedure as tracked steps: the secret buys an access token ("Grant Permission"),
+/// the admin is a Global Administrator (or the app-only equivalent), admin consent is in the token, the
+/// licensing model's prerequisites hold, the account is recorded, the Teams Chat data is updated, chat
+/// messages are subscribed to, and "Teams Chat protected." is raised. A rerun after an interruption resumes
+/// the same account.
+/// </summary>
+internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
+{
+    public const string ProtectedMessage = "Teams Chat protected.";
+
+    private static readonly string[] Steps =
+    [
+        "Obtain an access token with the app's secret",
+        "Verify the Global Administrator",
+        "Verify admin consent",
+        "Check the licensing model",
+        "Record the service account",
+        "Update the Teams Chat data",
+        "Subscribe to chat messages",
+        "Protect Teams Chat",
+    ];
+
+    public async Task<CasServiceAccount> RunAsync(CasConnection admin, NewTeamsChatAccountRequest request, IOperationObserver observer, CancellationToken ct)
+    {
+        var store = RegistryStore.Open(admin.StorePath);
+        store.EnsureWritable();
+        var accounts = new AccountRepository(store);
+        var secret = request.ClientSecret is { Length: > 0 } s ? SecureStrings.Reveal(s)
+            : throw CasException.InvalidArgument("The app's secret is required.", "Pass the secret's value with -ClientSecret.", request.AppId);
+
+        var existing = (await accounts.ListAsync(admin.TenantId, CasService.TeamsChat, null, includeRemoved: false, ct).ConfigureAwait(false)).FirstOrDefault();
+        if (existing is not null && !(existing.Status == ServiceAccountStatus.Provisioning && string.Equals(existing.AppId, request.AppId, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new CasException(ErrorIds.ServiceAccountExists, CasErrorCategory.ResourceExists,
+                $"Tenant {admin.TenantDomain ?? admin.TenantId} already has a Teams Chat service account (app {existing.AppId}).",
+                "To use another app or secret, run Set-CasServiceAccountApp or Update-CasServiceAccountSecret on the existing account.",
+                existing.AccountId.ToString());
+        }
+
+        using var progress = new ProgressTracker(observer, "Provisioning the Teams Chat service account", Steps.Length);
+        void Step(int index) => progress.Report(index, Steps[index], force: true);
+
+        Step(0);
+        using var app = await ServiceAppSession.SignInAsync(admin, request.AppId, secret, ct).ConfigureAwait(false);
+
+        Step(1);
+        await RoleCheck.RequireAsync(admin, GraphPermissions.ProvisioningAdminRoles, ct).ConfigureAwait(false);
+
+        Step(2);
+        var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
+        var principal = await directory.FindServicePrincipalAsync(request.AppId, ct).ConfigureAwait(false);
+        var application = await directory.FindApplicationByAppIdAsync(request.AppId, ct).ConfigureAwait(false);
+        await EnsureConsentAsync(admin, request.AppId, request.GrantAdminConsent, app, directory, principal?.Id, application?.Web?.RedirectUris?.FirstOrDefault(), observer, ct).ConfigureAwait(false);
+
+        Step(3);
+        await LicensingValidator.ValidateAsync(admin, request.LicensingModel, app.Graph, observer, ct).ConfigureAwait(false);
+
+        Step(4);
+        var key = SecretKeys.Match(application, secret);
+        var secretRef = existing?.SecretReference;
+        if (request.StoreSecret && vault.IsAvailable)
+        {
+            secretRef ??= Guid.NewGuid().ToString("N");
+            vault.Save(secretRef, secret);
+        }
+        else if (request.StoreSecret)
+        {
+            observer.Verbose("No protected storage is available on this machine; the secret is not kept, and commands that need it will ask for -ClientSecret.");
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var account = new CasServiceAccount
+        {
+            AccountId = existing?.AccountId ?? Guid.NewGuid(),
+            TenantId = admin.TenantId,
+            TenantDomain = admin.TenantDomain,
+            Service = CasService.TeamsChat,
+            Kind = ServiceAccountKind.AuthorizedAccount,
+            AppId = request.AppId,
+            AppObjectId = application?.Id,
+            ServicePrincipalId = principal?.Id,
+            DisplayName = application?.DisplayName,
+            LicensingModel = request.LicensingModel,
+            Status = ServiceAccountStatus.Provisioning,
+            SecretKeyId = key?.KeyId?.ToString(),
+            SecretHint = key?.Hint ?? SecretKeys.Hint(secret),
+            SecretExpiresOn = key?.EndDateTime,
+            SecretReference = request.StoreSecret && vault.IsAvailable ? secretRef : null,
+            TokenState = TokenState.Valid,
+            TokenExpiresOn = app.Token.ExpiresOn,
+            TokenRoles = app.Identity.Permissions,
+            NotificationUrl = request.NotificationUrl?.AbsoluteUri,
+            LifecycleNotificationUrl = request.LifecycleNotificationUrl?.AbsoluteUri,
+            CreatedOn = existing?.CreatedOn ?? now,
+            UpdatedOn = now,
+        };
+        await store.WriteAsync(async (c, t, c2) =>
+        {
+            await AccountRepository.TouchTenantAsync(c, t, admin.TenantId, admin.TenantDomain, admin.TenantDisplayName, admin.Environment.ToString(), c2).ConfigureAwait(false);
+            if (existing is null)
+            {
+                await AccountRepository.InsertAsync(c, t, account, c2).ConfigureAwait(false);
+            }
+            else
+            {
+                await AccountRepository.UpdateAsync(c, t, account, c2).ConfigureAwait(false);
+            }
+
+            await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Recorded", $"model {request.LicensingModel}"), c2).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+
+        Step(5);
+        if (request.SkipInventory)
+        {
+            observer.Information("The Teams Chat data update was skipped (-SkipInventory); run Update-CasTeamsChatInventory later.");
+        }
+        else
+        {
+            var result = await new TeamsChatInventory(store, app.Graph, account.AccountId)
+                .RunAsync(request.ThrottleLimit, observer, progress.ActivityId, ct).ConfigureAwait(false);
+            observer.Verbose($"Teams Chat data updated: {result.Users} users, {result.Chats} chats.");
+        }
+
+        Step(6);
+        if (request.NotificationUrl is { } url)
+        {
+            var known = await ChatSubscriptions.ListAsync(store, account.AccountId, ct).ConfigureAwait(false);
+            if (known.Count == 0)
+            {
+                var subscription = await ChatSubscriptions.CreateAsync(app.Graph, request.LicensingModel, url, request.LifecycleNotificationUrl, ct).ConfigureAwait(false);
+                await store.WriteAsync((c, t, c2) => ChatSubscriptions.InsertAsync(c, t, account.AccountId, subscription, request.LicensingModel, c2), ct).ConfigureAwait(false);
+            }
+        }
+
+        Step(7);
+        var active = Clone(account, ServiceAccountStatus.Active);
+        await store.WriteAsync(async (c, t, c2) =>
+        {
+            await AccountRepository.UpdateAsync(c, t, active, c2).ConfigureAwait(false);
+            await AccountRepository.NotifyAsync(c, t, admin.TenantId, account.AccountId, CasService.TeamsChat, "Information", ProtectedMessage, c2).ConfigureAwait(false);
+            await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Succeeded", null), c2).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+        observer.Information(ProtectedMessage);
+        return (await accounts.GetAsync(account.AccountId, ct).ConfigureAwait(false))!;
+    }
+
+    internal static async Task EnsureConsentAsync(CasConnection admin, string appId, bool grant, ServiceAppSession app, DirectoryClient directory, string? principalId, string? redirectUri, IOperationObserver observer, CancellationToken ct)
+    {
+        var required = GraphPermissions.TeamsChatAppRoles.Select(r => r.Name).ToArray();
+        var missing = app.MissingRoles(required);
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        if (!grant || principalId is null)
+        {
+            // Entra sends the admin back to a redirect URI registered on the app; without one, the URL is left out.
+            var how = redirectUri is null
+                ? "or grant admin consent for the app in Entra ID (Enterprise applications > Permissions)."
+                : $"or have a Global Administrator open {AdminConsent.ConsentUrl(admin.Context.Endpoints, admin.TenantId, appId, redirectUri)} and accept.";
+            throw new CasException(ErrorIds.AdminConsentMissing, CasErrorCategory.PermissionDenied,
+                $"App {appId} has not been granted admin consent for: {string.Join(", ", missing)}.",
+                "Run again with -GrantAdminConsent, " + how,
+                appId);
+        }
+
+        observer.Verbose($"Granting admin consent for {string.Join(", ", missing)}.");
+        await AdminConsent.GrantAsync(directory, principalId, observer, ct).ConfigureAwait(false);
+        await app.RefreshAsync(ct).ConfigureAwait(false);
+        missing = app.MissingRoles(required);
+        if (missing.Count > 0)
+        {
+            throw new CasException(ErrorIds.AdminConsentMissing, CasErrorCategory.PermissionDenied,
+                $"Admin consent was granted, but the app's token still lacks: {string.Join(", ", missing)}.",
+                "Wait a minute for the directory to replicate, then run the command again.", appId);
+        }
+    }
+
+    internal static AuditEntry Audit(CasConnection admin, CasServiceAccount account, string action, string result, string? detail) =>
+        new(admin.Account ?? admin.AppId, account.TenantId, account.AccountId, action, account.AppId, result, detail);
+
+    internal static CasServiceAccount Clone(CasServiceAccount a, ServiceAccountStatus status) => new()
+    {
+        AccountId = a.AccountId, TenantId = a.TenantId, TenantDomain = a.TenantDomain, Service = a.Service, Kind = a.Kind, IsLegacy = a.IsLegacy,
+        AppId = a.AppId, AppObjectId = a.AppObjectId, ServicePrincipalId = a.ServicePrincipalId, DelegateAccount = a.DelegateAccount,
+        DisplayName = a.DisplayName, LicensingModel = a.LicensingModel, Status = status, SecretKeyId = a.SecretKeyId, SecretHint = a.SecretHint,
+        SecretExpiresOn = a.SecretExpiresOn, SecretReference = a.SecretReference, SecretStored = a.SecretStored, TokenState = a.TokenState,
+        TokenExpiresOn = a.TokenExpiresOn, TokenRoles = a.TokenRoles, NotificationUrl = a.NotificationUrl,
+        LifecycleNotificationUrl = a.LifecycleNotificationUrl, CreatedOn = a.CreatedOn, UpdatedOn = DateTimeOffset.UtcNow,
+    };
+}
+
+/// <summary>Finds which of an app's secrets a value is, by the hint Entra keeps (its first three characters).</summary>
+internal static class SecretKeys
+{
+    public static string Hint(string secret) => secret.Length >= 3 ? secret[..3] : secret;
+
+    public static Microsoft.Graph.Models.PasswordCredential? Match(Microsoft.Graph.Models.Application? application, string secret)
+    {
+        var hint = Hint(secret);
+        var candidates = application?.PasswordCredentials?.Where(p => p.Hint == hint).ToArray() ?? [];
+
+        // Two secrets sharing a hint cannot be told apart; better no metadata than the wrong key.
+        return candidates.Length == 1 ? candidates[0] : null;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Security;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Graph;
+using CasAdmin.Engine.Operations;
+using CasAdmin.Engine.Store;
+using Microsoft.Graph.Models;
+
+namespace CasAdmin.Engine.Provisioning;
+
+/// <summary>
+/// Registers the customer's own Teams Chat app. Idempotent: the app is found again by its name and
+/// CasAdmin's tag, so a second run — or a run after a crash or a lost response — completes the same app
+/// instead of creating another.
+/// </summary>
+internal sealed class TeamsChatAppProvisioner
+{
+    /// <summary>Marks apps CasAdmin registered, so it never adopts an app someone else named alike.</summary>
+    public const string Tag = "CasAdmin.TeamsChat";
+
+    public const string SecretDisplayName = "CasAdmin";
+
+    public async Task<CasTeamsChatApp> RunAsync(CasConnection admin, NewTeamsChatAppRequest request, IOperationObserver observer, CancellationToken ct)
+    {
+        Validate(request);
+        var store = RegistryStore.Open(admin.StorePath);
+        store.EnsureWritable();
+        await RoleCheck.RequireAsync(admin, GraphPermissions.ProvisioningAdminRoles, ct).ConfigureAwait(false);
+        var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
+        var redirectUri = NewTeamsChatAppRequest.RedirectUriFor(request.ConsoleUrl!, request.ConsoleKind);
+        using var progress = new ProgressTracker(observer, $"Creating the Teams Chat app '{request.DisplayName}'", total: request.GrantAdminConsent ? 4 : 3);
+
+        progress.Report(0, "Registering the app", force: true);
+        var (app, created) = await FindOrCreateAsync(directory, request, redirectUri, observer, ct).ConfigureAwait(false);
+
+        progress.Report(1, "Creating the service principal", force: true);
+        var (principal, _) = await directory.EnsureServicePrincipalAsync(app.AppId!, ct).ConfigureAwait(false);
+
+        progress.Report(2, "Adding a client secret", force: true);
+        var others = app.PasswordCredentials?.Count(p => p.DisplayName == SecretDisplayName) ?? 0;
+        if (others > 0)
+        {
+            // A secret's value is shown once; an earlier run's value cannot be recovered, so a new one is added.
+            observer.Warning($"The app already has {others} secret(s) CasAdmin added earlier; a new one is added. Remove unused ones with Update-CasServiceAccountSecret -Rotate.");
+        }
+
+        var password = await directory.AddPasswordAsync(app.Id!, SecretDisplayName, DateTimeOffset.UtcNow + request.SecretLifetime, ct).ConfigureAwait(false);
+
+        var consented = false;
+        if (request.GrantAdminConsent)
+        {
+            progress.Report(3, "Granting admin consent", force: true);
+            await AdminConsent.GrantAsync(directory, principal.Id!, observer, ct).ConfigureAwait(false);
+            consented = true;
+        }
+
+        await AuditAsync(store, admin, app, created, consented, ct).ConfigureAwait(false);
+        return new CasTeamsChatApp
+        {
+            TenantId = admin.TenantId,
+            DisplayName = app.DisplayName!,
+            AppId = app.AppId!,
+            ObjectId = app.Id!,
+            ServicePrincipalId = principal.Id!,
+            SignInAudience = app.SignInAudience!,
+            RedirectUri = redirectUri,
+            Created = created,
+            ConsentGranted = consented,
+            SecretKeyId = password.KeyId?.ToString() ?? string.Empty,
+            SecretHint = password.Hint,
+            SecretExpiresOn = password.EndDateTime ?? DateTimeOffset.UtcNow + request.SecretLifetime,
+            AdminConsentUrl = AdminConsent.ConsentUrl(admin.Context.Endpoints, admin.TenantId, app.AppId!, redirectUri),
+            Secret = ToSecureString(password.SecretText ?? string.Empty),
+        };
+    }
+
+    private static void Validate(NewTeamsChatAppRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(request.DisplayName) || request.DisplayName.Length > 120)
+        {
+            throw CasException.InvalidArgument("The app's display name must be 1 to 120 characters.", "Give -DisplayName a shorter name.", request.DisplayName);
+        }
+
+        if (request.ConsoleUrl is not { IsAbsoluteUri: true } url || url.Scheme != Uri.UriSchemeHttps)
+        {
+            throw CasException.InvalidArgument($"The console URL '{request.ConsoleUrl}' is not an absolute https URL.",
+                "Give -ConsoleUrl the address of your management console, e.g. https://admin.example.com.", request.ConsoleUrl?.ToString());
+        }
+
+        if (request.SecretLifetime <= TimeSpan.Zero || request.SecretLifetime > TimeSpan.FromDays(3650))
+        {
+            throw CasException.InvalidArgument("The secret lifetime must be more than zero and at most ten years.",
+                "Give -SecretLifetime a value such as (New-TimeSpan -Days 180).", request.SecretLifetime.ToString());
+        }
+    }
+
+    private static async Task<(Application App, bool Created)> FindOrCreateAsync(DirectoryClient directory, NewTeamsChatAppRequest request, string redirectUri, IOperationObserver observer, CancellationToken ct)
+    {
+        var existing = await directory.FindApplicationByNameAsync(request.DisplayName, ct).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            if (existing.Tags?.Contains(Tag) != true)
+            {
+                throw new CasException(ErrorIds.AppNameTaken, CasErrorCategory.ResourceExists,
+                    $"An app named '{request.DisplayName}' already exists and was not created by CasAdmin.",
+                    "Choose another -DisplayName, or provision with that app's id and secret (New-CasTeamsChatAccount -AppId).", existing.AppId);
+            }
+
+            observer.Verbose($"Found the app '{request.DisplayName}' ({existing.AppId}) from an earlier run; completing it.");
+            return (existing, false);
+        }
+
+        var app = new Application
+        {
+            DisplayName = request.DisplayName,
+            SignInAudience = request.MultiTenant ? "AzureADMultipleOrgs" : "AzureADMyOrg",
+            Web = new WebApplication { RedirectUris = [redirectUri] },
+            Tags = [Tag],
+            RequiredResourceAccess =
+            [
+                new RequiredResourceAccess
+                {
+                    ResourceAppId = GraphPermissions.GraphAppId,
+                    ResourceAccess = GraphPermissions.TeamsChatApp
+                        .Select(p => new ResourceAccess { Id = p.Id, Type = p.IsApplication ? "Role" : "Scope" })
+                        .ToList(),
+                },
+            ],
+        };
+
+        try
+        {
+            return (await directory.CreateApplicationAsync(app, ct).ConfigureAwait(false), true);
+        }
+        catch (Exception ex) when (IsAmbiguous(ex) && !ct.IsCancellationRequested)
+        {
+            // The create may have been applied with its answer lost: look before creating again.
+            observer.Verbose("The answer to the create was lost; checking whether the app exists.");
+            var found = await Replication.AfterCreateAsync(async c =>
+                await directory.FindApplicationByNameAsync(request.DisplayName, c).ConfigureAwait(false)
+                ?? throw new CasException(ErrorIds.ResourceNotFound, CasErrorCategory.ObjectNotFound, "not yet visible", "retry"), ct).ConfigureAwait(false);
+            return (found, true);
+        }
+    }
+
+    /// <summary>A failure after which the service may or may not have applied a write.</summary>
+    internal static bool IsAmbiguous(Exception ex) =>
+        ex is HttpRequestException or IOException
+        || (ex is CasException c && (c.ErrorId == ErrorIds.ServiceUnavailable || c.StatusCode is 500 or 502 or 503 or 504));
+
+    private static async Task AuditAsync(RegistryStore store, CasConnection admin, Application app, bool created, bool consented, CancellationToken ct)
+    {
+        await store.WriteAsync(async (c, t, c2) =>
+        {
+            await AccountRepository.TouchTenantAsync(c, t, admin.TenantId, admin.TenantDomain, admin.TenantDisplayName, admin.Environment.ToString(), c2).ConfigureAwait(false);
+            await AccountRepository.AuditAsync(c, t, new AuditEntry(admin.Account ?? admin.AppId, admin.TenantId, null, "NewTeamsChatApp", app.AppId, "Succeeded",
+                $"{(created ? "created" : "completed")} app {app.DisplayName}; secret added{(consented ? "; admin consent granted" : string.Empty)}"), c2).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
+    }
+
+    private static SecureString ToSecureString(string value)
+    {
+        var secure = new SecureString();
+        foreach (var ch in value)
+        {
+            secure.AppendChar(ch);
+        }
+
+        secure.MakeReadOnly();
+        return secure;
+    }
+}
