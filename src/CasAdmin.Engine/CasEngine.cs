@@ -1,11 +1,32 @@
+using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Provisioning;
+using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Engine;
 
 /// <summary>The engine of one process: what the cmdlets of every runspace share.</summary>
 public sealed class CasEngine
 {
-    public static CasEngine Shared { get; } = new();
+    private static readonly Lazy<CasEngine> SharedEngine = new(() => new CasEngine(new OsSecretVault(Path.Combine(StoreLocator.DefaultFolder(), "secrets"))));
+
+    internal CasEngine(ISecretVault vault)
+    {
+        Vault = vault;
+        TeamsChat = new TeamsChatService(vault);
+        Accounts = new AccountService(vault);
+    }
+
+    /// <summary>The process-wide engine; created on first use so importing the module stays light.</summary>
+    public static CasEngine Shared => SharedEngine.Value;
 
     public ConnectionManager Connections { get; } = new();
+
+    /// <summary>Teams Chat provisioning and upkeep (the first seed topic).</summary>
+    public TeamsChatService TeamsChat { get; }
+
+    /// <summary>Service accounts in the registry: list, test, notifications.</summary>
+    public AccountService Accounts { get; }
+
+    internal ISecretVault Vault { get; }
 }

@@ -1,7 +1,7 @@
 namespace CasAdmin.Engine.Accounts;
 
 /// <summary>A service account under CasAdmin's management. Property names match the parameters of the cmdlets it pipes into.</summary>
-public sealed class CasServiceAccount
+public sealed record CasServiceAccount
 {
     public Guid AccountId { get; init; }
 

@@ -144,7 +144,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         }
 
         Step(7);
-        var active = Clone(account, ServiceAccountStatus.Active);
+        var active = account with { Status = ServiceAccountStatus.Active, UpdatedOn = DateTimeOffset.UtcNow };
         await store.WriteAsync(async (c, t, c2) =>
         {
             await AccountRepository.UpdateAsync(c, t, active, c2).ConfigureAwait(false);
@@ -190,16 +190,6 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
 
     internal static AuditEntry Audit(CasConnection admin, CasServiceAccount account, string action, string result, string? detail) =>
         new(admin.Account ?? admin.AppId, account.TenantId, account.AccountId, action, account.AppId, result, detail);
-
-    internal static CasServiceAccount Clone(CasServiceAccount a, ServiceAccountStatus status) => new()
-    {
-        AccountId = a.AccountId, TenantId = a.TenantId, TenantDomain = a.TenantDomain, Service = a.Service, Kind = a.Kind, IsLegacy = a.IsLegacy,
-        AppId = a.AppId, AppObjectId = a.AppObjectId, ServicePrincipalId = a.ServicePrincipalId, DelegateAccount = a.DelegateAccount,
-        DisplayName = a.DisplayName, LicensingModel = a.LicensingModel, Status = status, SecretKeyId = a.SecretKeyId, SecretHint = a.SecretHint,
-        SecretExpiresOn = a.SecretExpiresOn, SecretReference = a.SecretReference, SecretStored = a.SecretStored, TokenState = a.TokenState,
-        TokenExpiresOn = a.TokenExpiresOn, TokenRoles = a.TokenRoles, NotificationUrl = a.NotificationUrl,
-        LifecycleNotificationUrl = a.LifecycleNotificationUrl, CreatedOn = a.CreatedOn, UpdatedOn = DateTimeOffset.UtcNow,
-    };
 }
 
 /// <summary>Finds which of an app's secrets a value is, by the hint Entra keeps (its first three characters).</summary>

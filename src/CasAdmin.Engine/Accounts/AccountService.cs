@@ -1,0 +1,35 @@
+using System.Security;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Operations;
+using CasAdmin.Engine.Provisioning;
+using CasAdmin.Engine.Store;
+
+namespace CasAdmin.Engine.Accounts;
+
+/// <summary>The service accounts in a registry: listing, health, notifications.</summary>
+public sealed class AccountService
+{
+    private readonly TeamsChatMaintenance teamsChat;
+
+    internal AccountService(ISecretVault vault) => teamsChat = new TeamsChatMaintenance(vault);
+
+    /// <summary>Accounts matching every filter given; removed ones only with <paramref name="includeRemoved"/>.</summary>
+    public async Task<IReadOnlyList<CasServiceAccount>> GetAsync(string? storePath, string? tenantId, CasService? service, ServiceAccountStatus? status, bool includeRemoved, CancellationToken cancellationToken) =>
+        await new AccountRepository(RegistryStore.Open(storePath)).ListAsync(tenantId, service, status, includeRemoved || status == ServiceAccountStatus.Removed, cancellationToken).ConfigureAwait(false);
+
+    public async Task<CasServiceAccount> GetAsync(string? storePath, Guid accountId, CancellationToken cancellationToken) =>
+        await new AccountRepository(RegistryStore.Open(storePath)).GetAsync(accountId, cancellationToken).ConfigureAwait(false)
+        ?? throw new CasException(ErrorIds.ServiceAccountNotFound, CasErrorCategory.ObjectNotFound,
+            $"No service account {accountId} is in the registry.", "List the accounts with Get-CasServiceAccount.", accountId.ToString());
+
+    public async Task<IReadOnlyList<CasNotification>> GetNotificationsAsync(string? storePath, string? tenantId, Guid? accountId, CancellationToken cancellationToken) =>
+        await new AccountRepository(RegistryStore.Open(storePath)).NotificationsAsync(tenantId, accountId, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Health findings for an account, each with a recommended action.</summary>
+    public async Task<IReadOnlyList<CasHealthFinding>> TestAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, IOperationObserver observer, CancellationToken cancellationToken)
+    {
+        using var scope = OperationScope.Enter(observer);
+        return await teamsChat.TestAsync(admin, accountId, clientSecret, cancellationToken).ConfigureAwait(false);
+    }
+}
