@@ -1,0 +1,34 @@
+#
+# Module manifest for CasAdmin.
+# ModuleVersion is stamped by the build from CasAdminVersion in Directory.Build.props (build/Module.targets);
+# the value below is a placeholder and is never shipped.
+# Adding a cmdlet: one line in CmdletsToExport (a test checks the list equals the compiled cmdlets).
+#
+@{
+    RootModule           = 'CasAdmin.dll'
+    ModuleVersion        = '0.0.0'
+    GUID                 = '5d6c8a1e-3f47-4b9e-9c2d-7a1e0b4f6c38'
+    Author               = 'CasAdmin contributors'
+    CompanyName          = 'CasAdmin'
+    Copyright            = '(c) CasAdmin contributors. All rights reserved.'
+    Description          = 'Service-account management for a cloud app security service on Microsoft 365: provision and maintain the Teams Chat service account, deprovision the Exchange Online, SharePoint Online, OneDrive, Teams and Teams Chat service accounts, in bulk and in runbooks, within Microsoft Graph throttling limits. Includes a tenant emulator (sandbox) to try every command without a tenant.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('CasAdmin.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Connect-CasTenant'
+        'Disconnect-CasTenant'
+        'Get-CasConnection'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('Microsoft365', 'M365', 'EntraID', 'MicrosoftGraph', 'Teams', 'ExchangeOnline', 'SharePointOnline', 'OneDrive', 'CloudAppSecurity', 'ServiceAccount', 'Deprovisioning')
+            ProjectUri   = 'https://github.com/casadmin/CasAdmin'
+            LicenseUri   = 'https://github.com/casadmin/CasAdmin/blob/main/LICENSE'
+            ReleaseNotes = 'Connections: Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection.'
+        }
+    }
+}

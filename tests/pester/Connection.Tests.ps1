@@ -1,0 +1,175 @@
+#Requires -Version 7.4
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+<#
+    Pester 5 tests of the connection cmdlets against the built module and a running sandbox.
+    Run with ./build.ps1 -Task Test (or -Task Pester after a build); they need PowerShell 7.4+ and Pester 5.
+    The module is the one the build assembled: <repo>/out/CasAdmin/<CasAdminVersion>/CasAdmin.psd1.
+#>
+
+BeforeAll {
+    $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $repo 'Directory.Build.props'))
+    $version = @($props.Project.PropertyGroup | ForEach-Object { $_.CasAdminVersion } | Where-Object { $_ })[0]
+    $manifest = Join-Path $repo "out/CasAdmin/$version/CasAdmin.psd1"
+    if (-not (Test-Path -LiteralPath $manifest)) {
+        throw "The module is not built: $manifest is missing. Run 'dotnet build CasAdmin.sln -c Release' first."
+    }
+    Import-Module $manifest -Force -ErrorAction Stop
+
+    # The sandbox prints one JSON line first: {url, thumbprint, tenants[{tenantId, domain, adminAppId, adminAppSecret, ...}]}.
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($argument in @('run', '--project', (Join-Path $repo 'src/CasAdmin.Sandbox'), '-c', 'Release')) {
+        $psi.ArgumentList.Add($argument)
+    }
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $sandboxProcess = [System.Diagnostics.Process]::Start($psi)
+    $first = $null
+    while (-not $first) {
+        $read = $sandboxProcess.StandardOutput.ReadLineAsync()
+        if (-not $read.Wait([timespan]::FromSeconds(180))) {
+            throw 'The sandbox printed no address within 180 seconds.'
+        }
+        if ($null -eq $read.Result) {
+            throw "The sandbox exited (code $($sandboxProcess.ExitCode)) before printing its address."
+        }
+        if ($read.Result.TrimStart().StartsWith('{')) {
+            $first = $read.Result
+        }
+    }
+    # Keep reading so that the sandbox never blocks on a full pipe.
+    $null = $sandboxProcess.StandardOutput.ReadToEndAsync()
+
+    $sandbox = $first | ConvertFrom-Json
+    $tenant = $sandbox.tenants[0]
+    $sandboxParameters = @{
+        Environment       = 'Sandbox'
+        SandboxUrl        = $sandbox.url
+        SandboxThumbprint = $sandbox.thumbprint
+        StorePath         = Join-Path $TestDrive 'registry.db'
+    }
+    $secret = ConvertTo-SecureString $tenant.adminAppSecret -AsPlainText -Force
+}
+
+AfterAll {
+    if (Get-Module CasAdmin) {
+        Disconnect-CasTenant -All -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Module CasAdmin -Force
+    }
+    if ($sandboxProcess -and -not $sandboxProcess.HasExited) {
+        $sandboxProcess.Kill($true)
+        $null = $sandboxProcess.WaitForExit(10000)
+    }
+}
+
+Describe 'The CasAdmin module' {
+    It 'exports exactly the cmdlets of its manifest' {
+        $exported = (Get-Command -Module CasAdmin).Name | Sort-Object
+        $exported | Should -Be @('Connect-CasTenant', 'Disconnect-CasTenant', 'Get-CasConnection')
+    }
+
+    It 'gives Connect-CasTenant one parameter set per sign-in, Interactive by default' {
+        $command = Get-Command Connect-CasTenant
+        $command.DefaultParameterSet | Should -Be 'Interactive'
+        $command.ParameterSets.Name | Sort-Object | Should -Be @(
+            'AccessToken', 'Certificate', 'CertificateFile', 'CertificateThumbprint', 'ClientSecret', 'DeviceCode',
+            'Interactive', 'ManagedIdentity')
+        $command.OutputType.Name | Should -Contain 'CasAdmin.Engine.Connections.CasConnection'
+    }
+
+    It 'makes -ClientSecret a mandatory SecureString of the ClientSecret set' {
+        $set = (Get-Command Connect-CasTenant).ParameterSets | Where-Object Name -EQ 'ClientSecret'
+        $parameter = $set.Parameters | Where-Object Name -EQ 'ClientSecret'
+        $parameter.ParameterType | Should -Be ([securestring])
+        $parameter.IsMandatory | Should -BeTrue
+        ($set.Parameters | Where-Object Name -EQ 'TenantId').IsMandatory | Should -BeTrue
+    }
+
+    It 'makes -TenantId optional for managed identity and access tokens' {
+        foreach ($name in 'ManagedIdentity', 'AccessToken') {
+            $set = (Get-Command Connect-CasTenant).ParameterSets | Where-Object Name -EQ $name
+            ($set.Parameters | Where-Object Name -EQ 'TenantId').IsMandatory | Should -BeFalse
+        }
+    }
+
+    It 'gives Disconnect-CasTenant the TenantId, Connection and All sets and -WhatIf' {
+        $command = Get-Command Disconnect-CasTenant
+        $command.DefaultParameterSet | Should -Be 'TenantId'
+        $command.ParameterSets.Name | Sort-Object | Should -Be @('All', 'Connection', 'TenantId')
+        $command.Parameters.Keys | Should -Contain 'WhatIf'
+        $command.Parameters.Keys | Should -Contain 'Confirm'
+        $connection = ($command.ParameterSets | Where-Object Name -EQ 'Connection').Parameters | Where-Object Name -EQ 'Connection'
+        $connection.ValueFromPipeline | Should -BeTrue
+    }
+
+    It 'binds Get-CasConnection -TenantId by position and by property name' {
+        $parameter = (Get-Command Get-CasConnection).Parameters['TenantId']
+        $parameter.ParameterType | Should -Be ([string[]])
+        $attribute = $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
+        $attribute.Position | Should -Be 0
+        $attribute.ValueFromPipelineByPropertyName | Should -BeTrue
+    }
+
+    It 'has help with examples for every cmdlet' {
+        foreach ($name in 'Connect-CasTenant', 'Disconnect-CasTenant', 'Get-CasConnection') {
+            $help = Get-Help $name -Full
+            $help.Synopsis | Should -Not -BeNullOrEmpty
+            @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+        }
+    }
+}
+
+Describe 'Connections to the sandbox' {
+    It 'connects with a client secret and returns the connection' {
+        $connection = Connect-CasTenant -TenantId $tenant.tenantId -ClientId $tenant.adminAppId -ClientSecret $secret @sandboxParameters
+        $connection.TenantId | Should -Be $tenant.tenantId
+        $connection.AppId | Should -Be $tenant.adminAppId
+        $connection.Environment | Should -Be 'Sandbox'
+        $connection.IsDefault | Should -BeTrue
+        $connection.ExpiresOn | Should -BeGreaterThan ([datetimeoffset]::UtcNow)
+    }
+
+    It 'lists the connection as the default' {
+        (Get-CasConnection -Default).TenantId | Should -Be $tenant.tenantId
+        Get-CasConnection -TenantId $tenant.tenantId | Should -HaveCount 1
+    }
+
+    It 'finds the connection by domain and by wildcard' {
+        Get-CasConnection -TenantId $tenant.domain | Should -HaveCount 1
+        Get-CasConnection -TenantId ($tenant.tenantId.Substring(0, 8) + '*') | Should -HaveCount 1
+        Get-CasConnection -TenantId 'no-such-tenant*' | Should -BeNullOrEmpty
+    }
+
+    It 'keeps the first connection as the default when another tenant connects' {
+        if (@($sandbox.tenants).Count -lt 2) {
+            Set-ItResult -Skipped -Because 'the sandbox seeds a single tenant'
+            return
+        }
+        $other = $sandbox.tenants[1]
+        $otherSecret = ConvertTo-SecureString $other.adminAppSecret -AsPlainText -Force
+        $second = Connect-CasTenant -TenantId $other.tenantId -ClientId $other.adminAppId -ClientSecret $otherSecret @sandboxParameters
+        $second.IsDefault | Should -BeFalse
+        (Get-CasConnection -Default).TenantId | Should -Be $tenant.tenantId
+        Disconnect-CasTenant -TenantId $other.tenantId -Confirm:$false
+    }
+
+    It 'changes nothing with Disconnect-CasTenant -WhatIf' {
+        Disconnect-CasTenant -TenantId $tenant.tenantId -WhatIf
+        Disconnect-CasTenant -All -WhatIf
+        Get-CasConnection -TenantId $tenant.tenantId | Should -HaveCount 1
+    }
+
+    It 'disconnects a connection piped from Get-CasConnection' {
+        Get-CasConnection -TenantId $tenant.tenantId | Disconnect-CasTenant -Confirm:$false
+        Get-CasConnection -TenantId $tenant.tenantId | Should -BeNullOrEmpty
+    }
+
+    It 'fails a wrong secret with the InvalidClientSecret error id, without the secret in the message' {
+        $wrong = ConvertTo-SecureString 'wrong-secret-value-4711' -AsPlainText -Force
+        $err = { Connect-CasTenant -TenantId $tenant.tenantId -ClientId $tenant.adminAppId -ClientSecret $wrong @sandboxParameters -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidClientSecret*'
+        $err.Exception.Message | Should -Not -Match 'wrong-secret-value-4711'
+        Get-CasConnection -TenantId $tenant.tenantId | Should -BeNullOrEmpty
+    }
+}
