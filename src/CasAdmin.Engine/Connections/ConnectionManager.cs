@@ -91,6 +91,21 @@ public sealed class ConnectionManager
         }
     }
 
+    /// <summary>Like <see cref="Resolve"/>, without throwing when there is no such connection.</summary>
+    public bool TryResolve(string? tenant, out CasConnection? connection)
+    {
+        try
+        {
+            connection = Resolve(tenant);
+            return true;
+        }
+        catch (CasException ex) when (ex.ErrorId == ErrorIds.NotConnected)
+        {
+            connection = null;
+            return false;
+        }
+    }
+
     /// <summary>Closes a connection; the most recent remaining one becomes the default.</summary>
     public bool Disconnect(CasConnection connection)
     {
@@ -174,7 +189,8 @@ public sealed class ConnectionManager
         }
     }
 
-    private static CasException NotConnected(string? tenant) => new(
+    /// <summary>The error for "no connection to this tenant", shared by every command that needs one.</summary>
+    public static CasException NotConnected(string? tenant) => new(
         ErrorIds.NotConnected, CasErrorCategory.ConnectionError,
         tenant is null ? "There is no connection to a tenant." : $"There is no connection to tenant {tenant}.",
         "Connect first with Connect-CasTenant (Get-CasConnection lists the open connections).", tenant);

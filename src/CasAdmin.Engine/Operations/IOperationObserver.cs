@@ -16,6 +16,9 @@ public interface IOperationObserver
 
     void Information(string message);
 
+    /// <summary>An information message with tags a script can filter on (Write-Information -Tags).</summary>
+    void Information(string message, IReadOnlyList<string> tags) => Information(message);
+
     /// <summary>An object the operation produces as it goes (pipeline output).</summary>
     void Output(object item);
 

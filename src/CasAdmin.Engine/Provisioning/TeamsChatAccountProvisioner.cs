@@ -151,7 +151,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             await AccountRepository.NotifyAsync(c, t, admin.TenantId, account.AccountId, CasService.TeamsChat, "Information", ProtectedMessage, c2).ConfigureAwait(false);
             await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Succeeded", null), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
-        observer.Information(ProtectedMessage);
+        observer.Information(ProtectedMessage, ["Notification", "TeamsChat"]);
         return (await accounts.GetAsync(account.AccountId, ct).ConfigureAwait(false))!;
     }
 
