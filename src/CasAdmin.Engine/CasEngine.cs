@@ -1,5 +1,6 @@
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Provisioning;
 using CasAdmin.Engine.Store;
 
@@ -15,6 +16,7 @@ public sealed class CasEngine
         Vault = vault;
         TeamsChat = new TeamsChatService(vault);
         Accounts = new AccountService(vault);
+        Deprovisioning = new DeprovisioningService(vault);
     }
 
     /// <summary>The process-wide engine; created on first use so importing the module stays light.</summary>
@@ -27,6 +29,9 @@ public sealed class CasEngine
 
     /// <summary>Service accounts in the registry: list, test, notifications.</summary>
     public AccountService Accounts { get; }
+
+    /// <summary>Removal jobs for all six services (the second seed topic).</summary>
+    public DeprovisioningService Deprovisioning { get; }
 
     internal ISecretVault Vault { get; }
 }

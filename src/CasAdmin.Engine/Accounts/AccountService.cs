@@ -26,6 +26,20 @@ public sealed class AccountService
     public async Task<IReadOnlyList<CasNotification>> GetNotificationsAsync(string? storePath, string? tenantId, Guid? accountId, CancellationToken cancellationToken) =>
         await new AccountRepository(RegistryStore.Open(storePath)).NotificationsAsync(tenantId, accountId, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>Service-account footprints already in the connection's tenant (vendor principals, CasAdmin's apps, delegate users).</summary>
+    public async Task<IReadOnlyList<CasServiceAccountCandidate>> FindAsync(CasConnection connection, string? delegatePrefix, IOperationObserver observer, CancellationToken cancellationToken)
+    {
+        using var scope = OperationScope.Enter(observer);
+        return await Discovery.FindAsync(connection, string.IsNullOrWhiteSpace(delegatePrefix) ? Discovery.DefaultDelegatePrefix : delegatePrefix, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Records an account provisioned elsewhere so it can be managed and deprovisioned here. Changes nothing in the tenant.</summary>
+    public async Task<CasServiceAccount> RegisterAsync(CasConnection connection, RegisterAccountRequest request, IOperationObserver observer, CancellationToken cancellationToken)
+    {
+        using var scope = OperationScope.Enter(observer);
+        return await Discovery.RegisterAsync(connection, request, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Health findings for an account, each with a recommended action.</summary>
     public async Task<IReadOnlyList<CasHealthFinding>> TestAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, IOperationObserver observer, CancellationToken cancellationToken)
     {

@@ -62,4 +62,11 @@ public static class ErrorIds
     public const string LegacyAccountNotSupported = nameof(LegacyAccountNotSupported);
     public const string SubscriptionValidationFailed = nameof(SubscriptionValidationFailed);
     public const string AdminPermissionMissing = nameof(AdminPermissionMissing);
+
+    // Deprovisioning
+    public const string ServiceAccountInvalid = nameof(ServiceAccountInvalid);
+    public const string RemovalInProgress = nameof(RemovalInProgress);
+    public const string RemovalNotConfirmed = nameof(RemovalNotConfirmed);
+    public const string LeaseLost = nameof(LeaseLost);
+    public const string AlreadyRemoved = nameof(AlreadyRemoved);
 }

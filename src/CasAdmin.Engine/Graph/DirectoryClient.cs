@@ -112,6 +112,89 @@ internal sealed class DirectoryClient(GraphGateway graph, IReadOnlyCollection<st
             new OAuth2PermissionGrant { ClientId = clientId, ConsentType = "AllPrincipals", ResourceId = resourceId, Scope = scope },
             cancellationToken: c2).ConfigureAwait(false))!, clientId, c, ["DelegatedPermissionGrant.ReadWrite.All"], heldPermissions), ct);
 
+    /// <summary>Runs a delete; an object already gone counts as deleted, so every removal step can be repeated.</summary>
+    public async Task<bool> DeleteAsync(Func<Microsoft.Graph.GraphServiceClient, CancellationToken, Task> delete, string target, IReadOnlyCollection<string> required, CancellationToken ct)
+    {
+        try
+        {
+            await graph.CallAsync(async (g, c) =>
+            {
+                await delete(g, c).ConfigureAwait(false);
+                return true;
+            }, target, ct, required, heldPermissions).ConfigureAwait(false);
+            return true;
+        }
+        catch (Errors.CasException ex) when (ex.ErrorId == Errors.ErrorIds.ResourceNotFound)
+        {
+            return false;
+        }
+    }
+
+    public async Task<List<ServicePrincipal>> ListServicePrincipalsAsync(string filter, CancellationToken ct)
+    {
+        var all = new List<ServicePrincipal>();
+        var page = await graph.CallAsync((g, c) => g.ServicePrincipals.GetAsync(r =>
+        {
+            r.QueryParameters.Filter = filter;
+            r.QueryParameters.Select = ["id", "appId", "displayName", "accountEnabled", "servicePrincipalType", "tags"];
+            r.QueryParameters.Top = 999;
+        }, c), "servicePrincipals", ct, ["Application.Read.All"], heldPermissions).ConfigureAwait(false);
+        while (page?.Value is { } items)
+        {
+            all.AddRange(items);
+            if (page.OdataNextLink is not { } next)
+            {
+                break;
+            }
+
+            page = await graph.CallAsync((g, c) => g.ServicePrincipals.WithUrl(next).GetAsync(cancellationToken: c), "servicePrincipals", ct).ConfigureAwait(false);
+        }
+
+        return all;
+    }
+
+    public async Task<List<Application>> ListApplicationsAsync(string filter, CancellationToken ct)
+    {
+        var page = await graph.CallAsync((g, c) => g.Applications.GetAsync(r =>
+        {
+            r.QueryParameters.Filter = filter;
+            r.QueryParameters.Select = ["id", "appId", "displayName", "tags"];
+            r.QueryParameters.Top = 999;
+        }, c), "applications", ct, ["Application.Read.All"], heldPermissions).ConfigureAwait(false);
+        return page?.Value ?? [];
+    }
+
+    public async Task<List<Group>> FindGroupsAsync(string displayName, CancellationToken ct)
+    {
+        var page = await graph.CallAsync((g, c) => g.Groups.GetAsync(r =>
+        {
+            r.QueryParameters.Filter = $"displayName eq '{Escape(displayName)}'";
+            r.QueryParameters.Select = ["id", "displayName"];
+        }, c), displayName, ct, ["Group.Read.All"], heldPermissions).ConfigureAwait(false);
+        return page?.Value ?? [];
+    }
+
+    public async Task<List<UnifiedRoleAssignment>> DirectoryRoleAssignmentsAsync(string principalId, CancellationToken ct)
+    {
+        var page = await graph.CallAsync((g, c) => g.RoleManagement.Directory.RoleAssignments.GetAsync(
+            r => r.QueryParameters.Filter = $"principalId eq '{Escape(principalId)}'", c), principalId, ct, ["RoleManagement.Read.Directory"], heldPermissions).ConfigureAwait(false);
+        return page?.Value ?? [];
+    }
+
+    /// <summary>A user by id or UPN, or null when there is none.</summary>
+    public async Task<User?> FindUserAsync(string idOrUpn, CancellationToken ct)
+    {
+        try
+        {
+            return await graph.CallAsync((g, c) => g.Users[idOrUpn].GetAsync(r => r.QueryParameters.Select = ["id", "userPrincipalName", "accountEnabled", "displayName"], c),
+                idOrUpn, ct, ["User.Read.All"], heldPermissions).ConfigureAwait(false);
+        }
+        catch (Errors.CasException ex) when (ex.ErrorId == Errors.ErrorIds.ResourceNotFound)
+        {
+            return null;
+        }
+    }
+
     /// <summary>OData string literals double their single quotes.</summary>
     public static string Escape(string value) => value.Replace("'", "''", StringComparison.Ordinal);
 }

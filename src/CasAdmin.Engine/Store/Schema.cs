@@ -105,6 +105,58 @@ internal static class Schema
                 detail      TEXT
             );
             """),
+        (2, """
+            -- Removal jobs ("Remove <service> Service Account" with its Details). The lease makes sure two
+            -- processes sharing a registry never run the same job; an expired lease may be taken over.
+            CREATE TABLE removal_jobs (
+                job_id            TEXT PRIMARY KEY,
+                account_id        TEXT NOT NULL REFERENCES service_accounts (account_id),
+                tenant_id         TEXT NOT NULL,
+                service           TEXT NOT NULL,
+                app_id            TEXT,
+                delegate_account  TEXT,
+                status            TEXT NOT NULL,
+                forced            INTEGER NOT NULL DEFAULT 0,
+                options           TEXT,
+                created           TEXT NOT NULL,
+                started           TEXT,
+                finished          TEXT,
+                error_id          TEXT,
+                error             TEXT,
+                recommended       TEXT,
+                lease_owner       TEXT,
+                lease_expires     TEXT
+            );
+            CREATE INDEX ix_jobs_account ON removal_jobs (account_id);
+            -- At most one unfinished job per account.
+            CREATE UNIQUE INDEX ux_jobs_open ON removal_jobs (account_id) WHERE status IN ('Pending', 'Running', 'Failed');
+
+            CREATE TABLE removal_steps (
+                job_id     TEXT NOT NULL REFERENCES removal_jobs (job_id),
+                ordinal    INTEGER NOT NULL,
+                name       TEXT NOT NULL,
+                status     TEXT NOT NULL,
+                started    TEXT,
+                finished   TEXT,
+                error_id   TEXT,
+                error      TEXT,
+                detail     TEXT,
+                PRIMARY KEY (job_id, ordinal)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE cleanup_items (
+                item_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+                job_id     TEXT NOT NULL REFERENCES removal_jobs (job_id),
+                tenant_id  TEXT NOT NULL,
+                service    TEXT NOT NULL,
+                kind       TEXT NOT NULL,
+                name       TEXT NOT NULL,
+                location   TEXT,
+                reason     TEXT NOT NULL,
+                action     TEXT NOT NULL,
+                UNIQUE (job_id, kind, name)
+            );
+            """),
     ];
 
     public static int CurrentVersion => Migrations[^1].Version;

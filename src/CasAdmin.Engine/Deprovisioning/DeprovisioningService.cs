@@ -1,0 +1,35 @@
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Operations;
+using CasAdmin.Engine.Store;
+
+namespace CasAdmin.Engine.Deprovisioning;
+
+/// <summary>Deprovisioning (the second seed topic): removal jobs, their details and the remaining changes.</summary>
+public sealed class DeprovisioningService
+{
+    private readonly RemovalRunner runner;
+
+    internal DeprovisioningService(ISecretVault vault, string? owner = null) =>
+        runner = new RemovalRunner(vault, owner ?? $"{Environment.MachineName}/pid {Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}");
+
+    /// <summary>Who this engine is when it holds a job's lease.</summary>
+    public string LeaseOwner => runner.Owner;
+
+    internal RemovalRunner Runner => runner;
+
+    /// <summary>
+    /// Removes every target as its own tracked job, <see cref="RemovalOptions.ThrottleLimit"/> at a time. Confirm
+    /// before calling (on the pipeline thread); per-account failures come back as results, not exceptions.
+    /// </summary>
+    public async Task<IReadOnlyList<RemovalResult>> RemoveAsync(IReadOnlyList<RemovalTarget> targets, RemovalOptions options, IOperationObserver observer, CancellationToken cancellationToken)
+    {
+        using var scope = OperationScope.Enter(observer);
+        return await runner.RunAsync(targets, options, observer, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<CasRemovalJob>> GetJobsAsync(string? storePath, Guid? jobId, Guid? accountId, string? tenantId, RemovalJobStatus? status, CancellationToken cancellationToken) =>
+        await new RemovalJobRepository(RegistryStore.Open(storePath)).ListAsync(jobId, accountId, tenantId, status, cancellationToken).ConfigureAwait(false);
+
+    public async Task<IReadOnlyList<CasCleanupItem>> GetCleanupItemsAsync(string? storePath, string? tenantId, CasService? service, Guid? jobId, CancellationToken cancellationToken) =>
+        await new RemovalJobRepository(RegistryStore.Open(storePath)).CleanupItemsAsync(tenantId, service, jobId, cancellationToken).ConfigureAwait(false);
+}

@@ -1,0 +1,279 @@
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Operations;
+using CasAdmin.Engine.Store;
+
+namespace CasAdmin.Engine.Deprovisioning;
+
+/// <summary>The outcome of removing one account: its job, or why no job could run.</summary>
+public sealed record RemovalResult(Guid AccountId, CasRemovalJob? Job, CasException? Error)
+{
+    public bool Succeeded => Error is null && Job?.Status is RemovalJobStatus.Succeeded or RemovalJobStatus.Forced;
+}
+
+/// <summary>
+/// Runs removal jobs: each journaled in the registry before and after every step, held by a lease so two
+/// processes never run the same job, resumed from its first unfinished step when run again.
+/// </summary>
+internal sealed class RemovalRunner(ISecretVault vault, string owner)
+{
+    /// <summary>Test hook: called after each step is journaled; throwing here is a crash at a step boundary.</summary>
+    internal Action<Guid, StepKind>? AfterStep { get; set; }
+
+    public string Owner => owner;
+
+    public async Task<IReadOnlyList<RemovalResult>> RunAsync(IReadOnlyList<RemovalTarget> targets, RemovalOptions options, IOperationObserver observer, CancellationToken ct)
+    {
+        using var batch = new ProgressTracker(observer, "Removing service accounts", targets.Count);
+        var results = new RemovalResult[targets.Count];
+        var done = 0;
+        batch.Report(0, $"0 of {targets.Count} accounts", force: true);
+        await Parallel.ForEachAsync(Enumerable.Range(0, targets.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ThrottleLimit), CancellationToken = ct },
+            async (i, token) =>
+            {
+                results[i] = await RunOneAsync(targets[i], options, observer, batch.ActivityId, token).ConfigureAwait(false);
+                var n = Interlocked.Increment(ref done);
+                batch.Report(n, $"{n} of {targets.Count} accounts");
+            }).ConfigureAwait(false);
+        return results;
+    }
+
+    public async Task<RemovalResult> RunOneAsync(RemovalTarget target, RemovalOptions options, IOperationObserver observer, int parentActivityId, CancellationToken ct)
+    {
+        try
+        {
+            return new RemovalResult(target.AccountId, await RunJobAsync(target, options, observer, parentActivityId, ct).ConfigureAwait(false), null);
+        }
+        catch (CasException ex)
+        {
+            return new RemovalResult(target.AccountId, null, ex);
+        }
+    }
+
+    private async Task<CasRemovalJob> RunJobAsync(RemovalTarget target, RemovalOptions options, IOperationObserver observer, int parentActivityId, CancellationToken ct)
+    {
+        var store = RegistryStore.Open(target.Connection.StorePath);
+        store.EnsureWritable();
+        var jobs = new RemovalJobRepository(store);
+        var account = await LoadAccountAsync(store, target, ct).ConfigureAwait(false);
+        var admin = target.AdminConnection ?? target.Connection;
+
+        if (account.Service == CasService.ExchangeOnline && !options.Force && !target.Confirmed)
+        {
+            var (query, caption) = DeprovisioningRules.ExchangeConfirmation(account);
+            observer.Warning(query);
+            if (!await observer.ShouldContinueAsync(query, caption, ct).ConfigureAwait(false))
+            {
+                throw new CasException(ErrorIds.RemovalNotConfirmed, CasErrorCategory.OperationStopped,
+                    $"The removal of the Exchange Online account of {account.TenantDomain ?? account.TenantId} was not confirmed; nothing was changed.",
+                    "Confirm the prompt, or pass -Force in unattended runs.", account.AccountId.ToString());
+            }
+        }
+
+        var job = await OpenOrCreateJobAsync(jobs, account, ct).ConfigureAwait(false);
+        if (await jobs.TryLeaseAsync(job.JobId, owner, options.LeaseDuration, ct).ConfigureAwait(false) is { } holder)
+        {
+            throw new CasException(ErrorIds.RemovalInProgress, CasErrorCategory.ResourceUnavailable,
+                $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} is being removed by {holder}.",
+                "Wait for that removal to finish (Get-CasRemovalJob shows it); if that process died, its lease expires and the removal can be run again.",
+                account.AccountId.ToString());
+        }
+
+        using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var renewal = RenewLeaseAsync(jobs, job.JobId, options.LeaseDuration, leaseLost);
+        try
+        {
+            await jobs.MarkRunningAsync(job.JobId, ct).ConfigureAwait(false);
+            job = (await jobs.GetAsync(job.JobId, ct).ConfigureAwait(false))!;
+            var context = new RemovalContext(account, job, admin, options, store, vault, observer);
+            await ExecuteStepsAsync(jobs, context, observer, parentActivityId, leaseLost.Token, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            throw new CasException(ErrorIds.LeaseLost, CasErrorCategory.ResourceUnavailable,
+                $"The removal of the {account.Service} account lost its lease to another process.",
+                "Check Get-CasRemovalJob; the other process resumes the job.", account.AccountId.ToString());
+        }
+        finally
+        {
+            await leaseLost.CancelAsync().ConfigureAwait(false);
+            await renewal.ConfigureAwait(false);
+
+            // Released even after Ctrl+C, so a rerun need not wait for the lease to expire.
+            await jobs.ReleaseLeaseAsync(job.JobId, owner, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return (await jobs.GetAsync(job.JobId, CancellationToken.None).ConfigureAwait(false))!;
+    }
+
+    private async Task ExecuteStepsAsync(RemovalJobRepository jobs, RemovalContext x, IOperationObserver observer, int parentActivityId, CancellationToken token, CancellationToken userToken)
+    {
+        var steps = x.Job.Steps;
+        using var progress = new ProgressTracker(observer, $"Removing the {x.Account.Service} account of {x.Account.TenantDomain ?? x.Account.TenantId}", steps.Count, parentActivityId);
+        if (x.Account.Service == CasService.ExchangeOnline)
+        {
+            observer.Warning(DeprovisioningRules.ExchangeWarning);
+        }
+
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            if (step.Status is RemovalStepStatus.Succeeded or RemovalStepStatus.Skipped)
+            {
+                continue;
+            }
+
+            var kind = RemovalPlan.KindOf(step.Name);
+            progress.Report(i, step.Name, $"{step.Name} (about {StepClock.Estimate(RemovalJobStatus.Running, steps.Skip(i).ToList())} s left)", force: true);
+            await jobs.StartStepAsync(x.Job.JobId, step.Ordinal, token).ConfigureAwait(false);
+            var started = DateTimeOffset.UtcNow;
+            StepOutcome outcome;
+            try
+            {
+                outcome = await RemovalSteps.RunAsync(kind, x, token).ConfigureAwait(false);
+            }
+            catch (CasException ex)
+            {
+                // Journal the failure even when the operation was canceled meanwhile.
+                await jobs.FinishStepAsync(x.Job.JobId, step.Ordinal, RemovalStepStatus.Failed, null, ex.ErrorId, ex.Message, [], CancellationToken.None).ConfigureAwait(false);
+                if (x.Options.Force && RemovalSteps.IsForceable(ex))
+                {
+                    await ForceAsync(jobs, x, i, ex, observer, token).ConfigureAwait(false);
+                    return;
+                }
+
+                await x.Store.WriteAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Failed, false, ex.ErrorId, ex.Message,
+                    ex.RecommendedAction ?? "Run Remove-CasServiceAccount again to resume (finished steps are not repeated), or with -Force to forcibly remove CasAdmin's data.", c2),
+                    CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+
+            StepClock.Record(step.Name, DateTimeOffset.UtcNow - started);
+            await jobs.FinishStepAsync(x.Job.JobId, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token).ConfigureAwait(false);
+            observer.Verbose($"{x.Account.Service} {x.Account.TenantDomain ?? x.Account.TenantId}: {step.Name}: {outcome.Detail}");
+            AfterStep?.Invoke(x.Job.JobId, kind);
+        }
+
+        await x.Store.WriteAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Succeeded, false, null, null, null, c2), token).ConfigureAwait(false);
+    }
+
+    /// <summary>Forced removal: the tenant steps not done are listed as remaining changes, then CasAdmin's own data goes.</summary>
+    private static async Task ForceAsync(RemovalJobRepository jobs, RemovalContext x, int failedAt, CasException why, IOperationObserver observer, CancellationToken token)
+    {
+        observer.Warning($"Forcing removal of CasAdmin's data for the {x.Account.Service} account: {why.Message}");
+        var pending = x.Job.Steps.Skip(failedAt)
+            .Select(s => RemovalPlan.KindOf(s.Name))
+            .Where(RemovalPlan.TouchesTenant)
+            .Select(k => RemovalSteps.Pending(x, k, why.Message))
+            .ToArray();
+        var local = x.Job.Steps.Where(s => RemovalPlan.KindOf(s.Name) is StepKind.RemoveLocalData or StepKind.ListRemainingChanges).ToArray();
+        await x.Store.WriteAsync(async (c, t, c2) =>
+        {
+            foreach (var item in pending)
+            {
+                await RemovalJobRepository.AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
+            }
+
+            // Steps after the failure that touch the tenant are not attempted.
+            foreach (var step in x.Job.Steps.Skip(failedAt + 1).Where(s => RemovalPlan.TouchesTenant(RemovalPlan.KindOf(s.Name))))
+            {
+                await c.ExecuteAsync(t, "UPDATE removal_steps SET status = 'Skipped', detail = 'Left undone by forced removal' WHERE job_id = $j AND ordinal = $o",
+                    c2, ("$j", x.Job.JobId.ToString()), ("$o", step.Ordinal)).ConfigureAwait(false);
+            }
+        }, token).ConfigureAwait(false);
+
+        foreach (var step in local)
+        {
+            await jobs.StartStepAsync(x.Job.JobId, step.Ordinal, token).ConfigureAwait(false);
+            var outcome = await RemovalSteps.RunAsync(RemovalPlan.KindOf(step.Name), x, token).ConfigureAwait(false);
+            await jobs.FinishStepAsync(x.Job.JobId, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token).ConfigureAwait(false);
+        }
+
+        await x.Store.WriteAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Forced, true, why.ErrorId, why.Message,
+            "Clean up what stayed in the tenant: Get-CasCleanupItem -JobId " + x.Job.JobId, c2), token).ConfigureAwait(false);
+    }
+
+    private static async Task<CasServiceAccount> LoadAccountAsync(RegistryStore store, RemovalTarget target, CancellationToken ct)
+    {
+        var account = await new AccountRepository(store).GetAsync(target.AccountId, ct).ConfigureAwait(false)
+            ?? throw new CasException(ErrorIds.ServiceAccountNotFound, CasErrorCategory.ObjectNotFound,
+                $"No service account {target.AccountId} is in the registry.", "List the accounts with Get-CasServiceAccount.", target.AccountId.ToString());
+        if (account.Status == ServiceAccountStatus.Removed)
+        {
+            throw new CasException(ErrorIds.AlreadyRemoved, CasErrorCategory.ObjectNotFound,
+                $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} was already removed.",
+                "Nothing to do; Get-CasRemovalJob -AccountId shows how it was removed.", account.AccountId.ToString());
+        }
+
+        if (!string.Equals(account.TenantId, target.Connection.TenantId, StringComparison.OrdinalIgnoreCase))
+        {
+            throw CasException.InvalidArgument(
+                $"The {account.Service} account belongs to tenant {account.TenantId}, but the connection is to {target.Connection.TenantId}.",
+                "Connect to the account's tenant (one connection per tenant) and run the removal again.", account.AccountId.ToString());
+        }
+
+        return account;
+    }
+
+    private static async Task<CasRemovalJob> OpenOrCreateJobAsync(RemovalJobRepository jobs, CasServiceAccount account, CancellationToken ct)
+    {
+        var id = await jobs.Store.WriteAsync(async (c, t, c2) =>
+        {
+            // Inside BEGIN IMMEDIATE: two processes cannot both see "no open job" and both create one.
+            var open = (string?)await c.ScalarAsync(t, "SELECT job_id FROM removal_jobs WHERE account_id = $a AND status IN ('Pending', 'Running', 'Failed')", c2,
+                ("$a", account.AccountId.ToString())).ConfigureAwait(false);
+            if (open is not null)
+            {
+                return Guid.Parse(open);
+            }
+
+            var job = new CasRemovalJob
+            {
+                JobId = Guid.NewGuid(), AccountId = account.AccountId, TenantId = account.TenantId, Service = account.Service,
+                AppId = account.AppId, DelegateAccount = account.DelegateAccount,
+            };
+            await RemovalJobRepository.CreateAsync(c, t, job, RemovalPlan.For(account).Select(k => RemovalPlan.Names[k]).ToArray(), c2).ConfigureAwait(false);
+            await c.ExecuteAsync(t, "UPDATE service_accounts SET status = 'Removing', updated = $now WHERE account_id = $a", c2,
+                ("$a", account.AccountId.ToString()), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
+            return job.JobId;
+        }, ct).ConfigureAwait(false);
+        return (await jobs.GetAsync(id, ct).ConfigureAwait(false))!;
+    }
+
+    private async Task RenewLeaseAsync(RemovalJobRepository jobs, Guid jobId, TimeSpan duration, CancellationTokenSource lease)
+    {
+        try
+        {
+            while (!lease.IsCancellationRequested)
+            {
+                await Task.Delay(duration / 3, lease.Token).ConfigureAwait(false);
+                if (!await jobs.RenewLeaseAsync(jobId, owner, duration, lease.Token).ConfigureAwait(false))
+                {
+                    await lease.CancelAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (CasException)
+        {
+            // A store hiccup on renewal: the lease may expire; the steps' own writes will report the store's state.
+        }
+    }
+}
+
+/// <summary>The product's rules about confirming a removal.</summary>
+public static class DeprovisioningRules
+{
+    public const string ExchangeWarning =
+        "After the Exchange Online service account is removed, the Threat Investigation, Threat Mitigation and Threat Remediation automation APIs stop working.";
+
+    /// <summary>The extra confirmation the removal of an Exchange Online account needs (skipped by -Force).</summary>
+    public static (string Query, string Caption) ExchangeConfirmation(CasServiceAccount account) =>
+        ($"{ExchangeWarning} Remove the Exchange Online service account of {account.TenantDomain ?? account.TenantId}?",
+         "Remove the Exchange Online service account");
+
+    public static bool NeedsConfirmation(CasServiceAccount account) => account.Service == CasService.ExchangeOnline;
+}

@@ -1,0 +1,188 @@
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Deprovisioning;
+using Microsoft.Data.Sqlite;
+
+namespace CasAdmin.Engine.Store;
+
+/// <summary>Removal jobs, their steps, leases and remaining changes.</summary>
+internal sealed class RemovalJobRepository(RegistryStore store)
+{
+    private const string JobColumns = "j.job_id, j.account_id, j.tenant_id, j.service, j.app_id, j.delegate_account, j.status, j.forced, j.created, j.started, j.finished, j.error_id, j.error, j.recommended, j.lease_owner, j.lease_expires, t.domain AS tenant_domain";
+
+    public RegistryStore Store => store;
+
+    /// <summary>The unfinished job of an account, if any (Pending, Running or Failed).</summary>
+    public async Task<CasRemovalJob?> OpenJobAsync(Guid accountId, CancellationToken ct) =>
+        (await QueryJobsAsync("j.account_id = $a AND j.status IN ('Pending', 'Running', 'Failed')", ct, ("$a", accountId.ToString())).ConfigureAwait(false)).FirstOrDefault();
+
+    public async Task<CasRemovalJob?> GetAsync(Guid jobId, CancellationToken ct) =>
+        (await QueryJobsAsync("j.job_id = $j", ct, ("$j", jobId.ToString())).ConfigureAwait(false)).FirstOrDefault();
+
+    public Task<List<CasRemovalJob>> ListAsync(Guid? jobId, Guid? accountId, string? tenantId, RemovalJobStatus? status, CancellationToken ct) =>
+        QueryJobsAsync(
+            "($j IS NULL OR j.job_id = $j) AND ($a IS NULL OR j.account_id = $a) AND ($t IS NULL OR j.tenant_id = $t OR t.domain = $t) AND ($s IS NULL OR j.status = $s)",
+            ct, ("$j", jobId?.ToString()), ("$a", accountId?.ToString()), ("$t", tenantId), ("$s", status?.ToString()));
+
+    /// <summary>Creates a job with its planned steps, all Pending, in one transaction.</summary>
+    public static async Task CreateAsync(SqliteConnection c, SqliteTransaction t, CasRemovalJob job, IReadOnlyList<string> steps, CancellationToken ct)
+    {
+        await c.ExecuteAsync(t,
+            "INSERT INTO removal_jobs (job_id, account_id, tenant_id, service, app_id, delegate_account, status, created) VALUES ($j, $a, $t, $s, $app, $d, 'Pending', $now)",
+            ct, ("$j", job.JobId.ToString()), ("$a", job.AccountId.ToString()), ("$t", job.TenantId), ("$s", job.Service.ToString()),
+            ("$app", job.AppId), ("$d", job.DelegateAccount), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
+        for (var i = 0; i < steps.Count; i++)
+        {
+            await c.ExecuteAsync(t, "INSERT INTO removal_steps (job_id, ordinal, name, status) VALUES ($j, $o, $n, 'Pending')", ct,
+                ("$j", job.JobId.ToString()), ("$o", i), ("$n", steps[i])).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Takes the job's lease unless another live holder has it. Returns null on success, else the holder.
+    /// A holder that stopped renewing (a crashed process) loses the lease when it expires.
+    /// </summary>
+    public Task<string?> TryLeaseAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
+        store.WriteAsync(async (c, t, c2) =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            var taken = await c.ExecuteAsync(t,
+                """
+                UPDATE removal_jobs SET lease_owner = $o, lease_expires = $until
+                WHERE job_id = $j AND (lease_owner IS NULL OR lease_owner = $o OR lease_expires < $now)
+                """,
+                c2, ("$j", jobId.ToString()), ("$o", owner), ("$until", (now + duration).Iso()), ("$now", now.Iso())).ConfigureAwait(false);
+            if (taken == 1)
+            {
+                return null;
+            }
+
+            return (string?)await c.ScalarAsync(t, "SELECT lease_owner FROM removal_jobs WHERE job_id = $j", c2, ("$j", jobId.ToString())).ConfigureAwait(false) ?? "another process";
+        }, ct);
+
+    /// <summary>Extends the lease; false when it was lost (expired and taken over).</summary>
+    public Task<bool> RenewLeaseAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
+        store.WriteAsync(async (c, t, c2) => await c.ExecuteAsync(t,
+            "UPDATE removal_jobs SET lease_expires = $until WHERE job_id = $j AND lease_owner = $o", c2,
+            ("$j", jobId.ToString()), ("$o", owner), ("$until", (DateTimeOffset.UtcNow + duration).Iso())).ConfigureAwait(false) == 1, ct);
+
+    public Task ReleaseLeaseAsync(Guid jobId, string owner, CancellationToken ct) =>
+        store.WriteAsync((c, t, c2) => c.ExecuteAsync(t,
+            "UPDATE removal_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job_id = $j AND lease_owner = $o", c2,
+            ("$j", jobId.ToString()), ("$o", owner)), ct);
+
+    public Task MarkRunningAsync(Guid jobId, CancellationToken ct) =>
+        store.WriteAsync((c, t, c2) => c.ExecuteAsync(t,
+            "UPDATE removal_jobs SET status = 'Running', started = COALESCE(started, $now), error_id = NULL, error = NULL, recommended = NULL WHERE job_id = $j", c2,
+            ("$j", jobId.ToString()), ("$now", DateTimeOffset.UtcNow.Iso())), ct);
+
+    /// <summary>Journaled before the step's work starts.</summary>
+    public Task StartStepAsync(Guid jobId, int ordinal, CancellationToken ct) =>
+        store.WriteAsync((c, t, c2) => c.ExecuteAsync(t,
+            "UPDATE removal_steps SET status = 'Running', started = $now, finished = NULL, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o", c2,
+            ("$j", jobId.ToString()), ("$o", ordinal), ("$now", DateTimeOffset.UtcNow.Iso())), ct);
+
+    /// <summary>Journaled after the step's work, with any remaining changes it found, in one transaction.</summary>
+    public Task FinishStepAsync(Guid jobId, int ordinal, RemovalStepStatus status, string? detail, string? errorId, string? error, IReadOnlyList<CasCleanupItem> remaining, CancellationToken ct) =>
+        store.WriteAsync(async (c, t, c2) =>
+        {
+            await c.ExecuteAsync(t,
+                "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = $eid, error = $e WHERE job_id = $j AND ordinal = $o", c2,
+                ("$j", jobId.ToString()), ("$o", ordinal), ("$s", status.ToString()), ("$now", DateTimeOffset.UtcNow.Iso()),
+                ("$d", detail), ("$eid", errorId), ("$e", error)).ConfigureAwait(false);
+            foreach (var item in remaining)
+            {
+                await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
+            }
+        }, ct);
+
+    public static Task AddCleanupAsync(SqliteConnection c, SqliteTransaction t, CasCleanupItem item, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "INSERT OR IGNORE INTO cleanup_items (job_id, tenant_id, service, kind, name, location, reason, action) VALUES ($j, $t, $s, $k, $n, $l, $r, $a)",
+            ct, ("$j", item.JobId.ToString()), ("$t", item.TenantId), ("$s", item.Service.ToString()), ("$k", item.Kind), ("$n", item.Name),
+            ("$l", item.Location), ("$r", item.Reason), ("$a", item.Action));
+
+    public static Task SkipRemainingStepsAsync(SqliteConnection c, SqliteTransaction t, Guid jobId, int fromOrdinal, string reason, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "UPDATE removal_steps SET status = 'Skipped', detail = $d WHERE job_id = $j AND ordinal >= $o AND status IN ('Pending', 'Running', 'Failed')",
+            ct, ("$j", jobId.ToString()), ("$o", fromOrdinal), ("$d", reason));
+
+    public static Task FinishJobAsync(SqliteConnection c, SqliteTransaction t, Guid jobId, RemovalJobStatus status, bool forced, string? errorId, string? error, string? recommended, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "UPDATE removal_jobs SET status = $s, forced = $f, finished = $now, error_id = $eid, error = $e, recommended = $r WHERE job_id = $j",
+            ct, ("$j", jobId.ToString()), ("$s", status.ToString()), ("$f", forced ? 1 : 0), ("$now", status is RemovalJobStatus.Failed ? null : DateTimeOffset.UtcNow.Iso()),
+            ("$eid", errorId), ("$e", error), ("$r", recommended));
+
+    public Task<List<CasCleanupItem>> CleanupItemsAsync(string? tenantId, CasService? service, Guid? jobId, CancellationToken ct) =>
+        store.ReadAsync((c, c2) => c.QueryAsync(null,
+            """
+            SELECT item_id, job_id, tenant_id, service, kind, name, location, reason, action FROM cleanup_items
+            WHERE ($t IS NULL OR tenant_id = $t) AND ($s IS NULL OR service = $s) AND ($j IS NULL OR job_id = $j)
+            ORDER BY item_id
+            """,
+            MapItem, c2, ("$t", tenantId), ("$s", service?.ToString()), ("$j", jobId?.ToString())), ct);
+
+    private async Task<List<CasRemovalJob>> QueryJobsAsync(string where, CancellationToken ct, params (string, object?)[] parameters) =>
+        await store.ReadAsync(async (c, c2) =>
+        {
+            var jobs = await c.QueryAsync(null,
+                $"SELECT {JobColumns} FROM removal_jobs j LEFT JOIN tenants t ON t.tenant_id = j.tenant_id WHERE {where} ORDER BY j.created",
+                r => (Job: MapJob(r), Id: r.Text("job_id")!), c2, parameters).ConfigureAwait(false);
+            var result = new List<CasRemovalJob>(jobs.Count);
+            foreach (var (job, id) in jobs)
+            {
+                var steps = await c.QueryAsync(null,
+                    "SELECT job_id, ordinal, name, status, started, finished, error_id, error, detail FROM removal_steps WHERE job_id = $j ORDER BY ordinal",
+                    r => new CasRemovalStep
+                    {
+                        JobId = Guid.Parse(r.Text("job_id")!),
+                        Ordinal = (int)r.Long("ordinal"),
+                        Name = r.Text("name")!,
+                        Status = Enum.Parse<RemovalStepStatus>(r.Text("status")!),
+                        StartedOn = r.Time("started"),
+                        FinishedOn = r.Time("finished"),
+                        ErrorId = r.Text("error_id"),
+                        Error = r.Text("error"),
+                        Detail = r.Text("detail"),
+                    }, c2, ("$j", id)).ConfigureAwait(false);
+                var items = await c.QueryAsync(null,
+                    "SELECT item_id, job_id, tenant_id, service, kind, name, location, reason, action FROM cleanup_items WHERE job_id = $j ORDER BY item_id",
+                    MapItem, c2, ("$j", id)).ConfigureAwait(false);
+                result.Add(job with { Steps = steps, RemainingChanges = items, EstimatedSecondsRemaining = StepClock.Estimate(job.Status, steps) });
+            }
+
+            return result;
+        }, ct).ConfigureAwait(false);
+
+    private static CasRemovalJob MapJob(SqliteDataReader r) => new()
+    {
+        JobId = Guid.Parse(r.Text("job_id")!),
+        AccountId = Guid.Parse(r.Text("account_id")!),
+        TenantId = r.Text("tenant_id")!,
+        TenantDomain = r.Text("tenant_domain"),
+        Service = Enum.Parse<CasService>(r.Text("service")!),
+        AppId = r.Text("app_id"),
+        DelegateAccount = r.Text("delegate_account"),
+        Status = Enum.Parse<RemovalJobStatus>(r.Text("status")!),
+        Forced = r.Long("forced") != 0,
+        CreatedOn = r.Time("created")!.Value,
+        StartedOn = r.Time("started"),
+        FinishedOn = r.Time("finished"),
+        ErrorId = r.Text("error_id"),
+        Error = r.Text("error"),
+        RecommendedAction = r.Text("recommended"),
+        LeaseOwner = r.Time("lease_expires") is { } until && until > DateTimeOffset.UtcNow ? r.Text("lease_owner") : null,
+    };
+
+    private static CasCleanupItem MapItem(SqliteDataReader r) => new()
+    {
+        ItemId = r.Long("item_id"),
+        JobId = Guid.Parse(r.Text("job_id")!),
+        TenantId = r.Text("tenant_id")!,
+        Service = Enum.Parse<CasService>(r.Text("service")!),
+        Kind = r.Text("kind")!,
+        Name = r.Text("name")!,
+        Location = r.Text("location"),
+        Reason = r.Text("reason")!,
+        Action = r.Text("action")!,
+    };
+}
