@@ -1,0 +1,80 @@
+namespace CasAdmin.Sandbox;
+
+/// <summary>Counters for one slice of traffic (all, one endpoint, or one app in one tenant).</summary>
+public class StatsCounters
+{
+    public long Requests { get; set; }
+
+    /// <summary>Responses by HTTP status ("200": 12, "429": 3).</summary>
+    public Dictionary<string, long> Statuses { get; set; } = [];
+
+    /// <summary>429 responses served, whether by the throttling buckets or by fault injection.</summary>
+    public long TooManyRequests { get; set; }
+
+    /// <summary>Requests that arrived before the Retry-After time advertised to their (app, tenant).</summary>
+    public long PrematureRetries { get; set; }
+
+    public long ResourceUnits { get; set; }
+    public long Writes { get; set; }
+    public long TokenRequests { get; set; }
+    public long FaultsInjected { get; set; }
+
+    internal void Add(int status, int ru, int writes, bool premature, bool tokenRequest, bool fault)
+    {
+        Requests++;
+        var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Statuses[key] = Statuses.GetValueOrDefault(key) + 1;
+        if (status == 429) TooManyRequests++;
+        if (premature) PrematureRetries++;
+        ResourceUnits += ru;
+        Writes += writes;
+        if (tokenRequest) TokenRequests++;
+        if (fault) FaultsInjected++;
+    }
+
+    internal T CopyTo<T>(T target) where T : StatsCounters
+    {
+        target.Requests = Requests;
+        target.Statuses = new Dictionary<string, long>(Statuses);
+        target.TooManyRequests = TooManyRequests;
+        target.PrematureRetries = PrematureRetries;
+        target.ResourceUnits = ResourceUnits;
+        target.Writes = Writes;
+        target.TokenRequests = TokenRequests;
+        target.FaultsInjected = FaultsInjected;
+        return target;
+    }
+}
+
+/// <summary>Counters of one app in one tenant.</summary>
+public sealed class ClientStats : StatsCounters
+{
+    public string AppId { get; set; } = "";
+    public string TenantId { get; set; } = "";
+}
+
+/// <summary>GET /_sandbox/stats.</summary>
+public sealed class SandboxStats
+{
+    public StatsCounters Totals { get; set; } = new();
+
+    /// <summary>Keyed by "METHOD /route/template", e.g. "GET /v1.0/users/{id}" or "POST /{tenant}/oauth2/v2.0/token".</summary>
+    public Dictionary<string, StatsCounters> Endpoints { get; set; } = [];
+
+    public List<ClientStats> Clients { get; set; } = [];
+
+    public ClientStats? For(string appId, string tenantId) =>
+        Clients.FirstOrDefault(c => c.AppId.Equals(appId, StringComparison.OrdinalIgnoreCase) && c.TenantId.Equals(tenantId, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>One request as the sandbox saw it (GET /_sandbox/timeline), for plots.</summary>
+public sealed record TimelineEntry(
+    double ArrivalMs,
+    string Method,
+    string Path,
+    int Status,
+    int Cost,
+    double BucketLevel,
+    string? AppId,
+    string? TenantId,
+    bool Premature);

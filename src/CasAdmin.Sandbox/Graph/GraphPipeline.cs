@@ -1,0 +1,157 @@
+using System.Globalization;
+using CasAdmin.Sandbox.Control;
+using CasAdmin.Sandbox.Hosting;
+using CasAdmin.Sandbox.Identity;
+using CasAdmin.Sandbox.Throttling;
+
+namespace CasAdmin.Sandbox.Graph;
+
+/// <summary>
+/// One Graph request, wire or $batch-inner: authenticate, premature-retry check, fault injection, throttling,
+/// permission check, handler, stats. The order mirrors Graph: a throttled or faulted request never reaches the handler.
+/// </summary>
+internal sealed class GraphPipeline(SandboxRuntime rt)
+{
+    public async Task<GraphResponse> ExecuteAsync(GraphRequest req)
+    {
+        var arrival = rt.Time.GetTimestamp();
+        var now = rt.Time.GetUtcNow();
+        var (route, values, methodMismatch) = rt.Graph.Match(req.Method, req.Path);
+        var endpoint = route?.Endpoint ?? $"{req.Method} (unmatched)";
+
+        // 1. Token.
+        var principal = Authenticate(req, now, out var authError);
+        var tenant = principal is null ? null : rt.Store.Find(principal.TenantId);
+        if (principal is null || tenant is null)
+        {
+            var r = GraphErrors.Create(req, 401, "InvalidAuthenticationToken", authError ?? "Access token validation failure. Invalid audience.", now);
+            r.Headers["WWW-Authenticate"] = "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"";
+            Record(req, arrival, endpoint, r.Status, null, null);
+            return r;
+        }
+        var appId = principal.AppId;
+        var tenantId = tenant.Id;
+
+        if (route is null)
+        {
+            var segment = req.Path.Split('/', StringSplitOptions.RemoveEmptyEntries).Skip(1).FirstOrDefault() ?? "";
+            var r = methodMismatch
+                ? GraphErrors.Create(req, 405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.", now)
+                : GraphErrors.Create(req, 400, "BadRequest", $"Resource not found for the segment '{segment}'.", now);
+            Record(req, arrival, endpoint, r.Status, appId, tenantId);
+            return r;
+        }
+
+        // 2. Premature retry: judged on arrival against the last Retry-After told to this (app, tenant).
+        var premature = route.Cost.Family != BucketFamily.None && rt.Ledger.IsPremature(appId, tenantId);
+
+        // 3. Faults.
+        var fault = rt.Faults.Match(req.Method, req.Path, appId, tenantId);
+        var fate = ConnectionFate.Respond;
+        if (fault is not null)
+        {
+            switch (fault.Kind)
+            {
+                case FaultKind.Reset:
+                    Record(req, arrival, endpoint, 0, appId, tenantId, premature: premature, fault: true);
+                    return new GraphResponse { Status = 0, Fate = ConnectionFate.AbortBeforeResponse };
+                case FaultKind.Slow:
+                    await Task.Delay(fault.DelayMs, req.Aborted).ConfigureAwait(false);
+                    break;
+                case FaultKind.AppliedButLost:
+                    fate = ConnectionFate.AbortAfterExecute;
+                    break;
+                default:
+                    var (code, message) = GraphErrors.ForStatus(fault.Status);
+                    var r = GraphErrors.Create(req, fault.Status, code, message, now);
+                    if (fault.RetryAfterSeconds is { } ra) AddRetryAfter(r, ra, appId, tenantId, now);
+                    Record(req, arrival, endpoint, r.Status, appId, tenantId, premature: premature, fault: true);
+                    return r;
+            }
+        }
+
+        // 4. Throttling (charged before the permission check: Graph counts denied requests too).
+        var decision = rt.Throttler.Charge(appId, tenantId, tenant.ThrottlingSize, route.Cost, req.Query);
+        if (!decision.Allowed)
+        {
+            var r = GraphErrors.Create(req, 429, "TooManyRequests", "Too many requests.", now);
+            AddRetryAfter(r, decision.RetryAfterSeconds, appId, tenantId, now);
+            r.Headers["x-ms-throttle-scope"] = decision.Scope!;
+            r.Headers["x-ms-throttle-information"] = decision.Information!;
+            r.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
+            Record(req, arrival, endpoint, 429, appId, tenantId, decision, premature);
+            return r;
+        }
+
+        GraphResponse response;
+        try
+        {
+            // 5. Permission.
+            if (route.Permission is { } p && Denied(p, principal) is { } denied)
+            {
+                response = GraphErrors.Create(req, denied.Status, denied.Code, denied.Message, now);
+            }
+            else
+            {
+                // 6. Handler.
+                response = await route.Handler(new GraphCall(req, tenant, principal, values, rt)).ConfigureAwait(false);
+            }
+        }
+        catch (GraphException e)
+        {
+            response = GraphErrors.Create(req, e.Status, e.Code, e.Message, now);
+        }
+        if (decision.ResourceUnits > 0) response.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
+        if (decision.LimitPercentage is { } pct) response.Headers["x-ms-throttle-limit-percentage"] = Throttler.FormatPercentage(pct);
+        if (fate != ConnectionFate.Respond && response.Fate == ConnectionFate.Respond) response.Fate = fate;
+        Record(req, arrival, endpoint, response.Fate == ConnectionFate.Respond ? response.Status : 0, appId, tenantId, decision, premature, fault is not null);
+        return response;
+    }
+
+    private AccessTokenPrincipal? Authenticate(GraphRequest req, DateTimeOffset now, out string? error)
+    {
+        var header = req.Authorization;
+        if (string.IsNullOrWhiteSpace(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+        {
+            error = "Access token is empty.";
+            return null;
+        }
+        return rt.Tokens.Validate(header[7..].Trim(), now, out error);
+    }
+
+    private static (int Status, string Code, string Message)? Denied(GraphPermission p, AccessTokenPrincipal principal)
+    {
+        if (principal.IsApp)
+        {
+            if (p.DelegatedOnly) return (400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+            return p.AppRoles.Any(principal.Roles.Contains) ? null : (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+        }
+        return p.Scopes.Any(principal.Scopes.Contains) ? null : (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+    }
+
+    /// <summary>Writes Retry-After in the configured mode and remembers the advertised time for premature-retry counting.</summary>
+    private void AddRetryAfter(GraphResponse r, int seconds, string appId, string tenantId, DateTimeOffset now)
+    {
+        seconds = Math.Max(1, seconds);
+        switch (rt.Throttler.Mode)
+        {
+            case RetryAfterMode.Absent:
+                return;
+            case RetryAfterMode.Date:
+                // HTTP dates have whole-second resolution: round up so waiting until the date is always enough.
+                var until = DateTimeOffset.FromUnixTimeSeconds(now.AddSeconds(seconds).ToUnixTimeSeconds() + 1);
+                r.Headers["Retry-After"] = until.ToString("r", CultureInfo.InvariantCulture);
+                rt.Ledger.Advertise(appId, tenantId, until);
+                return;
+            default:
+                r.Headers["Retry-After"] = seconds.ToString(CultureInfo.InvariantCulture);
+                rt.Ledger.Advertise(appId, tenantId, now.AddSeconds(seconds));
+                return;
+        }
+    }
+
+    private void Record(GraphRequest req, long arrival, string endpoint, int status, string? appId, string? tenantId,
+        ThrottleDecision? decision = null, bool premature = false, bool fault = false) =>
+        rt.Stats.Record(new RequestRecord(arrival, req.Method, req.Path, endpoint, status, appId, tenantId,
+            decision?.ResourceUnits ?? 0, decision?.Writes ?? 0, premature, false, fault, decision?.BucketLevel ?? 0));
+}

@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using CasAdmin.Sandbox.Tenants;
+using CasAdmin.Sandbox.Throttling;
+
+namespace CasAdmin.Sandbox.Graph;
+
+/// <summary>GET /users (filter, select, paging) and GET /users/{id | userPrincipalName}.</summary>
+internal static class UserEndpoints
+{
+    public static readonly GraphPermission Read = new(
+        ["User.Read.All", "User.ReadWrite.All", "User.ReadBasic.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+        ["User.ReadBasic.All", "User.Read.All", "Directory.Read.All", "Directory.AccessAsUser.All"]);
+
+    public static void Map(GraphRouter r)
+    {
+        r.MapGet("/users", RequestCost.Read(2), Read, List);
+        r.MapGet("/users/{id}", RequestCost.Read(2), Read, call =>
+        {
+            var user = Find(call.Tenant, call.Values["id"]) ?? throw GraphException.NotFound(call.Values["id"]);
+            return GraphCall.Ok(ODataPaging.Entity(call.Request, "users", GraphJson.User(user), "user", GraphJson.UserDefaultProperties));
+        });
+    }
+
+    public static DirectoryUser? Find(TenantState t, string idOrUpn)
+    {
+        lock (t.Sync) return t.Users.Find(idOrUpn);
+    }
+
+    private static GraphResponse List(GraphCall call)
+    {
+        var t = call.Tenant;
+        Func<int, IEnumerable<JsonObject>> source;
+        if (!call.Request.Query.TryGetValue("$filter", out var filter) || string.IsNullOrWhiteSpace(filter))
+        {
+            source = offset => Snapshot(t, offset).Select(GraphJson.User);
+        }
+        else if (ODataFilter.SimpleEquality(filter) is { } eq && (eq.Property.Equals("id", StringComparison.OrdinalIgnoreCase)
+                     || eq.Property.Equals("userPrincipalName", StringComparison.OrdinalIgnoreCase)))
+        {
+            // Key lookups are the common case in big generated tenants: no scan.
+            var hit = Find(t, eq.Value);
+            source = offset => (hit is null ? [] : new[] { GraphJson.User(hit) }).Skip(offset);
+        }
+        else
+        {
+            var predicate = ODataFilter.Parse(filter);
+            source = offset => Snapshot(t, 0).Select(GraphJson.User).Where(predicate).Skip(offset);
+        }
+        return GraphCall.Ok(ODataPaging.Page(call.Request, "users", "user", source, GraphJson.UserDefaultProperties));
+    }
+
+    /// <summary>Explicit users are copied under the lock; generated ones are built lazily after it.</summary>
+    private static IEnumerable<DirectoryUser> Snapshot(TenantState t, int offset)
+    {
+        List<DirectoryUser> head;
+        int explicitCount;
+        lock (t.Sync)
+        {
+            explicitCount = t.Users.Count - t.Users.GeneratedCount;
+            head = t.Users.Enumerate(offset).Take(Math.Max(0, explicitCount - offset)).ToList();
+        }
+        foreach (var u in head) yield return u;
+        foreach (var u in t.Users.Enumerate(Math.Max(offset, explicitCount))) yield return u;
+    }
+}

@@ -1,0 +1,53 @@
+using CasAdmin.Sandbox.Control;
+using CasAdmin.Sandbox.Faults;
+using CasAdmin.Sandbox.Graph;
+using CasAdmin.Sandbox.Identity;
+using CasAdmin.Sandbox.Scenarios;
+using CasAdmin.Sandbox.Tenants;
+using CasAdmin.Sandbox.Throttling;
+
+namespace CasAdmin.Sandbox.Hosting;
+
+/// <summary>The composition root: every piece of sandbox state, shared by the identity, Graph and control endpoints.</summary>
+internal sealed class SandboxRuntime : IDisposable
+{
+    private readonly ScenarioDocument _scenario;
+    private volatile TenantStore _store;
+
+    public SandboxRuntime(SandboxOptions options, TimeProvider time)
+    {
+        Options = options;
+        Time = time;
+        _scenario = ScenarioLoader.Resolve(options.Scenario);
+        _store = new TenantStore(ScenarioLoader.Build(_scenario));
+        Throttler = new Throttler(time);
+        Throttler.Reset(options.Scale);
+        Ledger = new RetryAfterLedger(time);
+        Stats = new StatsCollector(time);
+        Graph = GraphRouter.CreateDefault();
+    }
+
+    public SandboxOptions Options { get; }
+    public TimeProvider Time { get; }
+    public TenantStore Store => _store;
+    public TokenIssuer Tokens { get; } = new();
+    public Throttler Throttler { get; }
+    public RetryAfterLedger Ledger { get; }
+    public FaultInjector Faults { get; } = new();
+    public StatsCollector Stats { get; }
+    public IdentityFlows Flows { get; } = new();
+    public GraphRouter Graph { get; }
+
+    /// <summary>Reseeds every tenant from the scenario (ids are deterministic, so they do not change) and clears faults, stats, throttling state and pending sign-ins.</summary>
+    public void Reset()
+    {
+        _store = new TenantStore(ScenarioLoader.Build(_scenario));
+        Faults.Reset();
+        Stats.Clear();
+        Ledger.Clear();
+        Throttler.Reset(Options.Scale);
+        Flows.Clear();
+    }
+
+    public void Dispose() => Tokens.Dispose();
+}

@@ -1,0 +1,106 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CasAdmin.Sandbox.Scenarios;
+
+// The JSON shape of a scenario file (camelCase). Every id is optional: when absent it is derived from names, so the
+// same file always seeds the same ids. Secrets without a value get a deterministic one.
+
+internal sealed class ScenarioDocument
+{
+    public string Name { get; set; } = "custom";
+    public List<ScenarioTenant> Tenants { get; set; } = [];
+}
+
+internal sealed class ScenarioTenant
+{
+    public required string Name { get; set; }
+    public string? Id { get; set; }
+    public string? Domain { get; set; }
+    public string? DisplayName { get; set; }
+
+    /// <summary>User count for the throttling tier (overrides the real count).</summary>
+    public int? Size { get; set; }
+    public int GeneratedUsers { get; set; }
+    public int Chats { get; set; }
+    public int Seed { get; set; } = 1;
+    public List<ScenarioUser> Users { get; set; } = [];
+    public List<ScenarioApp> Apps { get; set; } = [];
+    public ScenarioManagedIdentity? ManagedIdentity { get; set; }
+    public List<ScenarioLegacyPrincipal> LegacyPrincipals { get; set; } = [];
+}
+
+internal sealed class ScenarioUser
+{
+    public required string Name { get; set; }
+    public string? Id { get; set; }
+    public string? DisplayName { get; set; }
+    public string? Password { get; set; }
+    public bool Enabled { get; set; } = true;
+    public string? JobTitle { get; set; }
+
+    /// <summary>admin | eligibleAdmin | plain: which SandboxTenantInfo field names this user.</summary>
+    public string? Tag { get; set; }
+    public List<ScenarioRole> Roles { get; set; } = [];
+}
+
+internal sealed class ScenarioRole
+{
+    /// <summary>Template id or display name ("Global Administrator").</summary>
+    public required string Role { get; set; }
+
+    /// <summary>active | eligible (PIM).</summary>
+    public string State { get; set; } = "active";
+}
+
+internal sealed class ScenarioApp
+{
+    public required string Name { get; set; }
+    public string? AppId { get; set; }
+    public string? Description { get; set; }
+
+    /// <summary>admin: the app SandboxTenantInfo reports as AdminAppId/AdminAppSecret.</summary>
+    public string? Tag { get; set; }
+    public string SignInAudience { get; set; } = "AzureADMyOrg";
+    public bool PublicClient { get; set; }
+    public List<string> RedirectUris { get; set; } = [];
+    public List<ScenarioSecret> Secrets { get; set; } = [];
+
+    /// <summary>Base64 DER public certificates.</summary>
+    public List<string> Certificates { get; set; } = [];
+
+    /// <summary>Service principal in the tenant; false models an app registered but never installed.</summary>
+    public bool ServicePrincipal { get; set; } = true;
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Graph application permissions admin-consented (app-role assignments on the Graph service principal).</summary>
+    public List<string> AppRoles { get; set; } = [];
+
+    /// <summary>Graph delegated scopes consented for all users (one AllPrincipals grant); ["*"] = every known scope.</summary>
+    public List<string> DelegatedScopes { get; set; } = [];
+}
+
+internal sealed class ScenarioSecret
+{
+    public string Name { get; set; } = "secret";
+    public string? Value { get; set; }
+    public string? KeyId { get; set; }
+    public DateTimeOffset? StartDateTime { get; set; }
+    public DateTimeOffset? EndDateTime { get; set; }
+}
+
+internal sealed class ScenarioManagedIdentity
+{
+    public required string Name { get; set; }
+    public List<string> AppRoles { get; set; } = [];
+}
+
+internal sealed class ScenarioLegacyPrincipal
+{
+    public required string Name { get; set; }
+    public string? AppId { get; set; }
+}
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+[JsonSerializable(typeof(ScenarioDocument))]
+internal sealed partial class ScenarioJsonContext : JsonSerializerContext;

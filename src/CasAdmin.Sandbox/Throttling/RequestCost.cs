@@ -1,0 +1,43 @@
+namespace CasAdmin.Sandbox.Throttling;
+
+/// <summary>Which documented limit family a Graph resource belongs to.</summary>
+internal enum BucketFamily
+{
+    /// <summary>Not throttled (the $batch envelope; its inner requests are).</summary>
+    None,
+
+    /// <summary>Identity and access: resource units per app per tenant, writes, and the per-app global limits.</summary>
+    IdentityAndAccess,
+
+    /// <summary>Teams: about 30 requests per second per app per tenant.</summary>
+    Teams,
+
+    /// <summary>GET /users/{id}/chats/getAllMessages: 200 requests per second per app per tenant.</summary>
+    TeamsGetAllMessages,
+}
+
+/// <summary>What a route declares: its base cost in resource units (domain.md §7), whether it writes, and its family.</summary>
+internal sealed record RequestCost(int BaseResourceUnits, bool IsWrite, BucketFamily Family)
+{
+    public static RequestCost Free { get; } = new(0, false, BucketFamily.None);
+
+    public static RequestCost Read(int resourceUnits = 1) => new(resourceUnits, false, BucketFamily.IdentityAndAccess);
+
+    public static RequestCost Write() => new(1, true, BucketFamily.IdentityAndAccess);
+
+    public static RequestCost TeamsRead(int resourceUnits = 1) => new(resourceUnits, false, BucketFamily.Teams);
+
+    public static RequestCost TeamsGetAllMessages { get; } = new(1, false, BucketFamily.TeamsGetAllMessages);
+
+    /// <summary>Applies the documented query adjustments: $select −1, $expand +1, $top &lt; 20 −1, minimum 1. Writes cost 1 RU + 1 write.</summary>
+    public int ResourceUnits(IReadOnlyDictionary<string, string> query)
+    {
+        if (Family == BucketFamily.None) return 0;
+        if (IsWrite) return 1;
+        var ru = BaseResourceUnits;
+        if (query.ContainsKey("$select")) ru--;
+        if (query.ContainsKey("$expand")) ru++;
+        if (query.TryGetValue("$top", out var top) && int.TryParse(top, out var t) && t < 20) ru--;
+        return Math.Max(1, ru);
+    }
+}
