@@ -31,6 +31,7 @@ internal sealed class TeamsChatAppProvisioner
         using var progress = new ProgressTracker(observer, $"Creating the Teams Chat app '{request.DisplayName}'", total: request.GrantAdminConsent ? 4 : 3);
 
         progress.Report(0, "Registering the app", force: true);
+        await CheckSecretPolicyAsync(admin, request.SecretLifetime, observer, ct).ConfigureAwait(false);
         var (app, created) = await FindOrCreateAsync(directory, request, redirectUri, observer, ct).ConfigureAwait(false);
 
         progress.Report(1, "Creating the service principal", force: true);
@@ -44,7 +45,17 @@ internal sealed class TeamsChatAppProvisioner
             observer.Warning($"The app already has {others} secret(s) CasAdmin added earlier; a new one is added. Remove unused ones with Update-CasServiceAccountSecret -Rotate.");
         }
 
-        var password = await directory.AddPasswordAsync(app.Id!, SecretDisplayName, DateTimeOffset.UtcNow + request.SecretLifetime, ct).ConfigureAwait(false);
+        Microsoft.Graph.Models.PasswordCredential password;
+        try
+        {
+            password = await directory.AddPasswordAsync(app.Id!, SecretDisplayName, DateTimeOffset.UtcNow + request.SecretLifetime, ct).ConfigureAwait(false);
+        }
+        catch (CasException ex) when (ex.ErrorId == ErrorIds.SecretPolicyRefused && created)
+        {
+            // No half-created app: what this run created goes again.
+            await directory.DeleteAsync((g, c) => g.Applications[app.Id].DeleteAsync(cancellationToken: c), app.Id!, ["Application.ReadWrite.All"], CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
 
         var consented = false;
         if (request.GrantAdminConsent)
@@ -140,6 +151,47 @@ internal sealed class TeamsChatAppProvisioner
                 await directory.FindApplicationByNameAsync(request.DisplayName, c).ConfigureAwait(false)
                 ?? throw new CasException(ErrorIds.ResourceNotFound, CasErrorCategory.ObjectNotFound, "not yet visible", "retry"), ct).ConfigureAwait(false);
             return (found, true);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a lifetime the tenant's default app management policy forbids before anything is created. A
+    /// connection that may not read the policy skips the check; addPassword then reports the refusal.
+    /// </summary>
+    private static async Task CheckSecretPolicyAsync(CasConnection admin, TimeSpan lifetime, IOperationObserver observer, CancellationToken ct)
+    {
+        Microsoft.Graph.Models.TenantAppManagementPolicy? policy;
+        try
+        {
+            policy = await admin.Context.Graph.CallAsync((g, c) => g.Policies.DefaultAppManagementPolicy.GetAsync(cancellationToken: c), "defaultAppManagementPolicy", ct).ConfigureAwait(false);
+        }
+        catch (CasException ex) when (ex.ErrorId is ErrorIds.InsufficientPrivileges or ErrorIds.ResourceNotFound)
+        {
+            observer.Debug("The tenant's app management policy could not be read; checking the secret lifetime is left to Entra ID.");
+            return;
+        }
+
+        if (policy?.IsEnabled != true)
+        {
+            return;
+        }
+
+        foreach (var restriction in policy.ApplicationRestrictions?.PasswordCredentials ?? [])
+        {
+            var kind = restriction.RestrictionType?.ToString();
+            if (string.Equals(kind, "passwordAddition", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new CasException(ErrorIds.SecretPolicyRefused, CasErrorCategory.SecurityError,
+                    "The tenant's app management policy does not allow client secrets on new apps; nothing was created.",
+                    "Have the policy allow client secrets for this app, or ask your administrator for an exemption.");
+            }
+
+            if (string.Equals(kind, "passwordLifetime", StringComparison.OrdinalIgnoreCase) && restriction.MaxLifetime is { } max && lifetime > max)
+            {
+                throw new CasException(ErrorIds.SecretPolicyRefused, CasErrorCategory.SecurityError,
+                    $"The tenant's app management policy allows client secrets of at most {max.TotalDays:0} days; {lifetime.TotalDays:0} were asked for. Nothing was created.",
+                    $"Run again with -SecretLifetime (New-TimeSpan -Days {max.TotalDays:0}) or less.");
+            }
         }
     }
 
