@@ -110,7 +110,8 @@ internal static class Footprints
             return null;
         }
 
-        var rest = displayName[VendorAppName.Length..].Trim();
+        // Numbered instances ("… for SharePoint Online (3)") name the same service.
+        var rest = System.Text.RegularExpressions.Regex.Replace(displayName[VendorAppName.Length..], @"\s*\(\d+\)\s*$", string.Empty).Trim();
         return rest switch
         {
             "" => CasService.ExchangeOnlineInline,

@@ -29,7 +29,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         var results = new RemovalResult[targets.Count];
         var done = 0;
         batch.Report(0, $"0 of {targets.Count} accounts", force: true);
-        await Parallel.ForEachAsync(Enumerable.Range(0, targets.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ThrottleLimit), CancellationToken = ct },
+        await Parallel.ForEachAsync(InterleaveByTenant(targets), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ThrottleLimit), CancellationToken = ct },
             async (i, token) =>
             {
                 results[i] = await RunOneAsync(targets[i], options, observer, batch.ActivityId, token).ConfigureAwait(false);
@@ -37,6 +37,27 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 batch.Report(n, $"{n} of {targets.Count} accounts");
             }).ConfigureAwait(false);
         return results;
+    }
+
+    /// <summary>
+    /// Takes the tenants in turn, so parallel jobs spread over every tenant's own Graph quota instead of
+    /// queuing on one tenant's throttling while the others sit idle. Results keep the input order.
+    /// </summary>
+    internal static IEnumerable<int> InterleaveByTenant(IReadOnlyList<RemovalTarget> targets)
+    {
+        var queues = Enumerable.Range(0, targets.Count)
+            .GroupBy(i => targets[i].Connection.TenantId, StringComparer.OrdinalIgnoreCase)
+            .Select(g => new Queue<int>(g))
+            .ToList();
+        while (queues.Count > 0)
+        {
+            foreach (var queue in queues)
+            {
+                yield return queue.Dequeue();
+            }
+
+            queues.RemoveAll(q => q.Count == 0);
+        }
     }
 
     public async Task<RemovalResult> RunOneAsync(RemovalTarget target, RemovalOptions options, IOperationObserver observer, int parentActivityId, CancellationToken ct)
