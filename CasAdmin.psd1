@@ -19,6 +19,15 @@
         'Connect-CasTenant'
         'Disconnect-CasTenant'
         'Get-CasConnection'
+        'New-CasTeamsChatApp'
+        'New-CasTeamsChatAccount'
+        'Set-CasLicensingModel'
+        'Update-CasServiceAccountSecret'
+        'Set-CasServiceAccountApp'
+        'New-CasAccessToken'
+        'Get-CasServiceAccount'
+        'Test-CasServiceAccount'
+        'Get-CasNotification'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -28,7 +37,7 @@
             Tags         = @('Microsoft365', 'M365', 'EntraID', 'MicrosoftGraph', 'Teams', 'ExchangeOnline', 'SharePointOnline', 'OneDrive', 'CloudAppSecurity', 'ServiceAccount', 'Deprovisioning')
             ProjectUri   = 'https://github.com/casadmin/CasAdmin'
             LicenseUri   = 'https://github.com/casadmin/CasAdmin/blob/main/LICENSE'
-            ReleaseNotes = 'Connections: Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection.'
+            ReleaseNotes = 'Connections: Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection. Teams Chat: New-CasTeamsChatApp, New-CasTeamsChatAccount, Set-CasLicensingModel, Update-CasServiceAccountSecret, Set-CasServiceAccountApp, New-CasAccessToken. Accounts: Get-CasServiceAccount, Test-CasServiceAccount, Get-CasNotification.'
         }
     }
 }

@@ -39,7 +39,13 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     /// <summary>Cmdlets that write nothing to the output stream, and therefore declare no OutputType.</summary>
     private static readonly HashSet<string> NoOutput = new(StringComparer.Ordinal) { "Disconnect-CasTenant" };
 
-    public static TheoryData<string> ExpectedCmdlets => ["Connect-CasTenant", "Disconnect-CasTenant", "Get-CasConnection"];
+    public static TheoryData<string> ExpectedCmdlets =>
+    [
+        "Connect-CasTenant", "Disconnect-CasTenant", "Get-CasConnection",
+        "New-CasTeamsChatApp", "New-CasTeamsChatAccount", "Set-CasLicensingModel", "Update-CasServiceAccountSecret",
+        "Set-CasServiceAccountApp", "New-CasAccessToken",
+        "Get-CasServiceAccount", "Test-CasServiceAccount", "Get-CasNotification",
+    ];
 
     [Theory]
     [MemberData(nameof(ExpectedCmdlets))]
@@ -274,13 +280,16 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     }
 
     [Fact]
-    public void TenantIdParameters_HaveAnArgumentCompleter()
+    public void TenantIdAndAccountIdParameters_HaveAnArgumentCompleter()
     {
-        foreach (var name in new[] { "Connect-CasTenant", "Disconnect-CasTenant", "Get-CasConnection" })
+        var checkedCount = 0;
+        foreach (var parameter in module.Cmdlets.SelectMany(c => c.Parameters).Where(p => p.Name is "TenantId" or "AccountId"))
         {
-            var tenant = Cmdlet(name).Parameters.Single(p => p.Name == "TenantId");
-            Assert.Contains(tenant.Property.GetCustomAttributesData(), a => a.AttributeType.Name == "ArgumentCompleterAttribute");
+            Assert.Contains(parameter.Property.GetCustomAttributesData(), a => a.AttributeType.Name == "ArgumentCompleterAttribute");
+            checkedCount++;
         }
+
+        Assert.True(checkedCount >= 3 + 9, "Expected -TenantId or -AccountId on the connection and the Teams Chat/account cmdlets.");
     }
 
     [Fact]

@@ -92,7 +92,7 @@ public sealed class ConnectionManager
     }
 
     /// <summary>Like <see cref="Resolve"/>, without throwing when there is no such connection.</summary>
-    public bool TryResolve(string? tenant, out CasConnection? connection)
+    public bool TryResolve(string? tenant, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CasConnection? connection)
     {
         try
         {

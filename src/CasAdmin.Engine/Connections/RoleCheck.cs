@@ -18,7 +18,7 @@ internal static class RoleCheck
             {
                 throw new CasException(ErrorIds.AdminPermissionMissing, CasErrorCategory.PermissionDenied,
                     $"The app-only connection to {admin.TenantDomain ?? admin.TenantId} lacks the application permission(s) {string.Join(", ", missing)}.",
-                    $"Grant {string.Join(", ", missing)} (with admin consent) to app {admin.AppId}, then connect again; or supply a Global Administrator connection with -AdminConnection.",
+                    $"Grant {string.Join(", ", missing)} (with admin consent) to app {admin.AppId}, then connect again; or use a Global Administrator's connection (-Connection; -AdminConnection on Remove-CasServiceAccount).",
                     admin.TenantId);
             }
 
@@ -40,7 +40,7 @@ internal static class RoleCheck
 
         throw new CasException(ErrorIds.GlobalAdministratorRequired, CasErrorCategory.PermissionDenied,
             $"{admin.Account} is not a Global Administrator of {admin.TenantDomain ?? admin.TenantId}.",
-            "Connect as a Global Administrator (Connect-CasTenant) and pass that connection with -AdminConnection.",
+            "Connect as a Global Administrator (Connect-CasTenant) and use that connection (-Connection; -AdminConnection on Remove-CasServiceAccount).",
             admin.Account);
     }
 

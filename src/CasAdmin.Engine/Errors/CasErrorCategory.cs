@@ -22,6 +22,7 @@ public enum CasErrorCategory
     SecurityError,
     QuotaExceeded,
     NotEnabled,
+    NotInstalled,
     ReadError,
     WriteError,
 }

@@ -69,4 +69,8 @@ public static class ErrorIds
     public const string RemovalNotConfirmed = nameof(RemovalNotConfirmed);
     public const string LeaseLost = nameof(LeaseLost);
     public const string AlreadyRemoved = nameof(AlreadyRemoved);
+
+    // Sandbox
+    public const string SandboxNotFound = nameof(SandboxNotFound);
+    public const string SandboxFailedToStart = nameof(SandboxFailedToStart);
 }

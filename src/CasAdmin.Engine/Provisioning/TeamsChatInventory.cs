@@ -7,7 +7,14 @@ using CasAdmin.Engine.Store;
 namespace CasAdmin.Engine.Provisioning;
 
 /// <summary>The outcome of "updates the Teams Chat data".</summary>
-public sealed record TeamsChatInventoryResult(int Users, long Chats, bool Resumed);
+public sealed record TeamsChatInventoryResult(int Users, long Chats, bool Resumed)
+{
+    public Guid AccountId { get; init; }
+
+    public string TenantId { get; init; } = string.Empty;
+
+    public DateTimeOffset CompletedOn { get; init; } = DateTimeOffset.UtcNow;
+}
 
 /// <summary>
 /// "Cloud App Security then updates the Teams Chat data": every user's chats, counted once each.
@@ -61,7 +68,7 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
         await store.WriteAsync((c, t, c2) => c.ExecuteAsync(t,
             "UPDATE inventory_runs SET status = 'Completed', completed = $now WHERE account_id = $a", c2,
             ("$a", account), ("$now", DateTimeOffset.UtcNow.Iso())), ct).ConfigureAwait(false);
-        return new TeamsChatInventoryResult(total, chats, resumed);
+        return new TeamsChatInventoryResult(total, chats, resumed) { AccountId = accountId };
     }
 
     private static string Status(long done, long total) =>

@@ -217,6 +217,17 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
         }
     }
 
+    /// <summary>Updates the Teams Chat data again (or for the first time after -SkipInventory); resumes an interrupted run.</summary>
+    public async Task<TeamsChatInventoryResult> UpdateInventoryAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, int throttleLimit, IOperationObserver observer, CancellationToken ct)
+    {
+        var (store, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);
+        store.EnsureWritable();
+        using var app = await ServiceAppSession.SignInAsync(admin, account.AppId!, Secret(account, clientSecret), ct).ConfigureAwait(false);
+        var result = await new TeamsChatInventory(store, app.Graph, accountId).RunAsync(Math.Clamp(throttleLimit, 1, 64), observer, -1, ct).ConfigureAwait(false);
+        await new AccountRepository(store).AuditAsync(TeamsChatAccountProvisioner.Audit(admin, account, "UpdateTeamsChatInventory", "Succeeded", $"{result.Users} users, {result.Chats} chats"), ct).ConfigureAwait(false);
+        return result with { TenantId = account.TenantId };
+    }
+
     public async Task<IReadOnlyList<CasHealthFinding>> TestAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, CancellationToken ct)
     {
         var (_, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);

@@ -41,6 +41,10 @@ public sealed class TeamsChatService
     public Task<CasAccessTokenInfo> NewAccessTokenAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, bool includeToken, IOperationObserver observer, CancellationToken cancellationToken) =>
         Run(observer, () => maintenance.NewAccessTokenAsync(admin, accountId, clientSecret, includeToken, cancellationToken));
 
+    /// <summary>"Cloud App Security then updates the Teams Chat data": the inventory, again or for the first time.</summary>
+    public Task<TeamsChatInventoryResult> UpdateInventoryAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, int throttleLimit, IOperationObserver observer, CancellationToken cancellationToken) =>
+        Run(observer, () => maintenance.UpdateInventoryAsync(admin, accountId, clientSecret, throttleLimit, observer, cancellationToken));
+
     internal Task<IReadOnlyList<CasHealthFinding>> TestAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, CancellationToken cancellationToken) =>
         maintenance.TestAsync(admin, accountId, clientSecret, cancellationToken);
 

@@ -20,7 +20,7 @@ internal sealed class AccountRepository(RegistryStore store)
         store.ReadAsync((c, ct) => c.QueryAsync(null,
             $"""
             SELECT {Columns}, tenant_domain FROM accounts_view
-            WHERE ($tenant IS NULL OR tenant_id = $tenant)
+            WHERE ($tenant IS NULL OR tenant_id = $tenant OR tenant_domain = $tenant COLLATE NOCASE)
               AND ($service IS NULL OR service = $service)
               AND ($status IS NULL OR status = $status)
               AND ($all = 1 OR status <> 'Removed')
@@ -78,7 +78,8 @@ internal sealed class AccountRepository(RegistryStore store)
         store.ReadAsync((c, ct) => c.QueryAsync(null,
             """
             SELECT notification_id, tenant_id, account_id, service, level, message, created FROM notifications
-            WHERE ($tenant IS NULL OR tenant_id = $tenant) AND ($account IS NULL OR account_id = $account)
+            WHERE ($tenant IS NULL OR tenant_id = $tenant OR tenant_id IN (SELECT tenant_id FROM tenants WHERE domain = $tenant COLLATE NOCASE))
+              AND ($account IS NULL OR account_id = $account)
             ORDER BY notification_id
             """,
             r => new CasNotification

@@ -95,7 +95,8 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
 
     /// <summary>
     /// Runs the operation for one pipeline item. A <see cref="CasException"/> is written as a non-terminating
-    /// error about <paramref name="item"/> and the cmdlet goes on with the next item.
+    /// error about <paramref name="item"/> and the cmdlet goes on with the next item — except a registry failure
+    /// (locked, read-only, corrupt, too new, unavailable), which would fail every item alike and so ends the cmdlet.
     /// </summary>
     /// <returns>False when the operation failed (the error has been written).</returns>
     protected bool TryRun<T>(Func<IOperationObserver, CancellationToken, Task<T>> operation, object? item, [MaybeNullWhen(false)] out T result)
@@ -105,6 +106,11 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
             result = Pump(operation);
             return true;
         }
+        catch (CasException ex) when (IsCmdletWide(ex))
+        {
+            ThrowCasError(ex, item);
+            throw;
+        }
         catch (CasException ex)
         {
             WriteCasError(ex, item);
@@ -112,6 +118,10 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
             return false;
         }
     }
+
+    /// <summary>Failures that no other pipeline item could escape: the registry itself is unusable.</summary>
+    private static bool IsCmdletWide(CasException exception) => exception.ErrorId is
+        ErrorIds.StoreLocked or ErrorIds.StoreReadOnly or ErrorIds.StoreCorrupt or ErrorIds.StoreSchemaTooNew or ErrorIds.StoreUnavailable;
 
     /// <summary>Writes a per-item failure (non-terminating), with its support ids as a debug line.</summary>
     protected void WriteCasError(CasException exception, object? item)

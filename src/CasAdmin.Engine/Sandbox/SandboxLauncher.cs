@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security;
+using System.Text.Json;
+using CasAdmin.Engine.Errors;
+
+namespace CasAdmin.Engine.Sandbox;
+
+/// <summary>One tenant of a running sandbox, with what it takes to connect to it.</summary>
+public sealed record CasSandboxTenant(string TenantId, string Domain, string AdminAppId, SecureString AdminAppSecret, string AdminUser);
+
+/// <summary>A sandbox process started by this session.</summary>
+public sealed record CasSandbox(int ProcessId, Uri Url, string Thumbprint, string Scenario, double Scale, IReadOnlyList<CasSandboxTenant> Tenants);
+
+/// <summary>
+/// Starts the Microsoft 365 sandbox as a child process (<c>dotnet CasAdmin.Sandbox.dll</c>), waits until its
+/// first output line says where it listens, and stops it again. The sandbox is a separate process so the
+/// module never loads ASP.NET Core into the PowerShell session.
+/// </summary>
+public static class SandboxLauncher
+{
+    private static readonly ConcurrentDictionary<int, Process> Started = new();
+
+    /// <summary>The sandboxes this session started and that still run.</summary>
+    public static IReadOnlyList<int> Running => Started.Where(p => !p.Value.HasExited).Select(p => p.Key).ToArray();
+
+    /// <summary>
+    /// The sandbox next to the module (<c>sandbox/CasAdmin.Sandbox.dll</c>), or the one a source checkout built.
+    /// </summary>
+    public static string? Locate(string moduleFolder)
+    {
+        var shipped = Path.Combine(moduleFolder, "sandbox", "CasAdmin.Sandbox.dll");
+        if (File.Exists(shipped))
+        {
+            return shipped;
+        }
+
+        // out/CasAdmin/<version>/ in a checkout: the sandbox's own build output.
+        var repo = Path.GetFullPath(Path.Combine(moduleFolder, "..", "..", ".."));
+        foreach (var configuration in new[] { "Release", "Debug" })
+        {
+            var built = Path.Combine(repo, "src", "CasAdmin.Sandbox", "bin", configuration, "net10.0", "CasAdmin.Sandbox.dll");
+            if (File.Exists(built))
+            {
+                return built;
+            }
+        }
+
+        return null;
+    }
+
+    public static async Task<CasSandbox> StartAsync(string sandboxDll, string scenario, double scale, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(sandboxDll))
+        {
+            throw new CasException(ErrorIds.SandboxNotFound, CasErrorCategory.ObjectNotFound,
+                $"The sandbox '{sandboxDll}' does not exist.",
+                "Build it (dotnet build CasAdmin.sln -c Release) or pass -SandboxPath.", sandboxDll);
+        }
+
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            CreateNoWindow = true,
+        };
+        foreach (var arg in new[] { sandboxDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--scenario", scenario, "--scale", scale.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            throw new CasException(ErrorIds.SandboxFailedToStart, CasErrorCategory.NotInstalled,
+                "The sandbox could not be started: the 'dotnet' command was not found.",
+                "Install the .NET 10 runtime (with ASP.NET Core), which the sandbox runs on.", sandboxDll, ex);
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            var first = await process.StandardOutput.ReadLineAsync(deadline.Token).ConfigureAwait(false);
+            if (string.IsNullOrWhiteSpace(first))
+            {
+                var error = await process.StandardError.ReadToEndAsync(CancellationToken.None).ConfigureAwait(false);
+                throw new CasException(ErrorIds.SandboxFailedToStart, CasErrorCategory.ResourceUnavailable,
+                    $"The sandbox exited before it was ready: {FirstLine(error)}",
+                    "Check that the .NET 10 runtime with ASP.NET Core is installed and that the scenario exists.", sandboxDll);
+            }
+
+            var sandbox = Parse(process.Id, first, scenario, scale);
+            Started[process.Id] = process;
+
+            // Keep draining the pipes so a chatty sandbox never blocks on a full buffer.
+            _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            _ = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            return sandbox;
+        }
+        catch (Exception ex) when (ex is not CasException)
+        {
+            Kill(process);
+            if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            throw new CasException(ErrorIds.SandboxFailedToStart, CasErrorCategory.ResourceUnavailable,
+                $"The sandbox did not become ready within {timeout.TotalSeconds:0} s.", "Run it by hand (dotnet run --project src/CasAdmin.Sandbox) to see why.", sandboxDll, ex);
+        }
+        catch
+        {
+            Kill(process);
+            throw;
+        }
+    }
+
+    /// <summary>Stops a sandbox this session started; false when it was not one of them or had already exited.</summary>
+    public static bool Stop(int processId)
+    {
+        if (!Started.TryRemove(processId, out var process))
+        {
+            return false;
+        }
+
+        var wasRunning = !process.HasExited;
+        Kill(process);
+        process.Dispose();
+        return wasRunning;
+    }
+
+    internal static CasSandbox Parse(int processId, string firstLine, string scenario, double scale)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(firstLine);
+            var root = doc.RootElement;
+            var tenants = root.GetProperty("tenants").EnumerateArray().Select(t => new CasSandboxTenant(
+                t.GetProperty("tenantId").GetString()!,
+                t.GetProperty("domain").GetString()!,
+                t.GetProperty("adminAppId").GetString()!,
+                Secure(t.GetProperty("adminAppSecret").GetString()!),
+                t.GetProperty("adminUser").GetString()!)).ToArray();
+            return new CasSandbox(processId, new Uri(root.GetProperty("url").GetString()!), root.GetProperty("thumbprint").GetString()!, scenario, scale, tenants);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new CasException(ErrorIds.SandboxFailedToStart, CasErrorCategory.InvalidData,
+                "The sandbox's first output line is not the expected JSON.", "Use the sandbox built from the same CasAdmin version.", innerException: ex);
+        }
+    }
+
+    private static SecureString Secure(string value)
+    {
+        var s = new SecureString();
+        foreach (var c in value)
+        {
+            s.AppendChar(c);
+        }
+
+        s.MakeReadOnly();
+        return s;
+    }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+}

@@ -1,0 +1,209 @@
+#Requires -Version 7.4
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+<#
+    Pester 5 tests of the Teams Chat and account cmdlets against the built module and a running sandbox:
+    register the app, provision the account from the pipeline, change the licensing model, renew the token,
+    test the account, rotate the secret; -WhatIf changes nothing; a wrong secret fails with InvalidClientSecret.
+    Run with ./build.ps1 -Task Test (or -Task Pester after a build); they need PowerShell 7.4+ and Pester 5.
+#>
+
+BeforeAll {
+    $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+    $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $repo 'Directory.Build.props'))
+    $version = @($props.Project.PropertyGroup | ForEach-Object { $_.CasAdminVersion } | Where-Object { $_ })[0]
+    $manifest = Join-Path $repo "out/CasAdmin/$version/CasAdmin.psd1"
+    if (-not (Test-Path -LiteralPath $manifest)) {
+        throw "The module is not built: $manifest is missing. Run 'dotnet build CasAdmin.sln -c Release' first."
+    }
+    Import-Module $manifest -Force -ErrorAction Stop
+
+    # The sandbox prints one JSON line first: {url, thumbprint, tenants[{tenantId, domain, adminAppId, adminAppSecret, ...}]}.
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+    foreach ($argument in @('run', '--project', (Join-Path $repo 'src/CasAdmin.Sandbox'), '-c', 'Release')) {
+        $psi.ArgumentList.Add($argument)
+    }
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    $sandboxProcess = [System.Diagnostics.Process]::Start($psi)
+    $first = $null
+    while (-not $first) {
+        $read = $sandboxProcess.StandardOutput.ReadLineAsync()
+        if (-not $read.Wait([timespan]::FromSeconds(180))) {
+            throw 'The sandbox printed no address within 180 seconds.'
+        }
+        if ($null -eq $read.Result) {
+            throw "The sandbox exited (code $($sandboxProcess.ExitCode)) before printing its address."
+        }
+        if ($read.Result.TrimStart().StartsWith('{')) {
+            $first = $read.Result
+        }
+    }
+    $null = $sandboxProcess.StandardOutput.ReadToEndAsync()
+
+    $sandbox = $first | ConvertFrom-Json
+    $tenant = $sandbox.tenants[0]
+    $storePath = Join-Path $TestDrive 'registry.db'
+    $adminSecret = ConvertTo-SecureString $tenant.adminAppSecret -AsPlainText -Force
+    $connection = Connect-CasTenant -TenantId $tenant.tenantId -ClientId $tenant.adminAppId -ClientSecret $adminSecret `
+        -Environment Sandbox -SandboxUrl $sandbox.url -SandboxThumbprint $sandbox.thumbprint -StorePath $storePath
+    $consoleUrl = 'https://admin.cas.example.com'
+}
+
+AfterAll {
+    if (Get-Module CasAdmin) {
+        Disconnect-CasTenant -All -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Module CasAdmin -Force
+    }
+    if ($sandboxProcess -and -not $sandboxProcess.HasExited) {
+        $sandboxProcess.Kill($true)
+        $null = $sandboxProcess.WaitForExit(10000)
+    }
+}
+
+Describe 'The Teams Chat cmdlets' {
+    It 'support -WhatIf and -Confirm where they change something' -ForEach @(
+        @{ Name = 'New-CasTeamsChatApp'; Impact = 'High' }
+        @{ Name = 'New-CasTeamsChatAccount'; Impact = 'Medium' }
+        @{ Name = 'Set-CasLicensingModel'; Impact = 'Medium' }
+        @{ Name = 'Update-CasServiceAccountSecret'; Impact = 'High' }
+        @{ Name = 'Set-CasServiceAccountApp'; Impact = 'High' }
+        @{ Name = 'New-CasAccessToken'; Impact = 'Low' }
+    ) {
+        $command = Get-Command $Name
+        $command.Parameters.Keys | Should -Contain 'WhatIf'
+        $command.Parameters.Keys | Should -Contain 'Confirm'
+        $command.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact |
+            Should -Be $Impact
+    }
+
+    It 'bind -AccountId by property name in the account cmdlets' -ForEach @(
+        @{ Name = 'Set-CasLicensingModel' }, @{ Name = 'Update-CasServiceAccountSecret' }, @{ Name = 'Set-CasServiceAccountApp' },
+        @{ Name = 'New-CasAccessToken' }, @{ Name = 'Test-CasServiceAccount' }
+    ) {
+        $parameter = (Get-Command $Name).Parameters['AccountId']
+        $parameter.ParameterType | Should -Be ([guid])
+        $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } |
+            ForEach-Object { $_.ValueFromPipelineByPropertyName | Should -BeTrue }
+    }
+
+    It 'give Update-CasServiceAccountSecret the Value and Rotate sets' {
+        $command = Get-Command Update-CasServiceAccountSecret
+        $command.DefaultParameterSet | Should -Be 'Value'
+        $command.ParameterSets.Name | Sort-Object | Should -Be @('Rotate', 'Value')
+    }
+
+    It 'has help with examples for every cmdlet' -ForEach @(
+        @{ Name = 'New-CasTeamsChatApp' }, @{ Name = 'New-CasTeamsChatAccount' }, @{ Name = 'Set-CasLicensingModel' },
+        @{ Name = 'Update-CasServiceAccountSecret' }, @{ Name = 'Set-CasServiceAccountApp' }, @{ Name = 'New-CasAccessToken' },
+        @{ Name = 'Get-CasServiceAccount' }, @{ Name = 'Test-CasServiceAccount' }, @{ Name = 'Get-CasNotification' }
+    ) {
+        $help = Get-Help $Name -Full
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+    }
+}
+
+Describe 'Provisioning Teams Chat in the sandbox' {
+    It 'registers no app and records nothing with -WhatIf' {
+        New-CasTeamsChatApp -ConsoleUrl $consoleUrl -GrantAdminConsent -WhatIf | Should -BeNullOrEmpty
+        Get-CasServiceAccount -Service TeamsChat | Should -BeNullOrEmpty
+    }
+
+    It 'registers the app, with the secret only as a SecureString that no view shows' {
+        $script:app = New-CasTeamsChatApp -ConsoleUrl $consoleUrl -GrantAdminConsent -Confirm:$false
+        $app.Created | Should -BeTrue -Because '-WhatIf before must not have created it'
+        $app.ConsentGranted | Should -BeTrue
+        $app.TenantId | Should -Be $tenant.tenantId
+        $app.RedirectUri | Should -Be "$consoleUrl/ui/cas/provision.html"
+        $app.Secret | Should -BeOfType [securestring]
+        $plain = [System.Net.NetworkCredential]::new('', $app.Secret).Password
+        ($app | Format-Table | Out-String) | Should -Not -Match ([regex]::Escape($plain))
+        ($app | Format-List | Out-String) | Should -Not -Match 'Secret\s*:\s*System.Security.SecureString'
+        ($app | Format-List | Out-String) | Should -Match 'AdminConsentUrl'
+    }
+
+    It 'provisions nothing with New-CasTeamsChatAccount -WhatIf' {
+        $app | New-CasTeamsChatAccount -LicensingModel Evaluation -WhatIf | Should -BeNullOrEmpty
+        Get-CasServiceAccount -Service TeamsChat | Should -BeNullOrEmpty
+    }
+
+    It 'provisions the account from the piped app and raises "Teams Chat protected."' {
+        $script:account = $app | New-CasTeamsChatAccount -LicensingModel Evaluation -SkipInventory -Confirm:$false
+        $account | Should -BeOfType ([CasAdmin.Engine.Accounts.CasServiceAccount])
+        $account.AppId | Should -Be $app.AppId
+        "$($account.Status)" | Should -Be 'Active'
+        "$($account.LicensingModel)" | Should -Be 'Evaluation'
+        (Get-CasServiceAccount -Service TeamsChat).AccountId | Should -Be $account.AccountId
+        (Get-CasServiceAccount -TenantId $tenant.domain -Service TeamsChat).AccountId | Should -Be $account.AccountId
+        ($account | Get-CasNotification).Message | Should -Contain 'Teams Chat protected.'
+    }
+
+    It 'refuses a second Teams Chat account for the tenant with ServiceAccountExists' {
+        $err = { $app | New-CasTeamsChatAccount -LicensingModel Evaluation -SkipInventory -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'ServiceAccountExists*'
+    }
+
+    It 'changes nothing with Set-CasLicensingModel -WhatIf' {
+        $account | Set-CasLicensingModel -LicensingModel B -ClientSecret $app.Secret -WhatIf | Should -BeNullOrEmpty
+        "$((Get-CasServiceAccount -AccountId $account.AccountId).LicensingModel)" | Should -Be 'Evaluation'
+    }
+
+    It 'changes the licensing model to B and warns that blocking is not supported' {
+        $updated = $account | Set-CasLicensingModel -LicensingModel B -ClientSecret $app.Secret -Confirm:$false -WarningVariable warnings -WarningAction SilentlyContinue
+        "$($updated.LicensingModel)" | Should -Be 'B'
+        "$((Get-CasServiceAccount -AccountId $account.AccountId).LicensingModel)" | Should -Be 'B'
+        ($warnings -join ' ') | Should -Match 'block'
+    }
+
+    It 'creates a new access token and returns the token only with -IncludeToken' {
+        $info = $account | New-CasAccessToken -ClientSecret $app.Secret -Confirm:$false
+        $info.AccountId | Should -Be $account.AccountId
+        $info.MissingRoles | Should -BeNullOrEmpty
+        $info.Token | Should -BeNullOrEmpty
+        ($account | New-CasAccessToken -ClientSecret $app.Secret -IncludeToken -Confirm:$false).Token | Should -BeOfType [securestring]
+        "$((Get-CasServiceAccount -AccountId $account.AccountId).TokenState)" | Should -Be 'Valid'
+    }
+
+    It 'tests the account: the token and admin consent pass' {
+        $findings = $account | Test-CasServiceAccount -ClientSecret $app.Secret
+        ($findings | Where-Object Check -EQ 'AccessToken').Status | Should -Be 'Pass'
+        ($findings | Where-Object Check -EQ 'AdminConsent').Status | Should -Be 'Pass'
+        $findings | ForEach-Object { $_.AccountId | Should -Be $account.AccountId }
+    }
+
+    It 'fails a wrong secret with InvalidClientSecret, about the account, without the secret in the message' {
+        $wrong = ConvertTo-SecureString 'wrong-secret-value-4711' -AsPlainText -Force
+        $err = { $account | Update-CasServiceAccountSecret -ClientSecret $wrong -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'InvalidClientSecret*'
+        $err.TargetObject | Should -Be $account.AccountId
+        $err.Exception.Message | Should -Not -Match 'wrong-secret-value-4711'
+        $err.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        (Get-CasServiceAccount -AccountId $account.AccountId).SecretKeyId | Should -Be $account.SecretKeyId
+    }
+
+    It 'changes nothing with Update-CasServiceAccountSecret -Rotate -WhatIf' {
+        $account | Update-CasServiceAccountSecret -Rotate -WhatIf | Should -BeNullOrEmpty
+        (Get-CasServiceAccount -AccountId $account.AccountId).SecretKeyId | Should -Be $account.SecretKeyId
+    }
+
+    It 'rotates the secret unattended with -Rotate -Force' {
+        $rotated = $account | Update-CasServiceAccountSecret -Rotate -SecretLifetime 30 -Force -Confirm:$false
+        $rotated.SecretKeyId | Should -Not -Be $account.SecretKeyId
+        $rotated.SecretExpiresInDays | Should -BeIn @(29, 30)
+    }
+
+    It 'writes a non-terminating error for an unknown account and goes on with the others' {
+        $ids = @([pscustomobject]@{ AccountId = [guid]::NewGuid() }, [pscustomobject]@{ AccountId = $account.AccountId })
+        $found = $ids | Get-CasServiceAccount -ErrorAction SilentlyContinue -ErrorVariable missing
+        @($found).Count | Should -Be 1
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'ServiceAccountNotFound*'
+    }
+
+    It 'tells a piped account of a tenant without a connection apart as NotConnected' {
+        $foreign = [pscustomobject]@{ AccountId = $account.AccountId; TenantId = [guid]::NewGuid().ToString() }
+        $foreign | New-CasAccessToken -ClientSecret $app.Secret -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable notConnected |
+            Should -BeNullOrEmpty
+        $notConnected[0].FullyQualifiedErrorId | Should -BeLike 'NotConnected*'
+    }
+}
