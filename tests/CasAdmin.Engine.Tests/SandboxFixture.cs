@@ -10,7 +10,12 @@ namespace CasAdmin.Engine.Tests;
 /// <summary>One in-process sandbox (Kestrel on port 0) per test class, so classes can run in parallel without sharing faults.</summary>
 public sealed class SandboxFixture : IAsyncLifetime
 {
+    private bool owned = true;
+
     public SandboxHost Host { get; private set; } = null!;
+
+    /// <summary>A view over a sandbox another fixture owns (a generated scenario).</summary>
+    public static SandboxFixture Wrap(SandboxHost host) => new() { Host = host, owned = false };
 
     public SandboxTenantInfo Contoso => Host.Tenants[0];
 
@@ -18,7 +23,13 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => Host = await SandboxHost.StartAsync(new SandboxOptions());
 
-    public async Task DisposeAsync() => await Host.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        if (owned)
+        {
+            await Host.DisposeAsync();
+        }
+    }
 
     public SandboxAppInfo App(SandboxTenantInfo tenant, string tag) => tenant.Apps[tag];
 

@@ -45,7 +45,8 @@ internal static class RemovalPlan
 
     public static IReadOnlyList<StepKind> For(CasServiceAccount account)
     {
-        var steps = new List<StepKind> { StepKind.RecordAppId, StepKind.VerifyAccount, StepKind.VerifyAdministrator };
+        // Rights first: a connection without them could not verify the account either.
+        var steps = new List<StepKind> { StepKind.RecordAppId, StepKind.VerifyAdministrator, StepKind.VerifyAccount };
         switch (account.Service)
         {
             case CasService.TeamsChat:

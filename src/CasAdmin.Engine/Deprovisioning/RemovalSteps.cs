@@ -327,7 +327,9 @@ internal static class RemovalSteps
         }
 
         var others = await new AccountRepository(x.Store).ListAsync(x.Account.TenantId, null, null, includeRemoved: false, ct).ConfigureAwait(false);
-        return others.FirstOrDefault(o => o.AccountId != x.Account.AccountId && o.Status != ServiceAccountStatus.Removed
+        // Only an account that stays in service keeps a shared object; two accounts removed in the same
+        // batch must not each keep it for the other.
+        return others.FirstOrDefault(o => o.AccountId != x.Account.AccountId && o.Status is ServiceAccountStatus.Active or ServiceAccountStatus.Provisioning
             && string.Equals(key(o), mine, StringComparison.OrdinalIgnoreCase));
     }
 

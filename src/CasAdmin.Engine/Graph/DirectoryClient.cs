@@ -66,7 +66,9 @@ internal sealed class DirectoryClient(GraphGateway graph, IReadOnlyCollection<st
             r.QueryParameters.Filter = $"appId eq '{Escape(appId)}'";
             r.QueryParameters.Select = ["id", "appId", "displayName", "accountEnabled", "appRoles", "servicePrincipalType", "tags"];
         }, c), appId, ct, ["Application.Read.All"], heldPermissions).ConfigureAwait(false);
-        return page?.Value?.FirstOrDefault();
+
+        // A SharePoint add-in ("Legacy") principal can share the App Id; it is not the app's principal.
+        return page?.Value?.FirstOrDefault(p => !string.Equals(p.ServicePrincipalType, "Legacy", StringComparison.OrdinalIgnoreCase));
     }
 
     public async Task<(ServicePrincipal Principal, bool Created)> EnsureServicePrincipalAsync(string appId, CancellationToken ct)

@@ -34,7 +34,7 @@ public sealed class DeprovisioningRulesTests
         var steps = RemovalPlan.For(Account(CasService.TeamsChat));
 
         Assert.Equal(
-            [StepKind.RecordAppId, StepKind.VerifyAccount, StepKind.VerifyAdministrator, StepKind.DeleteSubscriptions, StepKind.RemovePermissions,
+            [StepKind.RecordAppId, StepKind.VerifyAdministrator, StepKind.VerifyAccount, StepKind.DeleteSubscriptions, StepKind.RemovePermissions,
              StepKind.RemoveAppPrincipal, StepKind.DeleteApp, StepKind.RemoveLocalData, StepKind.ListRemainingChanges],
             steps);
     }
