@@ -16,7 +16,7 @@ for (var i = 0; i < args.Length; i++)
         case "--scale": options.Scale = double.Parse(Value(), CultureInfo.InvariantCulture); break;
         case "--listen": options.ListenAddress = Value(); break;
         case "-h" or "--help":
-            Console.Error.WriteLine("CasAdmin.Sandbox [--port N] [--scenario default|generated:tenants=T,users=U,chats=C,seed=S|FILE] [--scale S] [--listen 127.0.0.1]");
+            Console.Error.WriteLine("CasAdmin.Sandbox [--port N] [--scenario default|generated:tenants=T,users=U,chats=C,seed=S,accounts=A|FILE] [--scale S] [--listen 127.0.0.1]");
             return 0;
         default:
             Console.Error.WriteLine($"Unknown argument '{args[i]}'. Use --help.");

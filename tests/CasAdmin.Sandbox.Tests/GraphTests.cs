@@ -8,7 +8,7 @@ namespace CasAdmin.Sandbox.Tests;
 /// <summary>The unmodified Graph SDK against the sandbox's Graph endpoints.</summary>
 public sealed class GraphTests(SandboxFixture fixture) : SandboxTest(fixture)
 {
-    private const int ContosoUsers = 4 + 36; // explicit users + generated ordinary users in the default scenario
+    private const int ContosoUsers = 8 + 2 + 36; // scenario users + footprint delegate users + generated ordinary users in the default scenario
 
     [Fact]
     public async Task ListUsers_ReturnsGraphShapedUsers()

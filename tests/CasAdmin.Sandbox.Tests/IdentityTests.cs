@@ -26,7 +26,7 @@ public sealed class IdentityTests(SandboxFixture fixture) : SandboxTest(fixture)
         var roles = SandboxFixture.ClaimValues(result.AccessToken, "roles");
         Assert.Equal(
             ["AppRoleAssignment.ReadWrite.All", "Application.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All", "Directory.Read.All",
-             "Group.ReadWrite.All", "Organization.Read.All", "RoleManagement.Read.Directory", "User.Read.All"],
+             "Group.ReadWrite.All", "Organization.Read.All", "Policy.Read.All", "RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory", "User.Read.All", "User.ReadWrite.All"],
             roles.Order(StringComparer.Ordinal));
         Assert.True(result.ExpiresOn > DateTimeOffset.UtcNow.AddMinutes(50)); // MSAL would treat < 5 minutes as expired
     }

@@ -95,9 +95,10 @@ public sealed class ThrottlingTests(SandboxFixture fixture) : SandboxTest(fixtur
         using (var patient = await GetAsync("v1.0/organization", token)) Assert.Equal(HttpStatusCode.OK, patient.StatusCode);
         Assert.Equal(0, (await F.Host.Control.GetStatsAsync()).For(F.Contoso.AdminAppId, F.Contoso.TenantId)!.PrematureRetries);
 
-        // An impatient client: retries at once.
-        await F.Host.Control.AddFaultAsync(rule);
+        // An impatient client: retries after it saw the 429 (past the in-flight grace) but well before the advertised time.
+        await F.Host.Control.AddFaultAsync(rule with { RetryAfterSeconds = 4 });
         using (var second = await GetAsync("v1.0/organization", token)) Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
         using (var early = await GetAsync("v1.0/organization", token)) Assert.Equal(HttpStatusCode.OK, early.StatusCode);
 
         var stats = await F.Host.Control.GetStatsAsync();

@@ -114,6 +114,8 @@ internal static class ControlEndpoints
             }
             return Results.Json(new RegisteredCertificate(key.KeyId, key.CustomKeyIdentifier), o, statusCode: 201);
         });
+        TenantStateEndpoint.Map(g, rt);
+        TeamsControlEndpoints.Map(g, rt);
         g.MapGet("/stats", () => Results.Json(rt.Stats.Snapshot(), o));
         g.MapGet("/timeline", () => Results.Json(rt.Stats.Timeline(), o));
     }

@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace CasAdmin.Sandbox;
 
 /// <summary>Typed client over the /_sandbox control API.</summary>
-public sealed class SandboxControlClient
+public sealed partial class SandboxControlClient
 {
     private readonly HttpClient _http;
 
@@ -54,6 +54,10 @@ public sealed class SandboxControlClient
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
         return (await response.Content.ReadFromJsonAsync<RegisteredCertificate>(ControlJson.Options, cancellationToken).ConfigureAwait(false))!;
     }
+
+    /// <summary>The tenant's directory now (by tenant id or domain): applications, principals, grants, groups, users, role assignments, deleted items.</summary>
+    public async Task<SandboxTenantState> GetTenantStateAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        (await _http.GetFromJsonAsync<SandboxTenantState>($"_sandbox/tenants/{Uri.EscapeDataString(tenantId)}/state", ControlJson.Options, cancellationToken).ConfigureAwait(false))!;
 
     public async Task<SandboxStats> GetStatsAsync(CancellationToken cancellationToken = default) =>
         (await _http.GetFromJsonAsync<SandboxStats>("_sandbox/stats", ControlJson.Options, cancellationToken).ConfigureAwait(false))!;

@@ -19,7 +19,10 @@ public class StatsCounters
     public long TokenRequests { get; set; }
     public long FaultsInjected { get; set; }
 
-    internal void Add(int status, int ru, int writes, bool premature, bool tokenRequest, bool fault)
+    /// <summary>Creates of an object that already existed (same displayName, appId or principal name): must stay 0 for a good client.</summary>
+    public long DuplicateCreates { get; set; }
+
+    internal void Add(int status, int ru, int writes, bool premature, bool tokenRequest, bool fault, bool duplicateCreate = false)
     {
         Requests++;
         var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -30,6 +33,7 @@ public class StatsCounters
         Writes += writes;
         if (tokenRequest) TokenRequests++;
         if (fault) FaultsInjected++;
+        if (duplicateCreate) DuplicateCreates++;
     }
 
     internal T CopyTo<T>(T target) where T : StatsCounters
@@ -42,6 +46,7 @@ public class StatsCounters
         target.Writes = Writes;
         target.TokenRequests = TokenRequests;
         target.FaultsInjected = FaultsInjected;
+        target.DuplicateCreates = DuplicateCreates;
         return target;
     }
 }

@@ -101,7 +101,8 @@ internal static class GraphJson
         ["isFallbackPublicClient"] = a.IsFallbackPublicClient,
         ["publisherDomain"] = null,
         ["signInAudience"] = a.SignInAudience,
-        ["tags"] = new JsonArray(),
+        ["notes"] = a.Notes,
+        ["tags"] = Strings(a.Tags),
         ["keyCredentials"] = new JsonArray([.. a.KeyCredentials.Select(k => (JsonNode)new JsonObject
         {
             ["customKeyIdentifier"] = k.CustomKeyIdentifier,

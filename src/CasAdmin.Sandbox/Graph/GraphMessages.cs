@@ -57,6 +57,9 @@ internal sealed class GraphResponse
     public JsonNode? Body { get; set; }
     public ConnectionFate Fate { get; set; }
 
+    /// <summary>The request tried to create an object that already existed (same name, appId, principal name…): counted in stats.</summary>
+    public bool DuplicateCreate { get; set; }
+
     public static GraphResponse Json(int status, JsonNode? body) => new() { Status = status, Body = body };
 }
 

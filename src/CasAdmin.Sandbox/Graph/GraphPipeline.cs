@@ -42,8 +42,9 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
             return r;
         }
 
-        // 2. Premature retry: judged on arrival against the last Retry-After told to this (app, tenant).
-        var premature = route.Cost.Family != BucketFamily.None && rt.Ledger.IsPremature(appId, tenantId);
+        // 2. Premature retry: judged on arrival against the Retry-After times told to this (app, tenant); requests that were
+        //    already in flight when the 429 was served (within the grace: 250 ms + latency + jitter) are not counted.
+        var premature = route.Cost.Family != BucketFamily.None && rt.Ledger.IsPremature(appId, tenantId, RetryAfterLedger.Grace(rt.Faults.Latency));
 
         // 3. Faults.
         var fault = rt.Faults.Match(req.Method, req.Path, appId, tenantId);
@@ -91,6 +92,11 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
             {
                 response = GraphErrors.Create(req, denied.Status, denied.Code, denied.Message, now);
             }
+            else if (DirectoryRoleCheck.Denied(route, principal) is { } roleDenied)
+            {
+                // Delegated directory writes also need an active directory role in wids (app-only: the permission is enough).
+                response = GraphErrors.Create(req, 403, "Authorization_RequestDenied", roleDenied, now);
+            }
             else
             {
                 // 6. Handler.
@@ -104,7 +110,7 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
         if (decision.ResourceUnits > 0) response.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
         if (decision.LimitPercentage is { } pct) response.Headers["x-ms-throttle-limit-percentage"] = Throttler.FormatPercentage(pct);
         if (fate != ConnectionFate.Respond && response.Fate == ConnectionFate.Respond) response.Fate = fate;
-        Record(req, arrival, endpoint, response.Fate == ConnectionFate.Respond ? response.Status : 0, appId, tenantId, decision, premature, fault is not null);
+        Record(req, arrival, endpoint, response.Fate == ConnectionFate.Respond ? response.Status : 0, appId, tenantId, decision, premature, fault is not null, response.DuplicateCreate);
         return response;
     }
 
@@ -139,19 +145,19 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
                 return;
             case RetryAfterMode.Date:
                 // HTTP dates have whole-second resolution: round up so waiting until the date is always enough.
-                var until = DateTimeOffset.FromUnixTimeSeconds(now.AddSeconds(seconds).ToUnixTimeSeconds() + 1);
+                var until = RetryAfterLedger.RetryAfterDate(now, seconds);
                 r.Headers["Retry-After"] = until.ToString("r", CultureInfo.InvariantCulture);
-                rt.Ledger.Advertise(appId, tenantId, until);
+                rt.Ledger.Advertise(appId, tenantId, now, until);
                 return;
             default:
                 r.Headers["Retry-After"] = seconds.ToString(CultureInfo.InvariantCulture);
-                rt.Ledger.Advertise(appId, tenantId, now.AddSeconds(seconds));
+                rt.Ledger.Advertise(appId, tenantId, now, now.AddSeconds(seconds));
                 return;
         }
     }
 
     private void Record(GraphRequest req, long arrival, string endpoint, int status, string? appId, string? tenantId,
-        ThrottleDecision? decision = null, bool premature = false, bool fault = false) =>
+        ThrottleDecision? decision = null, bool premature = false, bool fault = false, bool duplicateCreate = false) =>
         rt.Stats.Record(new RequestRecord(arrival, req.Method, req.Path, endpoint, status, appId, tenantId,
-            decision?.ResourceUnits ?? 0, decision?.Writes ?? 0, premature, false, fault, decision?.BucketLevel ?? 0));
+            decision?.ResourceUnits ?? 0, decision?.Writes ?? 0, premature, false, fault, decision?.BucketLevel ?? 0, duplicateCreate));
 }

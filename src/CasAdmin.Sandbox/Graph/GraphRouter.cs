@@ -47,6 +47,18 @@ internal sealed class GraphRouter
         MeEndpoints.Map(r);
         ApplicationEndpoints.Map(r);
         ServicePrincipalEndpoints.Map(r);
+        ApplicationWriteEndpoints.Map(r);
+        ServicePrincipalWriteEndpoints.Map(r);
+        ConsentEndpoints.Map(r);
+        DeletedItemsEndpoints.Map(r);
+        PolicyEndpoints.Map(r);
+        SubscribedSkuEndpoints.Map(r);
+        RoleEligibilityEndpoints.Map(r);
+        ChatEndpoints.Map(r);
+        SubscriptionEndpoints.Map(r);
+        UserWriteEndpoints.Map(r);
+        GroupEndpoints.Map(r);
+        RoleAssignmentEndpoints.Map(r);
         BatchEndpoint.Map(r);
         return r;
     }

@@ -68,6 +68,7 @@ internal sealed class ODataFilter
             return inner;
         }
         var first = Next();
+        if (first.EndsWith("/any", StringComparison.OrdinalIgnoreCase)) return AnyLambda(first[..^"/any".Length]);
         if (first.Equals("startswith", StringComparison.OrdinalIgnoreCase) || first.Equals("endswith", StringComparison.OrdinalIgnoreCase))
         {
             Expect("(");
@@ -98,6 +99,34 @@ internal sealed class ODataFilter
             "le" => o => Compare(Get(o, first), literal) <= 0,
             _ => throw GraphException.UnsupportedQuery(),
         };
+    }
+
+    /// <summary>A lambda over a collection of primitives: tags/any(t:t eq 'x') (also "t: t eq", ne).</summary>
+    private Func<JsonObject, bool> AnyLambda(string collection)
+    {
+        Expect("(");
+        var lambda = Next();
+        var colon = lambda.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0) throw GraphException.UnsupportedQuery("Invalid filter clause: a lambda variable is expected after any(.");
+        var variable = lambda[..colon];
+        var target = colon + 1 < lambda.Length ? lambda[(colon + 1)..] : Next();
+        if (!target.Equals(variable, StringComparison.Ordinal)) throw GraphException.UnsupportedQuery($"Invalid filter clause: '{target}' is not the lambda variable '{variable}'.");
+        var op = Next().ToLowerInvariant();
+        if (op is not ("eq" or "ne")) throw GraphException.UnsupportedQuery();
+        var literal = Literal(Next());
+        Expect(")");
+        return o => Elements(o, collection).Any(e => op == "eq" ? Compare(e, literal) == 0 : Compare(e, literal) != 0);
+    }
+
+    private static IEnumerable<object?> Elements(JsonObject o, string property)
+    {
+        JsonNode? node = o;
+        foreach (var part in property.Split('/'))
+        {
+            if (node is not JsonObject obj) return [];
+            node = obj.FirstOrDefault(kv => kv.Key.Equals(part, StringComparison.OrdinalIgnoreCase)).Value;
+        }
+        return node is JsonArray a ? a.Select(e => e is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : (object?)e?.ToJsonString()) : [];
     }
 
     private static object? Get(JsonObject o, string property)

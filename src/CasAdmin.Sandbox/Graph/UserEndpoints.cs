@@ -41,6 +41,14 @@ internal static class UserEndpoints
             var hit = Find(t, eq.Value);
             source = offset => (hit is null ? [] : new[] { GraphJson.User(hit) }).Skip(offset);
         }
+        else if (PrefixOutsideGenerated(t, filter))
+        {
+            // startswith(userPrincipalName,'tmcas'): generated users are all "user…@", so only the users in memory can match.
+            var predicate = ODataFilter.Parse(filter);
+            List<DirectoryUser> held;
+            lock (t.Sync) held = [.. t.Users.Explicit, .. t.Users.ChangedGenerated];
+            source = offset => held.Select(GraphJson.User).Where(predicate).Skip(offset);
+        }
         else
         {
             var predicate = ODataFilter.Parse(filter);
@@ -49,17 +57,23 @@ internal static class UserEndpoints
         return GraphCall.Ok(ODataPaging.Page(call.Request, "users", "user", source, GraphJson.UserDefaultProperties));
     }
 
-    /// <summary>Explicit users are copied under the lock; generated ones are built lazily after it.</summary>
+    private static readonly System.Text.RegularExpressions.Regex StartsWithUpn = new(
+        @"^\s*startswith\(\s*userPrincipalName\s*,\s*'([^']*)'\s*\)\s*$", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    private static bool PrefixOutsideGenerated(TenantState t, string filter)
+    {
+        var m = StartsWithUpn.Match(filter);
+        if (!m.Success) return false;
+        var prefix = m.Groups[1].Value;
+        var generated = UserDirectory.GeneratedPrefix;
+        bool renamed;
+        lock (t.Sync) renamed = t.Users.GeneratedRenamed;
+        return !renamed && prefix.Length > 0 && !prefix.StartsWith(generated, StringComparison.OrdinalIgnoreCase) && !generated.StartsWith(prefix, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The sequence is captured under the lock (explicit users copied, generated ones built lazily after it).</summary>
     private static IEnumerable<DirectoryUser> Snapshot(TenantState t, int offset)
     {
-        List<DirectoryUser> head;
-        int explicitCount;
-        lock (t.Sync)
-        {
-            explicitCount = t.Users.Count - t.Users.GeneratedCount;
-            head = t.Users.Enumerate(offset).Take(Math.Max(0, explicitCount - offset)).ToList();
-        }
-        foreach (var u in head) yield return u;
-        foreach (var u in t.Users.Enumerate(Math.Max(offset, explicitCount))) yield return u;
+        lock (t.Sync) return t.Users.Enumerate(offset);
     }
 }

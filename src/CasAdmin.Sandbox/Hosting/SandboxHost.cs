@@ -47,6 +47,7 @@ public sealed class SandboxHost : IAsyncDisposable
         if (options.Scale <= 0) throw new ArgumentOutOfRangeException(nameof(options), "Scale must be positive.");
         var runtime = new SandboxRuntime(options, TimeProvider.System);
         var certificate = SandboxCertificate.Create(DateTimeOffset.UtcNow);
+        runtime.Handshake.Trust(SandboxCertificate.Sha256Thumbprint(certificate));
         var address = options.ListenAddress.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback : IPAddress.Parse(options.ListenAddress);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -124,6 +125,8 @@ public sealed class SandboxHost : IAsyncDisposable
                 t.ManagedIdentityAppId ?? "", t.ManagedIdentityAppId is null ? "" : $"{url}msi/{t.Id}/token", t.ManagedIdentityHeader)
             {
                 Apps = apps,
+                Users = t.Roles.Where(kv => kv.Key.EndsWith("User", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[..^"User".Length], kv => kv.Value, StringComparer.OrdinalIgnoreCase),
+                Footprints = [.. t.Footprints],
             });
         }
         return list;

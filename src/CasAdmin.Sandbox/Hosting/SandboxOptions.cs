@@ -34,4 +34,10 @@ public sealed record SandboxTenantInfo(
 {
     /// <summary>Every tagged app of the scenario: admin, expired (expired secret), noConsent, disabled (disabled SP), public (public client).</summary>
     public IReadOnlyDictionary<string, SandboxAppInfo> Apps { get; init; } = new Dictionary<string, SandboxAppInfo>();
+
+    /// <summary>Every tagged user of the scenario by tag (admin, eligibleAdmin, plain, userAdmin, …): user principal name.</summary>
+    public IReadOnlyDictionary<string, string> Users { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The seeded service-account footprints of every service, in seeding order.</summary>
+    public IReadOnlyList<SandboxFootprintInfo> Footprints { get; init; } = [];
 }

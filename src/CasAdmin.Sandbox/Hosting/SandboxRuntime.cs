@@ -38,6 +38,12 @@ internal sealed class SandboxRuntime : IDisposable
     public IdentityFlows Flows { get; } = new();
     public GraphRouter Graph { get; }
 
+    /// <summary>PUT /_sandbox/replication: how long new applications and service principals stay invisible.</summary>
+    public ReplicationLag Replication { get; } = new();
+
+    /// <summary>The HTTP client that runs subscription validation handshakes.</summary>
+    public SubscriptionHandshake Handshake { get; } = new();
+
     /// <summary>Reseeds every tenant from the scenario (ids are deterministic, so they do not change) and clears faults, stats, throttling state and pending sign-ins.</summary>
     public void Reset()
     {
@@ -47,7 +53,12 @@ internal sealed class SandboxRuntime : IDisposable
         Ledger.Clear();
         Throttler.Reset(Options.Scale);
         Flows.Clear();
+        Replication.LagMs = 0;
     }
 
-    public void Dispose() => Tokens.Dispose();
+    public void Dispose()
+    {
+        Tokens.Dispose();
+        Handshake.Dispose();
+    }
 }

@@ -28,6 +28,70 @@ internal sealed class ScenarioTenant
     public List<ScenarioApp> Apps { get; set; } = [];
     public ScenarioManagedIdentity? ManagedIdentity { get; set; }
     public List<ScenarioLegacyPrincipal> LegacyPrincipals { get; set; } = [];
+    public List<ScenarioGroup> Groups { get; set; } = [];
+
+    /// <summary>Pre-existing service-account footprints (vendor principals, grants, delegate users, inline groups).</summary>
+    public List<ScenarioFootprint> Footprints { get; set; } = [];
+
+    /// <summary>Licences (GET /subscribedSkus); known part numbers (SPE_E5, SPE_E3) get their real ids and service plans.</summary>
+    public List<ScenarioSku> Skus { get; set; } = [];
+
+    /// <summary>The default app management policy; absent = disabled.</summary>
+    public ScenarioAppManagementPolicy? AppManagementPolicy { get; set; }
+}
+
+internal sealed class ScenarioSku
+{
+    public required string SkuPartNumber { get; set; }
+    public string? SkuId { get; set; }
+    public string CapabilityStatus { get; set; } = "Enabled";
+    public int Enabled { get; set; } = 25;
+    public int Consumed { get; set; }
+
+    /// <summary>Overrides the catalog's plans (required for unknown part numbers).</summary>
+    public List<ScenarioServicePlan>? ServicePlans { get; set; }
+}
+
+internal sealed class ScenarioServicePlan
+{
+    public required string Name { get; set; }
+    public required string Id { get; set; }
+}
+
+internal sealed class ScenarioAppManagementPolicy
+{
+    public bool IsEnabled { get; set; } = true;
+
+    /// <summary>ISO 8601 duration, e.g. "P180D"; null = no password lifetime restriction.</summary>
+    public string? MaxPasswordLifetime { get; set; }
+
+    public DateTimeOffset? RestrictForAppsCreatedAfter { get; set; }
+}
+
+internal sealed class ScenarioGroup
+{
+    public required string Name { get; set; }
+    public string? Description { get; set; }
+    public bool SecurityEnabled { get; set; } = true;
+    public bool MailEnabled { get; set; }
+
+    /// <summary>Microsoft 365 group (groupTypes ["Unified"]).</summary>
+    public bool Unified { get; set; }
+
+    /// <summary>Scenario user names (or UPNs) of the members.</summary>
+    public List<string> Members { get; set; } = [];
+}
+
+internal sealed class ScenarioFootprint
+{
+    /// <summary>ExchangeOnline | ExchangeOnlineInline | SharePointOnline | OneDrive | Teams | TeamsChat.</summary>
+    public required string Service { get; set; }
+
+    /// <summary>Ordinal within the service: 1 keeps the plain names, 2+ appends " (n)" and "-n".</summary>
+    public int Number { get; set; } = 1;
+
+    /// <summary>Vendor app id; derived from (service, number) when absent, the same in every tenant like a multi-tenant app's.</summary>
+    public string? AppId { get; set; }
 }
 
 internal sealed class ScenarioUser

@@ -29,7 +29,7 @@ internal static class ScenarioLoader
             using var stream = File.OpenRead(scenario);
             return Parse(stream);
         }
-        throw new ArgumentException($"Unknown scenario '{scenario}': use 'default', 'generated:tenants=T,users=U,chats=C,seed=S' or the path of a JSON file.", nameof(scenario));
+        throw new ArgumentException($"Unknown scenario '{scenario}': use 'default', 'generated:tenants=T,users=U,chats=C,seed=S,accounts=A' or the path of a JSON file.", nameof(scenario));
     }
 
     private static ScenarioDocument Parse(Stream stream) =>
@@ -138,6 +138,10 @@ internal static class ScenarioLoader
             sp.ServicePrincipalNames.Add($"{appId}/{domain}");
             t.ServicePrincipals[sp.Id] = sp;
         }
+
+        GroupSeeder.Seed(t, st.Groups, SeedTime);
+        FootprintSeeder.Seed(t, graph, st.Footprints, SeedTime);
+        LicensingSeeder.Seed(t, st);
         return t;
     }
 

@@ -31,6 +31,17 @@ internal static class GraphPermissionCatalog
         Role("9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8", "RoleManagement.ReadWrite.Directory", "Read and write all directory RBAC settings"),
         Role("498476ce-e0fe-48b0-b801-37ba7e2685c6", "Organization.Read.All", "Read organization information"),
         Role("292d869f-3427-49a8-9dab-8c70152b74e9", "Organization.ReadWrite.All", "Read and write organization information"),
+        // Held by the vendor principals of the seeded service-account footprints (Scenarios/FootprintSeeder.cs).
+        Role("e2a3a72e-5f79-4c64-b1b1-878b674786c9", "Mail.ReadWrite", "Read and write mail in all mailboxes"),
+        Role("a82116e5-55eb-4c41-a434-62fe8a61c773", "Sites.FullControl.All", "Have full control of all site collections"),
+        Role("7b2449af-6ccd-4f4d-9f78-e550c193f0d1", "ChannelMessage.Read.All", "Read all channel messages"),
+        Role("98830695-27a2-44f7-8c18-0c3ebc9698f6", "GroupMember.Read.All", "Read all group memberships"),
+        // Tenant app management policy, Teams chats, PIM eligibility (ApplicationWrite/Policy/Chat/RoleEligibility endpoints).
+        Role("246dd0d5-5bd0-4def-940b-0421030a5b68", "Policy.Read.All", "Read your organization's policies"),
+        Role("be74164b-cff1-491c-8741-e671cb536e13", "Policy.ReadWrite.ApplicationConfiguration", "Read and write your organization's application configuration policies"),
+        Role("b2e060da-3baf-4687-9611-f4ebc0f0cbde", "Chat.ReadBasic.All", "Read names and members of all chat threads"),
+        Role("294ce7c9-31ba-490a-ad7d-97a7d075e4ed", "Chat.ReadWrite.All", "Read and write all chat messages"),
+        Role("ff278e11-4a33-4d0c-83d2-d01dc58929a5", "RoleEligibilitySchedule.Read.Directory", "Read all eligible role assignments and role schedules for your company's directory"),
     ];
 
     public static IReadOnlyList<PermissionScope> Scopes { get; } =
@@ -47,6 +58,10 @@ internal static class GraphPermissionCatalog
         Scope("741c54c3-0c1e-44a1-818b-3f97ab4e8c83", "RoleManagement.Read.Directory", "Admin", "Read directory RBAC settings"),
         Scope("4908d5b9-3fb2-4b1e-9336-1888b7937185", "Organization.Read.All", "Admin", "Read organization information"),
         Scope("f501c180-9344-439a-bca0-6cbf209fd270", "Chat.Read", "User", "Read user chat messages"),
+        Scope("204e0828-b5ca-4ad8-b9f3-f32a958e7cc4", "User.ReadWrite.All", "Admin", "Read and write all users' full profiles"),
+        Scope("5f8c59db-677d-491f-a6b8-5f174b11ec1d", "Group.Read.All", "Admin", "Read all groups"),
+        Scope("d01b97e9-cbc0-49fe-810a-750afd5527a3", "RoleManagement.ReadWrite.Directory", "Admin", "Read and write directory RBAC settings"),
+        Scope("c5366453-9fb0-48a5-a156-24f0c49a4b84", "Directory.ReadWrite.All", "Admin", "Read and write directory data"),
     ];
 
     /// <summary>OIDC scopes: requested by MSAL on every user flow, never part of scp.</summary>

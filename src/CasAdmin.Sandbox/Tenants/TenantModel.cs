@@ -68,6 +68,8 @@ internal sealed class Application
     public List<PasswordCredential> PasswordCredentials { get; } = [];
     public List<KeyCredential> KeyCredentials { get; } = [];
     public List<RequiredResourceAccess> RequiredResourceAccess { get; } = [];
+    public List<string> Tags { get; } = [];
+    public string? Notes { get; set; }
     public DateTimeOffset CreatedDateTime { get; set; }
 }
 
@@ -122,4 +124,22 @@ internal sealed class DirectoryRoleAssignment
     public required string RoleTemplateId { get; init; }
     public RoleAssignmentState State { get; init; }
     public string DirectoryScopeId { get; init; } = "/";
+}
+
+internal sealed class DirectoryGroup
+{
+    public required string Id { get; init; }
+    public required string DisplayName { get; set; }
+    public string? Description { get; set; }
+    public required string MailNickname { get; set; }
+    public bool MailEnabled { get; set; }
+    public bool SecurityEnabled { get; set; } = true;
+    public List<string> GroupTypes { get; } = [];
+    public string? Visibility { get; set; }
+    public bool? IsAssignableToRole { get; set; }
+    public string? Mail { get; set; }
+    public DateTimeOffset CreatedDateTime { get; set; }
+
+    /// <summary>Object ids of the direct members (users, service principals, groups), in insertion order.</summary>
+    public List<string> Members { get; } = [];
 }

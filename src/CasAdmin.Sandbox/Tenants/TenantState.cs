@@ -31,6 +31,23 @@ internal sealed class TenantState
     public Dictionary<string, OAuth2PermissionGrant> PermissionGrants { get; } = new(StringComparer.OrdinalIgnoreCase);
     public List<DirectoryRoleAssignment> RoleAssignments { get; } = [];
 
+    /// <summary>Soft-deleted directory objects of every kind (the 30-day recycle bin behind /directory/deletedItems).</summary>
+    public DeletedItemStore DeletedItems { get; } = new();
+
+    /// <summary>The default app management policy (secret lifetime restriction).</summary>
+    public AppManagementPolicy AppManagementPolicy { get; set; } = AppManagementPolicy.Disabled();
+
+    /// <summary>Licences the tenant subscribes to (GET /subscribedSkus).</summary>
+    public List<SubscribedSku> SubscribedSkus { get; } = [];
+
+    /// <summary>Chats, chat subscriptions and Evaluation Mode usage.</summary>
+    public TeamsChatState Teams => LazyInitializer.EnsureInitialized(ref _teams, () => new TeamsChatState(this));
+    private TeamsChatState? _teams;
+    public Dictionary<string, DirectoryGroup> Groups { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The seeded service-account footprints (for SandboxTenantInfo), in seeding order.</summary>
+    public List<SandboxFootprintInfo> Footprints { get; } = [];
+
     /// <summary>Chats are generated lazily by a later issue from these numbers.</summary>
     public int GeneratedChatCount { get; init; }
     public int Seed { get; init; }
