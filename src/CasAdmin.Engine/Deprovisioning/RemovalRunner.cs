@@ -93,10 +93,19 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         }
 
         var job = await OpenOrCreateJobAsync(jobs, account, ct).ConfigureAwait(false);
-        if (await jobs.TryLeaseAsync(job.JobId, owner, options.LeaseDuration, ct).ConfigureAwait(false) is { } holder)
+        var lease = await jobs.TryLeaseAsync(job.JobId, owner, options.LeaseDuration, ct).ConfigureAwait(false);
+        if (lease.IsFinished)
+        {
+            // Another process finished it between our look and our lease.
+            throw new CasException(ErrorIds.AlreadyRemoved, CasErrorCategory.ObjectNotFound,
+                $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} was removed by another process just now.",
+                "Nothing to do; Get-CasRemovalJob -AccountId shows how it was removed.", account.AccountId.ToString());
+        }
+
+        if (!lease.IsAcquired)
         {
             throw new CasException(ErrorIds.RemovalInProgress, CasErrorCategory.ResourceUnavailable,
-                $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} is being removed by {holder}.",
+                $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} is being removed by {lease.Holder}.",
                 "Wait for that removal to finish (Get-CasRemovalJob shows it); if that process died, its lease expires and the removal can be run again.",
                 account.AccountId.ToString());
         }
@@ -220,8 +229,10 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         var account = await new AccountRepository(store).GetAsync(target.AccountId, ct).ConfigureAwait(false)
             ?? throw new CasException(ErrorIds.ServiceAccountNotFound, CasErrorCategory.ObjectNotFound,
                 $"No service account {target.AccountId} is in the registry.", "List the accounts with Get-CasServiceAccount.", target.AccountId.ToString());
-        if (account.Status == ServiceAccountStatus.Removed)
+        if (account.Status == ServiceAccountStatus.Removed
+            && await new RemovalJobRepository(store).OpenJobAsync(account.AccountId, ct).ConfigureAwait(false) is null)
         {
+            // Removed with no unfinished job: done. (An open job means a run stopped after the local data went: it resumes.)
             throw new CasException(ErrorIds.AlreadyRemoved, CasErrorCategory.ObjectNotFound,
                 $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} was already removed.",
                 "Nothing to do; Get-CasRemovalJob -AccountId shows how it was removed.", account.AccountId.ToString());

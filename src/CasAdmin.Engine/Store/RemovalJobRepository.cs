@@ -38,25 +38,28 @@ internal sealed class RemovalJobRepository(RegistryStore store)
     }
 
     /// <summary>
-    /// Takes the job's lease unless another live holder has it. Returns null on success, else the holder.
-    /// A holder that stopped renewing (a crashed process) loses the lease when it expires.
+    /// Takes the job's lease unless another live holder has it or the job has finished meanwhile. A holder that
+    /// stopped renewing (a crashed process) loses the lease when it expires.
     /// </summary>
-    public Task<string?> TryLeaseAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
+    public Task<LeaseOutcome> TryLeaseAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
         store.WriteAsync(async (c, t, c2) =>
         {
             var now = DateTimeOffset.UtcNow;
-            var taken = await c.ExecuteAsync(t,
-                """
-                UPDATE removal_jobs SET lease_owner = $o, lease_expires = $until
-                WHERE job_id = $j AND (lease_owner IS NULL OR lease_owner = $o OR lease_expires < $now)
-                """,
-                c2, ("$j", jobId.ToString()), ("$o", owner), ("$until", (now + duration).Iso()), ("$now", now.Iso())).ConfigureAwait(false);
-            if (taken == 1)
+            var row = (await c.QueryAsync(t, "SELECT status, lease_owner, lease_expires FROM removal_jobs WHERE job_id = $j",
+                r => (Status: r.Text("status")!, Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), c2, ("$j", jobId.ToString())).ConfigureAwait(false)).Single();
+            if (row.Status is "Succeeded" or "Forced")
             {
-                return null;
+                return LeaseOutcome.Finished;
             }
 
-            return (string?)await c.ScalarAsync(t, "SELECT lease_owner FROM removal_jobs WHERE job_id = $j", c2, ("$j", jobId.ToString())).ConfigureAwait(false) ?? "another process";
+            if (row.Owner is not null && row.Owner != owner && row.Expires > now)
+            {
+                return LeaseOutcome.HeldBy(row.Owner);
+            }
+
+            await c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_owner = $o, lease_expires = $until WHERE job_id = $j", c2,
+                ("$j", jobId.ToString()), ("$o", owner), ("$until", (now + duration).Iso())).ConfigureAwait(false);
+            return LeaseOutcome.Acquired;
         }, ct);
 
     /// <summary>Extends the lease; false when it was lost (expired and taken over).</summary>
@@ -185,4 +188,14 @@ internal sealed class RemovalJobRepository(RegistryStore store)
         Reason = r.Text("reason")!,
         Action = r.Text("action")!,
     };
+}
+
+/// <summary>What asking for a job's lease came to.</summary>
+internal sealed record LeaseOutcome(bool IsAcquired, bool IsFinished, string? Holder)
+{
+    public static readonly LeaseOutcome Acquired = new(true, false, null);
+
+    public static readonly LeaseOutcome Finished = new(false, true, null);
+
+    public static LeaseOutcome HeldBy(string holder) => new(false, false, holder);
 }

@@ -1,0 +1,209 @@
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Store;
+using CasAdmin.Sandbox;
+
+namespace CasAdmin.Engine.Tests.Deprovisioning;
+
+/// <summary>A sandbox with many generated tenants, each holding many seeded service accounts.</summary>
+public sealed class GeneratedTenantsFixture : IAsyncLifetime
+{
+    public SandboxHost Host { get; private set; } = null!;
+
+    public async Task InitializeAsync() =>
+        Host = await SandboxHost.StartAsync(new SandboxOptions { Scenario = "generated:tenants=15,users=10,chats=20,accounts=20,seed=11" });
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>Bulk removal across tenants: resume after a crash at every step boundary, two engines on one registry, faults.</summary>
+public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxFixture sandbox) : IClassFixture<GeneratedTenantsFixture>, IClassFixture<SandboxFixture>, IAsyncLifetime
+{
+    public async Task InitializeAsync()
+    {
+        await generated.Host.Control.ResetAsync();
+        await sandbox.Host.Control.ResetAsync();
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private async Task<(EngineHarness H, List<CasConnection> Connections, List<CasServiceAccount> Accounts)> RegisterGeneratedAsync(int tenants)
+    {
+        var h = new EngineHarness(SandboxFixture.Wrap(generated.Host));
+        var connections = new List<CasConnection>();
+        var accounts = new List<CasServiceAccount>();
+        foreach (var tenant in generated.Host.Tenants.Take(tenants))
+        {
+            var connection = await h.AdminAsync(tenant);
+            connections.Add(connection);
+            accounts.AddRange(await Footprint.RegisterAllAsync(h, connection));
+        }
+
+        return (h, connections, accounts);
+    }
+
+    private static RemovalTarget[] Targets(EngineHarness h, IEnumerable<CasServiceAccount> accounts) =>
+        accounts.Select(a => new RemovalTarget(a.AccountId, h.Engine.Connections.Resolve(a.TenantId), Confirmed: true)).ToArray();
+
+    private static async Task<int> LivePrincipalsAsync(IEnumerable<CasConnection> connections, IEnumerable<CasServiceAccount> accounts)
+    {
+        var live = 0;
+        foreach (var a in accounts.Where(a => a.AppId is not null))
+        {
+            if (await Footprint.PrincipalExistsAsync(connections.First(c => c.TenantId == a.TenantId), a.AppId!))
+            {
+                live++;
+            }
+        }
+
+        return live;
+    }
+
+    [Fact]
+    public async Task CrashAtEveryStepBoundary_RerunEndsExactlyLikeAnUninterruptedRun()
+    {
+        // The uninterrupted reference.
+        var reference = await RunSharePointDelegateAsync(crashAfter: null);
+
+        var steps = reference.Steps.Count;
+        for (var k = 0; k < steps; k++)
+        {
+            await sandbox.Host.Control.ResetAsync();
+            var resumed = await RunSharePointDelegateAsync(crashAfter: k);
+
+            Assert.Equal(reference.Status, resumed.Status);
+            Assert.Equal(reference.Steps.Select(s => (s.Name, s.Status)), resumed.Steps.Select(s => (s.Name, s.Status)));
+            Assert.Equal(reference.RemainingChanges.Select(i => (i.Kind, i.Name)).Order(), resumed.RemainingChanges.Select(i => (i.Kind, i.Name)).Order());
+        }
+    }
+
+    private async Task<CasRemovalJob> RunSharePointDelegateAsync(int? crashAfter)
+    {
+        using var h = new EngineHarness(sandbox);
+        var admin = await h.AdminAsync(sandbox.Contoso);
+        var seeded = Footprint.Seeded(sandbox.Contoso, CasService.SharePointOnline);
+        var account = await h.Engine.Accounts.RegisterAsync(admin, new RegisterAccountRequest
+        {
+            Service = CasService.SharePointOnline, Kind = ServiceAccountKind.DelegateAccount, AppId = seeded.AppId, DelegateAccount = seeded.DelegateUser,
+        }, h.Observer, CancellationToken.None);
+        var options = new RemovalOptions { RemoveDelegateAccount = true };
+        if (crashAfter is int k)
+        {
+            var seen = 0;
+            h.Engine.Deprovisioning.Runner.AfterStep = (_, _) =>
+            {
+                if (seen++ == k)
+                {
+                    throw new InvalidOperationException("simulated crash");
+                }
+            };
+            await Assert.ThrowsAsync<InvalidOperationException>(() => Footprint.RemoveAsync(h, [account], admin, options));
+            h.Engine.Deprovisioning.Runner.AfterStep = null;
+            var interrupted = Assert.Single(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, account.AccountId, null, null, CancellationToken.None));
+            Assert.Equal(k + 1, interrupted.Steps.Count(s => s.Status is RemovalStepStatus.Succeeded or RemovalStepStatus.Skipped));
+        }
+
+        var result = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, options));
+        Assert.False(await Footprint.PrincipalExistsAsync(admin, seeded.AppId));
+        Assert.False(await Footprint.UserExistsAsync(admin, seeded.DelegateUser!));
+        Assert.Equal(ServiceAccountStatus.Removed, (await h.Engine.Accounts.GetAsync(h.StorePath, account.AccountId, CancellationToken.None)).Status);
+        return result.Job!;
+    }
+
+    [Fact]
+    public async Task TwoEnginesOnOneRegistry_RemoveEachAccountExactlyOnce()
+    {
+        var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 5);
+        using var _ = h;
+        var subset = accounts.Take(100).ToList();
+        Assert.Equal(100, subset.Count);
+        var other = new DeprovisioningService(h.Vault, "engine-B");
+        var mine = h.Engine.Deprovisioning;
+        var targets = Targets(h, subset);
+
+        var both = await Task.WhenAll(
+            mine.RemoveAsync(targets, new RemovalOptions { ThrottleLimit = 8 }, h.Observer, CancellationToken.None),
+            other.RemoveAsync(targets.Reverse().ToArray(), new RemovalOptions { ThrottleLimit = 8 }, h.Observer, CancellationToken.None));
+
+        var winsA = both[0].Where(r => r.Succeeded).Select(r => r.AccountId).ToHashSet();
+        var winsB = both[1].Where(r => r.Succeeded).Select(r => r.AccountId).ToHashSet();
+        Assert.Empty(winsA.Intersect(winsB));
+        Assert.Equal(subset.Select(a => a.AccountId).ToHashSet(), winsA.Union(winsB).ToHashSet());
+        foreach (var loser in both.SelectMany(r => r).Where(r => !r.Succeeded))
+        {
+            Assert.True(loser.Error?.ErrorId is ErrorIds.RemovalInProgress or ErrorIds.AlreadyRemoved,
+                $"{loser.AccountId}: {loser.Error?.ErrorId ?? loser.Job?.Status + " " + loser.Job?.ErrorId + " " + loser.Job?.Error}");
+            if (loser.Error!.ErrorId == ErrorIds.RemovalInProgress)
+            {
+                Assert.True(loser.Error.Message.Contains(mine.LeaseOwner, StringComparison.Ordinal) || loser.Error.Message.Contains("engine-B", StringComparison.Ordinal));
+            }
+        }
+
+        var jobs = await mine.GetJobsAsync(h.StorePath, null, null, null, null, CancellationToken.None);
+        Assert.Equal(100, jobs.Count);
+        Assert.All(jobs, j => Assert.Equal(RemovalJobStatus.Succeeded, j.Status));
+        Assert.Equal(0, await LivePrincipalsAsync(connections, subset));
+    }
+
+    [Fact]
+    public async Task ThreeHundredAccounts_UnderRandomFaults_AllEndRemoved_RegistryAndTenantAgree()
+    {
+        var (h, connections, registered) = await RegisterGeneratedAsync(tenants: 15);
+        using var _ = h;
+        var accounts = registered.Take(300).ToList();
+        Assert.Equal(300, accounts.Count);
+        var control = generated.Host.Control;
+        await control.AddFaultAsync(new FaultRule { Path = "/v1.0/*", Status = 503, Probability = 0.025 });
+        await control.AddFaultAsync(new FaultRule { Path = "/v1.0/*", Status = 504, Probability = 0.025 });
+        await control.AddFaultAsync(new FaultRule { Kind = FaultKind.AppliedButLost, Path = "/v1.0/*", Probability = 0.01 });
+        await control.AddFaultAsync(new FaultRule { Path = "/v1.0/*", Status = 429, Probability = 0.01 });
+        try
+        {
+            var results = await h.Engine.Deprovisioning.RemoveAsync(Targets(h, accounts), new RemovalOptions { ThrottleLimit = 16, RemoveDelegateAccount = true }, h.Observer, CancellationToken.None);
+
+            Assert.All(results, r => Assert.True(r.Succeeded, $"{r.AccountId}: {r.Error?.Message ?? r.Job?.Error}"));
+        }
+        finally
+        {
+            await control.ClearFaultsAsync();
+        }
+
+        var stats = await control.GetStatsAsync();
+        Assert.True(stats.Totals.FaultsInjected > 0);
+        Assert.Equal(0, stats.Totals.PrematureRetries);
+        Assert.Equal(0, await LivePrincipalsAsync(connections, accounts));
+        var registry = (await h.Engine.Accounts.GetAsync(h.StorePath, null, null, null, true, CancellationToken.None)).ToDictionary(a => a.AccountId);
+        Assert.All(accounts, a => Assert.Equal(ServiceAccountStatus.Removed, registry[a.AccountId].Status));
+    }
+
+    [Fact]
+    public async Task CtrlC_DuringABulkRemoval_LeavesResumableJobs_ThatFinishOnRerun()
+    {
+        var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 3);
+        using var _ = h;
+        using var cts = new CancellationTokenSource();
+        var targets = Targets(h, accounts);
+        h.Engine.Deprovisioning.Runner.AfterStep = (_, _) =>
+        {
+            if (Interlocked.Increment(ref stepsSeen) == 40)
+            {
+                cts.Cancel();
+            }
+        };
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Engine.Deprovisioning.RemoveAsync(targets, new RemovalOptions { ThrottleLimit = 4 }, h.Observer, cts.Token));
+        h.Engine.Deprovisioning.Runner.AfterStep = null;
+        var unfinished = await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, null, null, RemovalJobStatus.Running, CancellationToken.None);
+        Assert.NotEmpty(unfinished);
+        Assert.All(unfinished, j => Assert.Null(j.LeaseOwner));
+
+        var results = await h.Engine.Deprovisioning.RemoveAsync(targets, new RemovalOptions { ThrottleLimit = 4 }, h.Observer, CancellationToken.None);
+
+        Assert.All(results, r => Assert.True(r.Succeeded || r.Error?.ErrorId == ErrorIds.AlreadyRemoved));
+        Assert.Equal(0, await LivePrincipalsAsync(connections, accounts));
+    }
+
+    private int stepsSeen;
+}

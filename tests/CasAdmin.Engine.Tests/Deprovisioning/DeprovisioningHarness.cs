@@ -1,0 +1,53 @@
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Graph;
+using CasAdmin.Sandbox;
+
+namespace CasAdmin.Engine.Tests.Deprovisioning;
+
+/// <summary>Registers a tenant's seeded footprints and asks Graph what is left of them.</summary>
+internal static class Footprint
+{
+    public static async Task<IReadOnlyList<CasServiceAccount>> RegisterAllAsync(EngineHarness h, CasConnection connection)
+    {
+        var registered = new List<CasServiceAccount>();
+        foreach (var c in await h.Engine.Accounts.FindAsync(connection, null, h.Observer, CancellationToken.None))
+        {
+            if (c.Service is { } service && !c.Registered)
+            {
+                registered.Add(await h.Engine.Accounts.RegisterAsync(connection, new RegisterAccountRequest
+                {
+                    Service = service, Kind = c.Kind, AppId = c.AppId, DelegateAccount = c.DelegateAccount, DisplayName = c.DisplayName, IsLegacy = c.IsLegacy,
+                }, h.Observer, CancellationToken.None));
+            }
+        }
+
+        return registered;
+    }
+
+    public static Task<IReadOnlyList<RemovalResult>> RemoveAsync(EngineHarness h, IEnumerable<CasServiceAccount> accounts, CasConnection connection, RemovalOptions? options = null,
+        CasConnection? admin = null, bool confirmed = true, CancellationToken ct = default) =>
+        h.Engine.Deprovisioning.RemoveAsync(accounts.Select(a => new RemovalTarget(a.AccountId, connection, admin, confirmed)).ToArray(), options ?? new RemovalOptions(), h.Observer, ct);
+
+    public static async Task<bool> PrincipalExistsAsync(CasConnection admin, string appId) =>
+        await new DirectoryClient(admin.Context.Graph, admin.Permissions).FindServicePrincipalAsync(appId, CancellationToken.None) is not null;
+
+    public static async Task<bool> UserExistsAsync(CasConnection admin, string upn) =>
+        await new DirectoryClient(admin.Context.Graph, admin.Permissions).FindUserAsync(upn, CancellationToken.None) is not null;
+
+    public static async Task<int> GroupsAsync(CasConnection admin)
+    {
+        var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
+        var n = 0;
+        foreach (var name in Engine.Deprovisioning.Footprints.InlineGroups)
+        {
+            n += (await directory.FindGroupsAsync(name, CancellationToken.None)).Count;
+        }
+
+        return n;
+    }
+
+    public static SandboxFootprintInfo Seeded(SandboxTenantInfo tenant, CasService service) =>
+        tenant.Footprints.First(f => f.Service == service.ToString());
+}
