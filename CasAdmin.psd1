@@ -28,6 +28,14 @@
         'Get-CasServiceAccount'
         'Test-CasServiceAccount'
         'Get-CasNotification'
+        'Update-CasTeamsChatInventory'
+        'Find-CasServiceAccount'
+        'Register-CasServiceAccount'
+        'Remove-CasServiceAccount'
+        'Get-CasRemovalJob'
+        'Get-CasCleanupItem'
+        'Start-CasSandbox'
+        'Stop-CasSandbox'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -37,7 +45,7 @@
             Tags         = @('Microsoft365', 'M365', 'EntraID', 'MicrosoftGraph', 'Teams', 'ExchangeOnline', 'SharePointOnline', 'OneDrive', 'CloudAppSecurity', 'ServiceAccount', 'Deprovisioning')
             ProjectUri   = 'https://github.com/casadmin/CasAdmin'
             LicenseUri   = 'https://github.com/casadmin/CasAdmin/blob/main/LICENSE'
-            ReleaseNotes = 'Connections: Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection. Teams Chat: New-CasTeamsChatApp, New-CasTeamsChatAccount, Set-CasLicensingModel, Update-CasServiceAccountSecret, Set-CasServiceAccountApp, New-CasAccessToken. Accounts: Get-CasServiceAccount, Test-CasServiceAccount, Get-CasNotification.'
+            ReleaseNotes = 'Connections: Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection. Teams Chat: New-CasTeamsChatApp, New-CasTeamsChatAccount, Set-CasLicensingModel, Update-CasServiceAccountSecret, Set-CasServiceAccountApp, New-CasAccessToken, Update-CasTeamsChatInventory. Accounts: Get-CasServiceAccount, Test-CasServiceAccount, Get-CasNotification, Find-CasServiceAccount, Register-CasServiceAccount. Deprovisioning: Remove-CasServiceAccount (tracked, resumable removal jobs, in bulk), Get-CasRemovalJob, Get-CasCleanupItem. Sandbox: Start-CasSandbox, Stop-CasSandbox (the tenant emulator ships in the module).'
         }
     }
 }

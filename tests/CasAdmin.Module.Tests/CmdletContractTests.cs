@@ -37,7 +37,7 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     };
 
     /// <summary>Cmdlets that write nothing to the output stream, and therefore declare no OutputType.</summary>
-    private static readonly HashSet<string> NoOutput = new(StringComparer.Ordinal) { "Disconnect-CasTenant" };
+    private static readonly HashSet<string> NoOutput = new(StringComparer.Ordinal) { "Disconnect-CasTenant", "Stop-CasSandbox" };
 
     public static TheoryData<string> ExpectedCmdlets =>
     [
@@ -45,6 +45,9 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
         "New-CasTeamsChatApp", "New-CasTeamsChatAccount", "Set-CasLicensingModel", "Update-CasServiceAccountSecret",
         "Set-CasServiceAccountApp", "New-CasAccessToken",
         "Get-CasServiceAccount", "Test-CasServiceAccount", "Get-CasNotification",
+        "Update-CasTeamsChatInventory", "Find-CasServiceAccount", "Register-CasServiceAccount",
+        "Remove-CasServiceAccount", "Get-CasRemovalJob", "Get-CasCleanupItem",
+        "Start-CasSandbox", "Stop-CasSandbox",
     ];
 
     [Theory]
@@ -337,6 +340,11 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
         string[] isolated = ["Microsoft.Identity", "Microsoft.Graph", "Microsoft.Kiota", "Polly", "Microsoft.Data.Sqlite", "SQLitePCL", "Azure", "Microsoft.IdentityModel", "Npgsql"];
         var references = module.CmdletAssembly.GetReferencedAssemblies().Select(r => r.Name!).ToArray();
         Assert.Contains("CasAdmin.Engine", references);
+
+        // The sandbox ships in the module folder (Start-CasSandbox runs it as a process): never a reference.
+        Assert.DoesNotContain(references, r => r.StartsWith("CasAdmin.Sandbox", StringComparison.OrdinalIgnoreCase)
+            || r.StartsWith("Microsoft.AspNetCore", StringComparison.OrdinalIgnoreCase)
+            || r.StartsWith("Microsoft.Extensions", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(references, r => isolated.Any(p => r.StartsWith(p, StringComparison.OrdinalIgnoreCase)));
         var unexpected = references.Where(r => r is not ("CasAdmin.Engine" or "System.Management.Automation" or "netstandard")
             && !File.Exists(Path.Combine(ModuleLayout.RuntimeDirectory, r + ".dll")));

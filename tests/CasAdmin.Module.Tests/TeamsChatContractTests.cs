@@ -12,7 +12,8 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
 
     /// <summary>Cmdlets that work on one recorded account, identified by -AccountId from the pipeline.</summary>
     public static TheoryData<string> AccountCmdlets =>
-        ["Set-CasLicensingModel", "Update-CasServiceAccountSecret", "Set-CasServiceAccountApp", "New-CasAccessToken", "Test-CasServiceAccount"];
+        ["Set-CasLicensingModel", "Update-CasServiceAccountSecret", "Set-CasServiceAccountApp", "New-CasAccessToken", "Test-CasServiceAccount",
+         "Update-CasTeamsChatInventory"];
 
     [Theory]
     [InlineData("New-CasTeamsChatApp", 3)]
@@ -21,6 +22,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     [InlineData("Update-CasServiceAccountSecret", 3)]
     [InlineData("Set-CasServiceAccountApp", 3)]
     [InlineData("New-CasAccessToken", 1)]
+    [InlineData("Update-CasTeamsChatInventory", 1)]
     public void StateChangingTeamsChatCmdlets_SupportShouldProcess_WithTheirConfirmImpact(string name, int impact)
     {
         var cmdlet = Cmdlet(name);
@@ -44,6 +46,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     [InlineData("Get-CasServiceAccount", ServiceAccount)]
     [InlineData("Test-CasServiceAccount", "CasAdmin.Engine.Accounts.CasHealthFinding")]
     [InlineData("Get-CasNotification", "CasAdmin.Engine.Accounts.CasNotification")]
+    [InlineData("Update-CasTeamsChatInventory", "CasAdmin.Engine.Provisioning.TeamsChatInventoryResult")]
     public void Cmdlet_DeclaresItsOutputType(string name, string outputType) =>
         Assert.Equal([outputType], Cmdlet(name).OutputTypes);
 
@@ -70,6 +73,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     [InlineData(ServiceAccount)]
     [InlineData("CasAdmin.Engine.Accounts.CasHealthFinding")]
     [InlineData("CasAdmin.Engine.Provisioning.CasAccessTokenInfo")]
+    [InlineData("CasAdmin.Engine.Provisioning.TeamsChatInventoryResult")]
     public void AccountOutputs_CarryAccountIdAndTenantId_SoTheyPipeIntoAccountCmdlets(string typeName)
     {
         var type = module.EngineAssembly.GetType(typeName, throwOnError: true)!;
@@ -148,6 +152,17 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     }
 
     [Fact]
+    public void UpdateCasTeamsChatInventory_TakesAnOptionalSecret_AndAThrottleLimitOf1To64()
+    {
+        var update = Cmdlet("Update-CasTeamsChatInventory");
+        var secret = update.Parameters.Single(p => p.Name == "ClientSecret");
+        Assert.Equal(SecureString, secret.Property.PropertyType.FullName);
+        Assert.All(secret.Declarations, d => Assert.False(d.Mandatory));
+        var range = update.Parameters.Single(p => p.Name == "ThrottleLimit").Property.GetCustomAttributesData().Single(a => a.AttributeType.Name == "ValidateRangeAttribute");
+        Assert.Equal([1, 64], range.ConstructorArguments.Select(a => Convert.ToInt32(a.Value, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
     public void NewAccessToken_ReturnsTheToken_OnlyOnRequest()
     {
         var token = Cmdlet("New-CasAccessToken");
@@ -189,6 +204,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     [InlineData(ServiceAccount, "Service,Tenant,Status,LicensingModel,AppId,SecretExpiresOn,TokenState")]
     [InlineData("CasAdmin.Engine.Accounts.CasHealthFinding", "Service,TenantId,Check,Status,Message")]
     [InlineData("CasAdmin.Engine.Accounts.CasNotification", "CreatedOn,Service,TenantId,Level,Message")]
+    [InlineData("CasAdmin.Engine.Provisioning.TeamsChatInventoryResult", "TenantId,AccountId,Users,Chats,Resumed,CompletedOn")]
     public void TableViews_ShowTheAgreedColumns_InOrder(string typeName, string columns)
     {
         var table = XDocument.Load(ModuleLayout.ModuleFile("CasAdmin.Format.ps1xml")).Descendants("View")

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
+using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Errors;
 
 namespace CasAdmin.Base;
@@ -7,6 +8,9 @@ namespace CasAdmin.Base;
 /// <summary>Turns engine exceptions into the <see cref="ErrorRecord"/>s that scripts match on.</summary>
 internal static class ErrorRecords
 {
+    /// <summary>The id of a failed removal job that names no engine error (not expected; kept stable for scripts).</summary>
+    internal const string RemovalFailed = "RemovalFailed";
+
     /// <summary>
     /// <c>FullyQualifiedErrorId</c> = the engine's ErrorId (PowerShell appends <c>,CommandType</c>), the category
     /// mapped by name, the item as target (else the exception's own target), and the recommended action.
@@ -20,6 +24,32 @@ internal static class ErrorRecords
         };
         return record;
     }
+
+    /// <summary>
+    /// The error of a removal job that ended Failed (a step failed, or the account could not be verified): the job's
+    /// ErrorId (else the failed step's), its message and recommended action. The job records no category, so it is
+    /// derived from the id here.
+    /// </summary>
+    public static CasException FromFailedRemovalJob(CasRemovalJob job)
+    {
+        var failedStep = job.Steps.FirstOrDefault(s => s.Status == RemovalStepStatus.Failed);
+        var errorId = job.ErrorId ?? failedStep?.ErrorId ?? RemovalFailed;
+        var message = job.Error ?? failedStep?.Error ?? $"The removal of the {job.Service} account of {job.TenantDomain ?? job.TenantId} failed at step '{job.CurrentStep}'.";
+        var action = job.RecommendedAction
+            ?? "Run Remove-CasServiceAccount again to resume (finished steps are not repeated), or with -Force to forcibly remove CasAdmin's data.";
+        return new CasException(errorId, CategoryOf(errorId), message, action, job.JobId.ToString());
+    }
+
+    private static CasErrorCategory CategoryOf(string errorId) => errorId switch
+    {
+        ErrorIds.GlobalAdministratorRequired or ErrorIds.PimActivationRequired or ErrorIds.AdminPermissionMissing
+            or ErrorIds.InsufficientPrivileges or ErrorIds.AdminConsentMissing => CasErrorCategory.PermissionDenied,
+        ErrorIds.ResourceNotFound or ErrorIds.ServiceAccountNotFound or ErrorIds.AppNotFound => CasErrorCategory.ObjectNotFound,
+        ErrorIds.ThrottledTooLong or ErrorIds.TenantThrottled => CasErrorCategory.LimitsExceeded,
+        ErrorIds.ServiceUnavailable or ErrorIds.LeaseLost or ErrorIds.RemovalInProgress => CasErrorCategory.ResourceUnavailable,
+        ErrorIds.InvalidClientSecret or ErrorIds.SecretExpired or ErrorIds.SignInExpired or ErrorIds.AccessTokenInvalid => CasErrorCategory.AuthenticationError,
+        _ => CasErrorCategory.InvalidOperation,
+    };
 
     /// <summary>CasErrorCategory members are named after ErrorCategory members; an unknown name is NotSpecified.</summary>
     public static ErrorCategory MapCategory(CasErrorCategory category) =>

@@ -1,0 +1,231 @@
+using System.Management.Automation;
+using CasAdmin.Base;
+using CasAdmin.Completers;
+using CasAdmin.Engine;
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Errors;
+
+namespace CasAdmin.Commands.Deprovisioning;
+
+/// <summary>
+/// Removes service accounts (the second seed topic, "Deprovisioning Office 365 Services"): each account becomes a
+/// tracked removal job whose steps verify the account, check the Global Administrator rights, remove what the
+/// account left in the tenant, remove the app principal after the account, delete CasAdmin's data and list the
+/// remaining changes. Every account is confirmed here, on the pipeline thread; then one engine run removes them all,
+/// <see cref="ThrottleLimit"/> at a time. A rerun resumes unfinished jobs.
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "CasServiceAccount", DefaultParameterSetName = AccountIdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(CasRemovalJob))]
+public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
+{
+    private const string AccountIdSet = "AccountId";
+    private const string ServiceSet = "Service";
+
+    private readonly List<RemovalTarget> targets = [];
+    private readonly Dictionary<Guid, CasServiceAccount> accounts = [];
+    private bool yesToAll;
+    private bool noToAll;
+
+    #region Parameters
+
+    /// <summary>
+    /// The service account to remove, by its AccountId (Get-CasServiceAccount lists them). Objects with an AccountId
+    /// property bind to it from the pipeline.
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = AccountIdSet)]
+    [ArgumentCompleter(typeof(AccountIdCompleter))]
+    public Guid AccountId { get; set; }
+
+    /// <summary>Removes the registry's account of this service in the tenant (every one, when the registry holds several).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ServiceSet)]
+    public CasService Service { get; set; }
+
+    /// <summary>
+    /// The account's tenant (id or verified domain): selects the open connection to that tenant when -Connection is
+    /// not given. Objects with a TenantId property bind to it from the pipeline. Default: the default connection.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(TenantIdCompleter))]
+    public string? TenantId { get; set; }
+
+    /// <summary>A Global Administrator connection to the same tenant, for when the tenant's own connection lacks the rights.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public CasConnection? AdminConnection { get; set; }
+
+    /// <summary>
+    /// Skips the Exchange Online confirmation, and forces removal of CasAdmin's data when the account cannot be verified
+    /// or a step fails (what stays in the tenant is listed by Get-CasCleanupItem). Does not skip -Confirm.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Teams Chat: also deletes the tenant's own app (it goes to the deleted items for 30 days).</summary>
+    [Parameter]
+    public SwitchParameter RemoveApp { get; set; }
+
+    /// <summary>With -RemoveApp: purges the deleted app at once (it cannot be restored).</summary>
+    [Parameter]
+    public SwitchParameter Purge { get; set; }
+
+    /// <summary>Delegate accounts: also deletes the Microsoft 365 user created for the service.</summary>
+    [Parameter]
+    public SwitchParameter RemoveDelegateAccount { get; set; }
+
+    /// <summary>How many removal jobs run at once (1 to 64); tenants are taken in turn. Default: 8.</summary>
+    [Parameter]
+    [ValidateRange(1, 64)]
+    public int ThrottleLimit { get; set; } = 8;
+
+    #endregion
+
+    #region Overrides
+
+    protected override void ProcessRecord()
+    {
+        if (!TryResolveConnection(TenantId, ParameterSetName == ServiceSet ? TenantId ?? Service.ToString() : AccountId, out var connection))
+        {
+            return;
+        }
+
+        foreach (var account in FindAccounts(connection))
+        {
+            ConfirmAndCollect(account, connection);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (targets.Count == 0)
+        {
+            return;
+        }
+
+        var options = new RemovalOptions
+        {
+            Force = Force,
+            RemoveApp = RemoveApp,
+            Purge = Purge,
+            RemoveDelegateAccount = RemoveDelegateAccount,
+            ThrottleLimit = ThrottleLimit,
+        };
+        var results = Run((observer, ct) => CasEngine.Shared.Deprovisioning.RemoveAsync(targets, options, observer, ct));
+        foreach (var result in results)
+        {
+            if (result.Job is { } job)
+            {
+                WriteObject(job);
+                if (job.Status == RemovalJobStatus.Failed)
+                {
+                    WriteCasError(ErrorRecords.FromFailedRemovalJob(job), job);
+                }
+                else if (job.RemainingChanges.Count > 0)
+                {
+                    WriteInformation($"The {job.Service} account of {job.TenantDomain ?? job.TenantId} left {job.RemainingChanges.Count} change(s) in the tenant: Get-CasCleanupItem -JobId {job.JobId} lists them.",
+                        [InformationTag, MyInvocation.MyCommand.Name]);
+                }
+            }
+            else if (result.Error is { } error)
+            {
+                WriteCasError(error, accounts.TryGetValue(result.AccountId, out var account) ? account : result.AccountId);
+            }
+        }
+    }
+
+    #endregion
+
+    /// <summary>The accounts this pipeline item names: one by id, or the tenant's accounts of -Service. Failures are written here.</summary>
+    private IReadOnlyList<CasServiceAccount> FindAccounts(CasConnection connection)
+    {
+        if (ParameterSetName == ServiceSet)
+        {
+            if (!TryRun((_, ct) => CasEngine.Shared.Accounts.GetAsync(connection.StorePath, connection.TenantId, Service, null, false, ct), Service, out var found))
+            {
+                return [];
+            }
+
+            if (found.Count == 0)
+            {
+                WriteCasError(
+                    new CasException(ErrorIds.ServiceAccountNotFound, CasErrorCategory.ObjectNotFound,
+                        $"The registry has no {Service} service account of tenant {connection.TenantDomain ?? connection.TenantId}.",
+                        "List the accounts with Get-CasServiceAccount; register one provisioned elsewhere with Find-CasServiceAccount | Register-CasServiceAccount.",
+                        connection.TenantId),
+                    Service);
+            }
+
+            return found;
+        }
+
+        return TryRun((_, ct) => CasEngine.Shared.Accounts.GetAsync(connection.StorePath, AccountId, ct), AccountId, out var account) ? [account] : [];
+    }
+
+    /// <summary>ShouldProcess, and for Exchange Online the extra question (unless -Force); a confirmed account joins the batch.</summary>
+    private void ConfirmAndCollect(CasServiceAccount account, CasConnection connection)
+    {
+        if (accounts.ContainsKey(account.AccountId))
+        {
+            return;
+        }
+
+        // The account's own tenant picks the connection when neither -Connection nor -TenantId named one.
+        if (Connection is null && TenantId is null && !ConnectionManager.Matches(connection, account.TenantId))
+        {
+            if (!TryResolveConnection(account.TenantId, account, out var own))
+            {
+                return;
+            }
+
+            connection = own;
+        }
+
+        if (AdminConnection is not null && !ConnectionManager.Matches(AdminConnection, connection.TenantId))
+        {
+            WriteCasError(
+                new CasException(ErrorIds.InvalidArgument, CasErrorCategory.InvalidArgument,
+                    $"-AdminConnection is to tenant {AdminConnection.TenantDomain ?? AdminConnection.TenantId}, not to tenant {connection.TenantDomain ?? connection.TenantId}.",
+                    "Pass a Global Administrator connection to the account's tenant, or remove the accounts of each tenant separately.", connection.TenantId),
+                account);
+            return;
+        }
+
+        var target = $"{account.Service} service account {account.AccountId} ({account.AppId ?? account.DelegateAccount}) of tenant {account.TenantDomain ?? account.TenantId}";
+        if (!ShouldProcess(target, RemovalAction(account)))
+        {
+            return;
+        }
+
+        if (DeprovisioningRules.NeedsConfirmation(account) && !Force)
+        {
+            WriteWarning(DeprovisioningRules.ExchangeWarning);
+            var (query, caption) = DeprovisioningRules.ExchangeConfirmation(account);
+            if (!ShouldContinue(query, caption, ref yesToAll, ref noToAll))
+            {
+                WriteVerbose($"Not confirmed; the {account} is kept.");
+                return;
+            }
+        }
+
+        accounts[account.AccountId] = account;
+        targets.Add(new RemovalTarget(account.AccountId, connection, AdminConnection, Confirmed: true));
+    }
+
+    private string RemovalAction(CasServiceAccount account)
+    {
+        var action = "Remove the service account and what it left in the tenant";
+        if (RemoveApp && account.Service == CasService.TeamsChat)
+        {
+            action += Purge ? ", delete and purge its app" : ", delete its app";
+        }
+
+        if (RemoveDelegateAccount && account.DelegateAccount is not null)
+        {
+            action += $", delete the delegate user {account.DelegateAccount}";
+        }
+
+        return Force ? action + " (forcing removal of CasAdmin's data if a step fails)" : action;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Management.Automation;
+using CasAdmin.Base;
+using CasAdmin.Engine;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Sandbox;
+
+namespace CasAdmin.Commands.Sandbox;
+
+/// <summary>
+/// Starts the Microsoft 365 sandbox (the tenant emulator that ships in the module's sandbox folder) as a child
+/// process of this session and returns where it listens and its tenants. With -Connect, also connects to every
+/// sandbox tenant with its administrator app, the first tenant's connection last so that it is the default.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "CasSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(CasSandbox), typeof(CasConnection))]
+public sealed class StartCasSandboxCommand : CasCmdlet
+{
+    #region Parameters
+
+    /// <summary>The scenario the sandbox seeds its tenants from. Default: default (two tenants).</summary>
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Scenario { get; set; } = "default";
+
+    /// <summary>Multiplies the scenario's generated users, groups and chats (0.01 to 1000). Default: 1.</summary>
+    [Parameter]
+    [ValidateRange(0.01, 1000.0)]
+    public double Scale { get; set; } = 1.0;
+
+    /// <summary>The loopback port to listen on. Default: 0, any free port.</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int Port { get; set; }
+
+    /// <summary>The sandbox's CasAdmin.Sandbox.dll. Default: the module's sandbox folder, else the build output of a source checkout.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SandboxPath { get; set; }
+
+    /// <summary>How long to wait for the sandbox to be ready, in seconds (1 to 600). Default: 60.</summary>
+    [Parameter]
+    [ValidateRange(1, 600)]
+    public int TimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Also connects to every sandbox tenant with its administrator app and writes the connections after the sandbox.</summary>
+    [Parameter]
+    public SwitchParameter Connect { get; set; }
+
+    /// <summary>With -Connect: the registry file of those connections. Default: a new registry of this sandbox's own in the temporary folder.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StorePath { get; set; }
+
+    #endregion
+
+    #region Overrides
+
+    protected override void ProcessRecord()
+    {
+        var moduleFolder = Path.GetDirectoryName(typeof(StartCasSandboxCommand).Assembly.Location) ?? string.Empty;
+        var dll = SandboxPath is not null ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(SandboxPath) : SandboxLauncher.Locate(moduleFolder);
+        if (dll is null)
+        {
+            ThrowCasError(
+                new CasException(ErrorIds.SandboxNotFound, CasErrorCategory.ObjectNotFound,
+                    $"There is no sandbox in the module folder ({Path.Combine(moduleFolder, "sandbox")}) or in a source checkout's build output.",
+                    "Build it (dotnet build CasAdmin.sln -c Release) or pass -SandboxPath.", moduleFolder),
+                moduleFolder);
+        }
+
+        var port = Port == 0 ? "a free port" : "port " + Port.ToString(CultureInfo.InvariantCulture);
+        if (!ShouldProcess($"Sandbox {dll}", string.Format(CultureInfo.InvariantCulture, "Start the Microsoft 365 sandbox with scenario '{0}' at scale {1} on {2}", Scenario, Scale, port)))
+        {
+            return;
+        }
+
+        var sandbox = Run((_, ct) => SandboxLauncher.StartAsync(dll, Scenario, Scale, Port, TimeSpan.FromSeconds(TimeoutSeconds), ct), dll);
+        SandboxSessions.Add(sandbox);
+        WriteObject(sandbox);
+        if (Connect)
+        {
+            ConnectTenants(sandbox);
+        }
+    }
+
+    #endregion
+
+    /// <summary>One connection per tenant, the first tenant connected last (the most recent connection is the default).</summary>
+    private void ConnectTenants(CasSandbox sandbox)
+    {
+        var storePath = StorePath is not null ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(StorePath) : SandboxSessions.DefaultStorePath(sandbox);
+        var connections = new CasConnection?[sandbox.Tenants.Count];
+        for (var i = sandbox.Tenants.Count - 1; i >= 0; i--)
+        {
+            var tenant = sandbox.Tenants[i];
+            var request = new ConnectionRequest
+            {
+                Mode = SignInMode.ClientSecret,
+                Tenant = tenant.TenantId,
+                ClientId = tenant.AdminAppId,
+                ClientSecret = tenant.AdminAppSecret,
+                Environment = CasCloud.Sandbox,
+                SandboxUrl = sandbox.Url,
+                SandboxThumbprint = sandbox.Thumbprint,
+                StorePath = storePath,
+            };
+            if (TryRun((observer, ct) => CasEngine.Shared.Connections.ConnectAsync(request, observer, ct), tenant.Domain, out var connection))
+            {
+                SandboxSessions.AddConnection(sandbox.ProcessId, connection);
+                connections[i] = connection;
+            }
+        }
+
+        WriteObject(connections.OfType<CasConnection>(), enumerateCollection: true);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Management.Automation;
+using CasAdmin.Base;
+using CasAdmin.Engine;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Sandbox;
+
+namespace CasAdmin.Commands.Sandbox;
+
+/// <summary>
+/// Stops sandboxes that Start-CasSandbox started in this session, and closes the connections to them first.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Stop, "CasSandbox", DefaultParameterSetName = ProcessIdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+public sealed class StopCasSandboxCommand : CasCmdlet
+{
+    private const string ProcessIdSet = "ProcessId";
+    private const string AllSet = "All";
+
+    #region Parameters
+
+    /// <summary>The process id of the sandbox to stop. Start-CasSandbox's output binds to it from the pipeline.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessIdSet)]
+    public int[]? ProcessId { get; set; }
+
+    /// <summary>Stops every sandbox this session started. Nothing to stop is not an error.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = AllSet)]
+    public SwitchParameter All { get; set; }
+
+    #endregion
+
+    #region Overrides
+
+    protected override void ProcessRecord()
+    {
+        var processIds = ParameterSetName == AllSet ? SandboxSessions.Known : ProcessId!;
+        if (processIds.Count == 0)
+        {
+            WriteVerbose("No sandbox of this session is running.");
+        }
+
+        foreach (var processId in processIds)
+        {
+            Stop(processId);
+        }
+    }
+
+    #endregion
+
+    private void Stop(int processId)
+    {
+        var sandbox = SandboxSessions.Find(processId);
+        var running = SandboxSessions.Running.Contains(processId);
+        if (sandbox is null && !running)
+        {
+            WriteCasError(
+                new CasException(ErrorIds.SandboxNotFound, CasErrorCategory.ObjectNotFound,
+                    $"No sandbox with process id {processId} was started in this session.",
+                    "Stop-CasSandbox stops the sandboxes that Start-CasSandbox started in this PowerShell process; Stop-CasSandbox -All stops all of them.",
+                    processId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                processId);
+            return;
+        }
+
+        if (!ShouldProcess($"Sandbox process {processId}{(sandbox is null ? string.Empty : $" at {sandbox.Url}")}", "Stop the sandbox and close the connections to it"))
+        {
+            return;
+        }
+
+        foreach (var connection in SandboxSessions.ConnectionsOf(processId))
+        {
+            if (CasEngine.Shared.Connections.Disconnect(connection))
+            {
+                WriteVerbose($"Disconnected {connection}.");
+            }
+        }
+
+        if (!SandboxLauncher.Stop(processId))
+        {
+            WriteVerbose($"The sandbox process {processId} had already exited.");
+        }
+
+        SandboxSessions.Remove(processId);
+    }
+}
