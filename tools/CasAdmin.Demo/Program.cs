@@ -52,8 +52,10 @@ try
     }
 
     Step("Set-CasLicensingModel -LicensingModel B; Test-CasServiceAccount");
-    account = await engine.TeamsChat.SetLicensingModelAsync(contoso, account.AccountId, LicensingModel.B, null, observer, CancellationToken.None);
-    foreach (var f in await engine.Accounts.TestAsync(contoso, account.AccountId, null, observer, CancellationToken.None))
+    // Where the OS has no protected storage (Linux without a keyring), nothing was kept: the secret is passed again.
+    var secret = account.SecretStored ? null : app.Secret;
+    account = await engine.TeamsChat.SetLicensingModelAsync(contoso, account.AccountId, LicensingModel.B, secret, observer, CancellationToken.None);
+    foreach (var f in await engine.Accounts.TestAsync(contoso, account.AccountId, secret, observer, CancellationToken.None))
     {
         Console.WriteLine($"  {f.Check,-16} {f.Status,-8} {f.Message}");
     }

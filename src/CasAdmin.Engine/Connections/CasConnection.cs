@@ -55,6 +55,9 @@ public sealed class CasConnection
 
     public string? StorePath { get; internal set; }
 
+    /// <summary>The sandbox this connection points at (Environment Sandbox), else null.</summary>
+    public Uri? SandboxUrl => Environment == CasCloud.Sandbox ? Context.Endpoints.GraphEndpoint : null;
+
     /// <summary>The object id of the signed-in user or of the app's service principal.</summary>
     public string? ObjectId { get; }
 

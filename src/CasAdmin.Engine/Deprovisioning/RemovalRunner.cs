@@ -83,7 +83,6 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         if (account.Service == CasService.ExchangeOnline && !options.Force && !target.Confirmed)
         {
             var (query, caption) = DeprovisioningRules.ExchangeConfirmation(account);
-            observer.Warning(query);
             if (!await observer.ShouldContinueAsync(query, caption, ct).ConfigureAwait(false))
             {
                 throw new CasException(ErrorIds.RemovalNotConfirmed, CasErrorCategory.OperationStopped,
@@ -117,6 +116,12 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             await jobs.MarkRunningAsync(job.JobId, ct).ConfigureAwait(false);
             job = (await jobs.GetAsync(job.JobId, ct).ConfigureAwait(false))!;
             var context = new RemovalContext(account, job, admin, options, store, vault, observer);
+            // A person who confirmed has read the warning already; an unattended -Force run still gets it in its log.
+            if (account.Service == CasService.ExchangeOnline && !target.Confirmed)
+            {
+                observer.Warning(DeprovisioningRules.ExchangeWarning);
+            }
+
             await ExecuteStepsAsync(jobs, context, observer, parentActivityId, leaseLost.Token, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !ct.IsCancellationRequested)
@@ -141,11 +146,6 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
     {
         var steps = x.Job.Steps;
         using var progress = new ProgressTracker(observer, $"Removing the {x.Account.Service} account of {x.Account.TenantDomain ?? x.Account.TenantId}", steps.Count, parentActivityId);
-        if (x.Account.Service == CasService.ExchangeOnline)
-        {
-            observer.Warning(DeprovisioningRules.ExchangeWarning);
-        }
-
         for (var i = 0; i < steps.Count; i++)
         {
             var step = steps[i];

@@ -65,7 +65,14 @@ public static class SandboxLauncher
             UseShellExecute = false,
             CreateNoWindow = true,
         };
-        foreach (var arg in new[] { sandboxDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--scenario", scenario, "--scale", scale.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (var arg in new[]
+        {
+            sandboxDll, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--scenario", scenario,
+            "--scale", scale.ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+            // The sandbox ends with the PowerShell session that started it.
+            "--parent-pid", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        })
         {
             info.ArgumentList.Add(arg);
         }
