@@ -260,6 +260,13 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 return Guid.Parse(open);
             }
 
+            // Read again under the write lock: another process may have finished the removal since we loaded the account.
+            var status = (string?)await c.ScalarAsync(t, "SELECT status FROM service_accounts WHERE account_id = $a", c2, ("$a", account.AccountId.ToString())).ConfigureAwait(false);
+            if (status == nameof(ServiceAccountStatus.Removed))
+            {
+                return Guid.Empty;
+            }
+
             var job = new CasRemovalJob
             {
                 JobId = Guid.NewGuid(), AccountId = account.AccountId, TenantId = account.TenantId, Service = account.Service,
@@ -270,6 +277,13 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 ("$a", account.AccountId.ToString()), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
             return job.JobId;
         }, ct).ConfigureAwait(false);
+        if (id == Guid.Empty)
+        {
+            throw new CasException(ErrorIds.AlreadyRemoved, CasErrorCategory.ObjectNotFound,
+                $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} was removed by another process just now.",
+                "Nothing to do; Get-CasRemovalJob -AccountId shows how it was removed.", account.AccountId.ToString());
+        }
+
         return (await jobs.GetAsync(id, ct).ConfigureAwait(false))!;
     }
 

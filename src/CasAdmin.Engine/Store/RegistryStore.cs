@@ -15,6 +15,12 @@ internal sealed class RegistryStore
     private static readonly ConcurrentDictionary<string, RegistryStore> Opened = new(StringComparer.Ordinal);
 
     private readonly string connectionString;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingWrite> queue = new();
+    private int draining;
+    private static readonly AsyncLocal<bool> InsideWrite = new();
+
+    // Enough to share one commit among every parallel job, small enough to keep a transaction short.
+    private const int MaxBatch = 256;
 
     private RegistryStore(string path, bool readOnly, TimeSpan busyTimeout)
     {
@@ -102,7 +108,12 @@ internal sealed class RegistryStore
         }
     }
 
-    /// <summary>Runs a write in one <c>BEGIN IMMEDIATE</c> transaction: all of it is recorded or none of it.</summary>
+    /// <summary>
+    /// Runs a write in a <c>BEGIN IMMEDIATE</c> transaction: all of it is recorded or none of it, and the call returns
+    /// only once it is durable. Writes of this process are group-committed: whoever finds no commit in progress leads,
+    /// running every queued write in one transaction with a savepoint each, so parallel jobs share one fsync instead
+    /// of queuing on SQLite's write lock (a failing write rolls back to its savepoint and fails alone).
+    /// </summary>
     public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
     {
         if (IsReadOnly)
@@ -110,18 +121,16 @@ internal sealed class RegistryStore
             throw ReadOnlyError(Path);
         }
 
-        try
+        if (InsideWrite.Value)
         {
-            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = connection.BeginTransaction(deferred: false);
-            var result = await write(connection, transaction, cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return result;
+            // The leader is running this very write; waiting for another would wait for ourselves.
+            throw new InvalidOperationException("A registry write may not start another write; use the connection and transaction it was given.");
         }
-        catch (SqliteException ex)
-        {
-            throw Translate(ex, Path);
-        }
+
+        var pending = new PendingWrite<T>(write, cancellationToken);
+        queue.Enqueue(pending);
+        await DrainAsync().ConfigureAwait(false);
+        return await pending.Task.ConfigureAwait(false);
     }
 
     public Task WriteAsync(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task> write, CancellationToken cancellationToken) =>
@@ -130,6 +139,138 @@ internal sealed class RegistryStore
             await write(c, t, ct).ConfigureAwait(false);
             return true;
         }, cancellationToken);
+
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            if (Interlocked.CompareExchange(ref draining, 1, 0) != 0)
+            {
+                // Another caller leads; it (or its re-check below) commits our write.
+                return;
+            }
+
+            try
+            {
+                var batch = new List<PendingWrite>(MaxBatch);
+                while (true)
+                {
+                    batch.Clear();
+                    while (batch.Count < MaxBatch && queue.TryDequeue(out var next))
+                    {
+                        batch.Add(next);
+                    }
+
+                    if (batch.Count == 0)
+                    {
+                        break;
+                    }
+
+                    await CommitBatchAsync(batch).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref draining, 0);
+            }
+
+            // A write queued between the last dequeue and the release above still needs a leader.
+            if (queue.IsEmpty)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task CommitBatchAsync(List<PendingWrite> batch)
+    {
+        var done = new List<PendingWrite>(batch.Count);
+        try
+        {
+            await using var connection = await OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+            await using var transaction = connection.BeginTransaction(deferred: false);
+            foreach (var write in batch)
+            {
+                if (write.Token.IsCancellationRequested)
+                {
+                    write.Cancel();
+                    continue;
+                }
+
+                transaction.Save("w");
+                try
+                {
+                    await write.RunAsync(connection, transaction).ConfigureAwait(false);
+                    transaction.Release("w");
+                    done.Add(write);
+                }
+                catch (Exception ex)
+                {
+                    transaction.Rollback("w");
+                    transaction.Release("w");
+                    write.Fail(ex is SqliteException sql ? Translate(sql, Path) : ex);
+                }
+            }
+
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Nothing of this batch was committed: every write still waiting fails with the store's reason.
+            var error = ex is SqliteException sql ? Translate(sql, Path) : ex;
+            foreach (var write in batch)
+            {
+                write.Fail(error);
+            }
+
+            return;
+        }
+
+        foreach (var write in done)
+        {
+            write.Complete();
+        }
+    }
+
+    private abstract class PendingWrite(CancellationToken token)
+    {
+        public CancellationToken Token { get; } = token;
+
+        public abstract Task RunAsync(SqliteConnection connection, SqliteTransaction transaction);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception error);
+
+        public abstract void Cancel();
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> write, CancellationToken token) : PendingWrite(token)
+    {
+        private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T result = default!;
+
+        public Task<T> Task => completion.Task;
+
+        public override async Task RunAsync(SqliteConnection connection, SqliteTransaction transaction)
+        {
+            InsideWrite.Value = true;
+            try
+            {
+                result = await write(connection, transaction, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                InsideWrite.Value = false;
+            }
+        }
+
+        public override void Complete() => completion.TrySetResult(result);
+
+        public override void Fail(Exception error) => completion.TrySetException(error);
+
+        public override void Cancel() => completion.TrySetCanceled(Token);
+    }
 
     private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {

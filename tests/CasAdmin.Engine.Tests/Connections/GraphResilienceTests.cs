@@ -6,6 +6,7 @@ using CasAdmin.Sandbox;
 namespace CasAdmin.Engine.Tests.Connections;
 
 /// <summary>Retry-After, pacing, 503 bursts and Ctrl+C, measured by the sandbox's own counters rather than by a clock.</summary>
+[Collection(SerialCollection.Name)]
 public sealed class GraphResilienceTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
     private CasConnection connection = null!;
