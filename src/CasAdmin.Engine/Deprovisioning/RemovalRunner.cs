@@ -29,34 +29,101 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         var results = new RemovalResult[targets.Count];
         var done = 0;
         batch.Report(0, $"0 of {targets.Count} accounts", force: true);
-        await Parallel.ForEachAsync(InterleaveByTenant(targets), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.ThrottleLimit), CancellationToken = ct },
-            async (i, token) =>
+        var scheduler = new TenantScheduler(targets, Math.Max(1, options.ThrottleLimit));
+        var workers = Enumerable.Range(0, Math.Min(Math.Max(1, options.ThrottleLimit), Math.Max(1, targets.Count))).Select(async _ =>
+        {
+            while (scheduler.TryTake(out var i))
             {
-                results[i] = await RunOneAsync(targets[i], options, observer, batch.ActivityId, token).ConfigureAwait(false);
+                try
+                {
+                    ct.ThrowIfCancellationRequested();
+                    results[i] = await RunOneAsync(targets[i], options, observer, batch.ActivityId, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    scheduler.Done(i);
+                }
+
                 var n = Interlocked.Increment(ref done);
                 batch.Report(n, $"{n} of {targets.Count} accounts");
-            }).ConfigureAwait(false);
+            }
+        }).ToArray();
+        await Task.WhenAll(workers).ConfigureAwait(false);
         return results;
     }
 
     /// <summary>
-    /// Takes the tenants in turn, so parallel jobs spread over every tenant's own Graph quota instead of
-    /// queuing on one tenant's throttling while the others sit idle. Results keep the input order.
+    /// Hands each free worker the next account of the tenant that can use it best: one not paused by Graph
+    /// throttling, with the fewest jobs running, never more than its share. A worker then never waits out one
+    /// tenant's 429 while another tenant's quota sits unused; the tenants' own quotas are what bulk removal spends.
     /// </summary>
-    internal static IEnumerable<int> InterleaveByTenant(IReadOnlyList<RemovalTarget> targets)
+    internal sealed class TenantScheduler
     {
-        var queues = Enumerable.Range(0, targets.Count)
-            .GroupBy(i => targets[i].Connection.TenantId, StringComparer.OrdinalIgnoreCase)
-            .Select(g => new Queue<int>(g))
-            .ToList();
-        while (queues.Count > 0)
+        private readonly object gate = new();
+        private readonly List<Lane> lanes;
+        private readonly Dictionary<int, Lane> laneOf = [];
+        private readonly int perTenant;
+        private long taken;
+
+        public TenantScheduler(IReadOnlyList<RemovalTarget> targets, int throttleLimit)
         {
-            foreach (var queue in queues)
+            lanes = Enumerable.Range(0, targets.Count)
+                .GroupBy(i => targets[i].Connection.TenantId, StringComparer.OrdinalIgnoreCase)
+                .Select(g => new Lane(new Queue<int>(g), targets[g.First()].Connection.Context.Graph.Pacer))
+                .ToList();
+            foreach (var lane in lanes)
             {
-                yield return queue.Dequeue();
+                foreach (var i in lane.Pending)
+                {
+                    laneOf[i] = lane;
+                }
             }
 
-            queues.RemoveAll(q => q.Count == 0);
+            perTenant = Math.Max(1, (int)Math.Ceiling(throttleLimit / (double)Math.Max(1, lanes.Count)));
+        }
+
+        public bool TryTake(out int index)
+        {
+            lock (gate)
+            {
+                var now = DateTimeOffset.UtcNow;
+                var lane = lanes.Where(l => l.Pending.Count > 0 && l.Running < perTenant)
+                    .OrderBy(l => l.Pacer.PausedUntil > now)
+                    .ThenBy(l => l.Running)
+                    .ThenBy(l => l.LastTaken)
+                    .FirstOrDefault()
+                    ?? lanes.Where(l => l.Pending.Count > 0).OrderBy(l => l.Running).FirstOrDefault();
+                if (lane is null)
+                {
+                    index = -1;
+                    return false;
+                }
+
+                // Round-robin among equals, so one tenant's jobs do not run back to back into its own throttling.
+                lane.Running++;
+                lane.LastTaken = ++taken;
+                index = lane.Pending.Dequeue();
+                return true;
+            }
+        }
+
+        public void Done(int index)
+        {
+            lock (gate)
+            {
+                laneOf[index].Running--;
+            }
+        }
+
+        private sealed class Lane(Queue<int> pending, Resilience.TenantPacer pacer)
+        {
+            public Queue<int> Pending { get; } = pending;
+
+            public Resilience.TenantPacer Pacer { get; } = pacer;
+
+            public int Running { get; set; }
+
+            public long LastTaken { get; set; }
         }
     }
 

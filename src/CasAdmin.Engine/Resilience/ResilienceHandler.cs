@@ -137,8 +137,8 @@ internal sealed class ResilienceHandler : DelegatingHandler
         {
             Interlocked.Increment(ref counters.Throttled);
 
-            // Every request of this connection waits for the same moment.
-            pacer.PauseUntil(time.GetUtcNow() + delay);
+            // Every request of this connection waits for the same moment, then goes at the learnt rate.
+            pacer.Throttled(delay);
         }
 
         var what = status is { } s ? ((int)s).ToString(CultureInfo.InvariantCulture) : outcome.Exception?.GetType().Name ?? "an error";

@@ -41,4 +41,26 @@ public sealed class TenantPacerTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
     }
+
+    [Fact]
+    public async Task Throttled_LearnsTheRateBetweenTwo429s_AndForgetsItWhenTheTenantQuietsDown()
+    {
+        var clock = new ManualTimeProvider();
+        var pacer = new TenantPacer(clock);
+        pacer.Throttled(TimeSpan.Zero);
+        for (var i = 0; i < 20; i++)
+        {
+            await pacer.WaitAsync(CancellationToken.None);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+        pacer.Throttled(TimeSpan.Zero);
+
+        // 20 requests got through in 2 s: 10 a second, one every 100 ms.
+        Assert.Equal(100, pacer.Interval.TotalMilliseconds, precision: 0);
+
+        clock.Advance(TimeSpan.FromSeconds(31));
+        await pacer.WaitAsync(CancellationToken.None);
+        Assert.Equal(TimeSpan.Zero, pacer.Interval);
+    }
 }

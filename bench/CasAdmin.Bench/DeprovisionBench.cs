@@ -1,0 +1,169 @@
+using System.Globalization;
+using CasAdmin.Engine;
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Graph;
+using CasAdmin.Engine.Operations;
+using CasAdmin.Engine.Store;
+using CasAdmin.Sandbox;
+
+namespace CasAdmin.Bench;
+
+/// <summary>
+/// Bulk removal of 1,000 accounts across 50 tenants at the documented limits (scaled), against a sequential
+/// one-at-a-time baseline in the same run on the same (reset) tenants.
+/// </summary>
+internal static class DeprovisionBench
+{
+    private const int Tenants = 50;
+    private const int AccountsPerTenant = 20;
+    private const double Scale = 0.03;
+    private const int LatencyMs = 3;
+    private const int Parallel = 64;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        await using var sandbox = await SandboxHost.StartAsync(new SandboxOptions
+        {
+            Scenario = $"generated:tenants={Tenants},users=10,chats=10,accounts={AccountsPerTenant},seed=5",
+        });
+        var folder = Path.Combine(Path.GetTempPath(), "casadmin-bench", Guid.NewGuid().ToString("N"));
+        var engine = new CasEngine(NoSecretVault.Instance);
+
+        // Setup (not measured): one connection per tenant, every seeded account registered once, registry copied.
+        var connections = new Dictionary<string, CasConnection>();
+        var seqStore = Path.Combine(folder, "sequential.db");
+        foreach (var tenant in sandbox.Tenants)
+        {
+            connections[tenant.TenantId] = await engine.Connections.ConnectAsync(new ConnectionRequest
+            {
+                Mode = SignInMode.ClientSecret, Tenant = tenant.TenantId, ClientId = tenant.AdminAppId, ClientSecret = Common.Secure(tenant.AdminAppSecret),
+                Environment = CasCloud.Sandbox, SandboxUrl = sandbox.Url, SandboxThumbprint = sandbox.Thumbprint, StorePath = seqStore,
+            }, NullOperationObserver.Instance, CancellationToken.None);
+        }
+
+        var accounts = new List<CasServiceAccount>();
+        foreach (var connection in connections.Values)
+        {
+            // Exactly AccountsPerTenant per tenant: the vendor principals (the delegate users found too are left out).
+            foreach (var c in (await engine.Accounts.FindAsync(connection, null, NullOperationObserver.Instance, CancellationToken.None)).Where(c => c.AppId is not null).Take(AccountsPerTenant))
+            {
+                if (c.Service is { } service)
+                {
+                    accounts.Add(await engine.Accounts.RegisterAsync(connection, new RegisterAccountRequest
+                    {
+                        Service = service, Kind = c.Kind, AppId = c.AppId, DelegateAccount = c.DelegateAccount, DisplayName = c.DisplayName, IsLegacy = c.IsLegacy,
+                    }, NullOperationObserver.Instance, CancellationToken.None));
+                }
+            }
+        }
+
+        RegistryStore.ResetCache();
+        var parStore = Path.Combine(folder, "parallel.db");
+        File.Copy(seqStore, parStore);
+        var options = new RemovalOptions { RemoveDelegateAccount = true, Force = true };
+
+        // Baseline: one account at a time.
+        await sandbox.Control.SetLatencyAsync(LatencyMs);
+        await sandbox.Control.SetThrottlingAsync(scale: Scale);
+        var sequential = await MeasureAsync(sandbox, engine, connections, accounts, seqStore, options with { ThrottleLimit = 1 });
+
+        // The real run, on the tenants as they were.
+        await sandbox.Control.ResetAsync();
+        await sandbox.Control.SetLatencyAsync(LatencyMs);
+        await sandbox.Control.SetThrottlingAsync(scale: Scale);
+        var parallel = await MeasureAsync(sandbox, engine, connections, accounts, parStore, options with { ThrottleLimit = Parallel });
+
+        var stats = await sandbox.Control.GetStatsAsync();
+        var ideal = IdealSeconds(parallel.Timeline, parallel.Calls);
+        var eta = ideal / parallel.Seconds;
+        if (Environment.GetEnvironmentVariable("CASBENCH_DIAG") == "1")
+        {
+            var start = parallel.Timeline.Min(t => t.ArrivalMs);
+            var spans = parallel.Timeline.Where(t => t.TenantId is not null).GroupBy(t => t.TenantId).Select(g =>
+            {
+                var ordered = g.OrderBy(t => t.ArrivalMs).ToArray();
+                var gaps = ordered.Zip(ordered.Skip(1), (a, b) => b.ArrivalMs - a.ArrivalMs).Where(d => d > 300).ToArray();
+                return (First: (ordered[0].ArrivalMs - start) / 1000, Last: (ordered[^1].ArrivalMs - start) / 1000, Gaps: gaps.Length, GapSeconds: gaps.Sum() / 1000, Throttled: ordered.Count(t => t.Status == 429));
+            }).OrderBy(x => x.Last).ToArray();
+            foreach (var x in spans.Where((_, i) => i % 10 == 0 || i == spans.Length - 1))
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  tenant span {x.First:0.0}-{x.Last:0.0}s gaps>0.3s={x.Gaps} ({x.GapSeconds:0.0}s) 429s={x.Throttled}"));
+            }
+        }
+
+        var perTenant = connections.Values.Select(c => stats.For(c.AppId!, c.TenantId)).OfType<ClientStats>().ToArray();
+        Console.Error.WriteLine($"  admin app ids: {connections.Values.Select(c => c.AppId).Distinct().Count()} distinct over {connections.Count} tenants");
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  per tenant: writes max {perTenant.Max(c => c.Writes)}, RU max {perTenant.Max(c => c.ResourceUnits)}, requests max {perTenant.Max(c => c.Requests)}"));
+        await sandbox.Control.SetThrottlingAsync(scale: 1.0);
+        var diff = await StateDiffAsync(engine, connections, accounts, parStore);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  detail: sequential={sequential.Seconds:0.0}s parallel={parallel.Seconds:0.0}s T_ideal={ideal:0.0}s calls={parallel.Calls} 429s={stats.Totals.TooManyRequests} failed={parallel.Failed} scale={Scale} latency={LatencyMs}ms"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"deprovision eta={eta:0.00} accounts={accounts.Count} tenants={connections.Count} speedup_vs_sequential={sequential.Seconds / parallel.Seconds:0.0} premature_retries={stats.Totals.PrematureRetries} duplicates={Duplicates(stats)} state_diff={diff}"));
+        return 0;
+    }
+
+    private sealed record Measured(double Seconds, int Calls, int Failed, IReadOnlyList<TimelineEntry> Timeline);
+
+    private static async Task<Measured> MeasureAsync(SandboxHost sandbox, CasEngine engine, Dictionary<string, CasConnection> connections, List<CasServiceAccount> accounts, string store, RemovalOptions options)
+    {
+        var targets = accounts.Select(a => new RemovalTarget(a.AccountId, With(connections[a.TenantId], store), Confirmed: true)).ToArray();
+        var before = (await sandbox.Control.GetTimelineAsync()).Count;
+        var results = await engine.Deprovisioning.RemoveAsync(targets, options, NullOperationObserver.Instance, CancellationToken.None);
+        var timeline = (await sandbox.Control.GetTimelineAsync()).Skip(before).Where(t => t.Path.StartsWith("/v1.0/", StringComparison.Ordinal)).ToArray();
+        var seconds = (timeline.Max(t => t.ArrivalMs) - timeline.Min(t => t.ArrivalMs)) / 1000.0;
+        return new Measured(seconds, timeline.Count(t => t.Status is >= 200 and < 300 or 404), results.Count(r => !r.Succeeded), timeline);
+    }
+
+    /// <summary>The same connection, pointed at another registry (each run has its own copy).</summary>
+    private static CasConnection With(CasConnection connection, string store)
+    {
+        connection.StorePath = store;
+        return connection;
+    }
+
+    /// <summary>
+    /// T_ideal = max over the tenants' buckets of (W − C)/r (tenants run in parallel) and of the latency-bound time
+    /// (calls × latency / concurrency); every capacity and rate is the documented one times the scale. W is the work a
+    /// perfect client needs — the requests that were answered — not what throttled attempts also consumed.
+    /// </summary>
+    private static double IdealSeconds(IReadOnlyList<TimelineEntry> timeline, int calls)
+    {
+        var worst = 0.0;
+        foreach (var client in timeline.Where(t => t.Status is not (429 or 0) && t.TenantId is not null).GroupBy(t => (t.AppId, t.TenantId)))
+        {
+            // Tenants of fewer than 50 users: 3,500 RU per 10 s; writes 3,000 per 150 s (domain.md §7).
+            var ru = Common.BucketTime(client.Sum(t => t.Cost), 3_500 * Scale, 350 * Scale);
+            var writes = Common.BucketTime(client.Count(t => t.Method is "POST" or "PATCH" or "PUT" or "DELETE"), 3_000 * Scale, 20 * Scale);
+            worst = Math.Max(worst, Math.Max(ru, writes));
+        }
+
+        return Math.Max(worst, calls * (LatencyMs / 1000.0) / Parallel);
+    }
+
+    private static long Duplicates(SandboxStats stats) => stats.Totals.DuplicateCreates;
+
+    /// <summary>Accounts whose registry row and tenant objects disagree with "removed".</summary>
+    private static async Task<int> StateDiffAsync(CasEngine engine, Dictionary<string, CasConnection> connections, List<CasServiceAccount> accounts, string store)
+    {
+        var diff = 0;
+        var registry = (await engine.Accounts.GetAsync(store, null, null, null, true, CancellationToken.None)).ToDictionary(a => a.AccountId);
+        foreach (var a in accounts)
+        {
+            var c = connections[a.TenantId];
+            var directory = new DirectoryClient(c.Context.Graph, c.Permissions);
+            var principalLeft = a.AppId is not null && await directory.FindServicePrincipalAsync(a.AppId, CancellationToken.None) is not null;
+            var userLeft = a.DelegateAccount is not null && await directory.FindUserAsync(a.DelegateAccount, CancellationToken.None) is not null;
+            if (principalLeft || userLeft || registry[a.AccountId].Status != ServiceAccountStatus.Removed)
+            {
+                diff++;
+                Console.Error.WriteLine($"  differs: {a.Service} {a.TenantDomain} {a.AppId ?? a.DelegateAccount}: principal left={principalLeft} user left={userLeft} registry={registry[a.AccountId].Status}");
+            }
+        }
+
+        return diff;
+    }
+}
