@@ -283,10 +283,10 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     }
 
     [Fact]
-    public void TenantIdAndAccountIdParameters_HaveAnArgumentCompleter()
+    public void TenantIdAccountIdAndAppIdParameters_HaveAnArgumentCompleter()
     {
         var checkedCount = 0;
-        foreach (var parameter in module.Cmdlets.SelectMany(c => c.Parameters).Where(p => p.Name is "TenantId" or "AccountId"))
+        foreach (var parameter in module.Cmdlets.SelectMany(c => c.Parameters).Where(p => p.Name is "TenantId" or "AccountId" or "AppId"))
         {
             Assert.Contains(parameter.Property.GetCustomAttributesData(), a => a.AttributeType.Name == "ArgumentCompleterAttribute");
             checkedCount++;

@@ -90,6 +90,19 @@ internal sealed class StaticTokenSource(string token, DateTimeOffset expiresOn) 
 
 internal static class SecureStrings
 {
+    /// <summary>Wraps a secret the engine received as text (from Entra or a token) so it leaves the engine read-only and protected.</summary>
+    public static SecureString Protect(string value)
+    {
+        var secure = new SecureString();
+        foreach (var ch in value)
+        {
+            secure.AppendChar(ch);
+        }
+
+        secure.MakeReadOnly();
+        return secure;
+    }
+
     /// <summary>Copies a secret out of a SecureString only at the moment a library needs it as text.</summary>
     public static string Reveal(SecureString value)
     {

@@ -1,4 +1,3 @@
-using System.Security;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
@@ -81,7 +80,7 @@ internal sealed class TeamsChatAppProvisioner
             SecretHint = password.Hint,
             SecretExpiresOn = password.EndDateTime ?? DateTimeOffset.UtcNow + request.SecretLifetime,
             AdminConsentUrl = AdminConsent.ConsentUrl(admin.Context.Endpoints, admin.TenantId, app.AppId!, redirectUri),
-            Secret = ToSecureString(password.SecretText ?? string.Empty),
+            Secret = SecureStrings.Protect(password.SecretText ?? string.Empty),
         };
     }
 
@@ -208,17 +207,5 @@ internal sealed class TeamsChatAppProvisioner
             await AccountRepository.AuditAsync(c, t, new AuditEntry(admin.Account ?? admin.AppId, admin.TenantId, null, "NewTeamsChatApp", app.AppId, "Succeeded",
                 $"{(created ? "created" : "completed")} app {app.DisplayName}; secret added{(consented ? "; admin consent granted" : string.Empty)}"), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
-    }
-
-    private static SecureString ToSecureString(string value)
-    {
-        var secure = new SecureString();
-        foreach (var ch in value)
-        {
-            secure.AppendChar(ch);
-        }
-
-        secure.MakeReadOnly();
-        return secure;
     }
 }

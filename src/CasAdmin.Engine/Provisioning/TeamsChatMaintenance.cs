@@ -212,7 +212,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
                 ExpiresOn = app.Token.ExpiresOn,
                 Roles = app.Identity.Permissions,
                 MissingRoles = missing,
-                Token = includeToken ? Secure(app.Token.Token) : null,
+                Token = includeToken ? SecureStrings.Protect(app.Token.Token) : null,
             };
         }
     }
@@ -437,16 +437,4 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
 
     private static CasException AppGone(CasServiceAccount account) => new(ErrorIds.AppNotFound, CasErrorCategory.ObjectNotFound,
         $"App {account.AppId} no longer exists in the tenant.", "Change the account to another app with Set-CasServiceAccountApp.", account.AppId);
-
-    private static SecureString Secure(string value)
-    {
-        var s = new SecureString();
-        foreach (var ch in value)
-        {
-            s.AppendChar(ch);
-        }
-
-        s.MakeReadOnly();
-        return s;
-    }
 }

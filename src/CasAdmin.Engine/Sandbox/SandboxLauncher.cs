@@ -152,7 +152,7 @@ public static class SandboxLauncher
                 t.GetProperty("tenantId").GetString()!,
                 t.GetProperty("domain").GetString()!,
                 t.GetProperty("adminAppId").GetString()!,
-                Secure(t.GetProperty("adminAppSecret").GetString()!),
+                Connections.SecureStrings.Protect(t.GetProperty("adminAppSecret").GetString()!),
                 t.GetProperty("adminUser").GetString()!)).ToArray();
             return new CasSandbox(processId, new Uri(root.GetProperty("url").GetString()!), root.GetProperty("thumbprint").GetString()!, scenario, scale, tenants);
         }
@@ -161,18 +161,6 @@ public static class SandboxLauncher
             throw new CasException(ErrorIds.SandboxFailedToStart, CasErrorCategory.InvalidData,
                 "The sandbox's first output line is not the expected JSON.", "Use the sandbox built from the same CasAdmin version.", innerException: ex);
         }
-    }
-
-    private static SecureString Secure(string value)
-    {
-        var s = new SecureString();
-        foreach (var c in value)
-        {
-            s.AppendChar(c);
-        }
-
-        s.MakeReadOnly();
-        return s;
     }
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();

@@ -46,7 +46,7 @@ public sealed class AccountIdCompleter : IArgumentCompleter
         || (account.TenantDomain?.StartsWith(typed, StringComparison.OrdinalIgnoreCase) ?? false)
         || account.Service.ToString().StartsWith(typed, StringComparison.OrdinalIgnoreCase);
 
-    private static IReadOnlyList<CasServiceAccount> ReadAccounts(IDictionary? bound)
+    internal static IReadOnlyList<CasServiceAccount> ReadAccounts(IDictionary? bound)
     {
         try
         {

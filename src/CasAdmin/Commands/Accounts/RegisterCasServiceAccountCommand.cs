@@ -27,6 +27,7 @@ public sealed class RegisterCasServiceAccountCommand : CasConnectedCmdlet
 
     /// <summary>The App Id (application id) behind an authorized account; needed for one.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(AppIdCompleter))]
     public string? AppId { get; set; }
 
     /// <summary>The user principal name of a delegate account (user@domain); needed for one.</summary>

@@ -23,6 +23,7 @@ public sealed class NewCasTeamsChatAccountCommand : CasConnectedCmdlet
     /// <summary>The application (client) id of the tenant's own Teams Chat app. New-CasTeamsChatApp's output binds to it.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(AppIdCompleter))]
     public string? AppId { get; set; }
 
     /// <summary>The value of the app's client secret (not its Secret ID). The Secret property of New-CasTeamsChatApp's output binds to it.</summary>

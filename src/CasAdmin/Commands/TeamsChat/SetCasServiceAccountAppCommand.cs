@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using CasAdmin.Completers;
 using System.Security;
 using CasAdmin.Base;
 using CasAdmin.Engine;
@@ -20,6 +21,7 @@ public sealed class SetCasServiceAccountAppCommand : CasAccountCmdlet
     /// <summary>The application (client) id of the app to protect Teams Chat with. New-CasTeamsChatApp's output binds to it.</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(AppIdCompleter))]
     public string? AppId { get; set; }
 
     /// <summary>The value of that app's client secret. The Secret property of New-CasTeamsChatApp's output binds to it.</summary>
