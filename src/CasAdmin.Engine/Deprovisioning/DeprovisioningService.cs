@@ -10,7 +10,7 @@ public sealed class DeprovisioningService
     private readonly RemovalRunner runner;
 
     internal DeprovisioningService(ISecretVault vault, string? owner = null) =>
-        runner = new RemovalRunner(vault, owner ?? $"{Environment.MachineName}/pid {Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}");
+        runner = new RemovalRunner(vault, owner ?? LeaseHolder.NewOwner());
 
     /// <summary>Who this engine is when it holds a job's lease.</summary>
     public string LeaseOwner => runner.Owner;

@@ -172,8 +172,13 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         {
             throw new CasException(ErrorIds.RemovalInProgress, CasErrorCategory.ResourceUnavailable,
                 $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} is being removed by {lease.Holder}.",
-                "Wait for that removal to finish (Get-CasRemovalJob shows it); if that process died, its lease expires and the removal can be run again.",
+                "Wait for that removal to finish (Get-CasRemovalJob shows it). Should that process end without finishing, a rerun on the same machine takes over at once; on another machine, once its lease expires.",
                 account.AccountId.ToString());
+        }
+
+        if (lease.TakenOverFrom is { } dead)
+        {
+            observer.Information($"Took over the removal of the {account.Service} account of {account.TenantDomain ?? account.TenantId} from {dead}, which is no longer running; it resumes at its first unfinished step.");
         }
 
         using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(ct);

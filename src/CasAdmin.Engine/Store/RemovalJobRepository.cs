@@ -39,7 +39,8 @@ internal sealed class RemovalJobRepository(RegistryStore store)
 
     /// <summary>
     /// Takes the job's lease unless another live holder has it or the job has finished meanwhile. A holder that
-    /// stopped renewing (a crashed process) loses the lease when it expires.
+    /// stopped renewing (a crashed process) loses the lease when it expires, or at once when it ran on this machine
+    /// and its process is gone.
     /// </summary>
     public Task<LeaseOutcome> TryLeaseAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
         store.WriteAsync(async (c, t, c2) =>
@@ -52,14 +53,22 @@ internal sealed class RemovalJobRepository(RegistryStore store)
                 return LeaseOutcome.Finished;
             }
 
+            string? takenOverFrom = null;
             if (row.Owner is not null && row.Owner != owner && row.Expires > now)
             {
-                return LeaseOutcome.HeldBy(row.Owner);
+                // A killed or crashed engine on this machine never renews nor releases its lease: take over now rather
+                // than make the rerun wait out the lease. Decided under the write lock, so only one taker wins.
+                if (!LeaseHolder.IsDeadOnThisMachine(row.Owner))
+                {
+                    return LeaseOutcome.HeldBy(row.Owner);
+                }
+
+                takenOverFrom = row.Owner;
             }
 
             await c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_owner = $o, lease_expires = $until WHERE job_id = $j", c2,
                 ("$j", jobId.ToString()), ("$o", owner), ("$until", (now + duration).Iso())).ConfigureAwait(false);
-            return LeaseOutcome.Acquired;
+            return takenOverFrom is null ? LeaseOutcome.Acquired : LeaseOutcome.TakenOver(takenOverFrom);
         }, ct);
 
     /// <summary>Extends the lease; false when it was lost (expired and taken over).</summary>
@@ -191,11 +200,17 @@ internal sealed class RemovalJobRepository(RegistryStore store)
 }
 
 /// <summary>What asking for a job's lease came to.</summary>
-internal sealed record LeaseOutcome(bool IsAcquired, bool IsFinished, string? Holder)
+/// <param name="IsAcquired">The lease is ours.</param>
+/// <param name="IsFinished">The job finished meanwhile.</param>
+/// <param name="Holder">Who holds the lease when it is not ours.</param>
+/// <param name="TakenOverFrom">The holder on this machine whose process was gone and whose unexpired lease we took.</param>
+internal sealed record LeaseOutcome(bool IsAcquired, bool IsFinished, string? Holder, string? TakenOverFrom = null)
 {
     public static readonly LeaseOutcome Acquired = new(true, false, null);
 
     public static readonly LeaseOutcome Finished = new(false, true, null);
 
     public static LeaseOutcome HeldBy(string holder) => new(false, false, holder);
+
+    public static LeaseOutcome TakenOver(string deadHolder) => new(true, false, null, deadHolder);
 }

@@ -1,0 +1,70 @@
+using System.Globalization;
+using CasAdmin.Engine;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Operations;
+using CasAdmin.Engine.Store;
+
+// Runs one removal in a process of its own so that a test can kill it at a step boundary (ProcessKillTests):
+//
+//   dotnet CasAdmin.CrashHost.dll --sandbox-url URL --thumbprint SHA256 --tenant ID --app-id ID --store PATH
+//       --account GUID --stop-after K [--lease-minutes N] [--remove-delegate-account] [--remove-app] [--purge]
+//
+// The admin app's secret comes from the CASADMIN_CRASHHOST_SECRET environment variable, never from the command line.
+// Once the K-th step (from 0) is journaled, it prints "STEP K DONE" and waits to be killed. Should the parent go away
+// first (its end of our stdin closes), it exits at once, still without finishing or releasing anything.
+const string SecretVariable = "CASADMIN_CRASHHOST_SECRET";
+
+var named = new Dictionary<string, string?>(StringComparer.Ordinal);
+for (var i = 0; i < args.Length; i++)
+{
+    var isFlag = i + 1 == args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal);
+    named[args[i]] = isFlag ? null : args[++i];
+}
+
+string Required(string name) => named.GetValueOrDefault(name) ?? throw new ArgumentException($"{name} is required.");
+
+try
+{
+    var secret = Environment.GetEnvironmentVariable(SecretVariable) ?? throw new ArgumentException($"The {SecretVariable} environment variable is required.");
+    var stopAfter = int.Parse(Required("--stop-after"), CultureInfo.InvariantCulture);
+    var engine = new CasEngine(new InMemorySecretVault());
+    var connection = await engine.Connections.ConnectAsync(new ConnectionRequest
+    {
+        Mode = SignInMode.ClientSecret, Tenant = Required("--tenant"), ClientId = Required("--app-id"), ClientSecret = SecureStrings.Protect(secret),
+        Environment = CasCloud.Sandbox, SandboxUrl = new Uri(Required("--sandbox-url")), SandboxThumbprint = Required("--thumbprint"), StorePath = Required("--store"),
+    }, NullOperationObserver.Instance, CancellationToken.None);
+
+    var steps = 0;
+    engine.Deprovisioning.Runner.AfterStep = (_, kind) =>
+    {
+        if (steps++ == stopAfter)
+        {
+            Console.Out.WriteLine($"STEP {stopAfter} DONE ({kind})");
+            Console.Out.Flush();
+            Console.In.ReadToEnd();
+            Environment.Exit(3);
+        }
+    };
+
+    var options = new RemovalOptions
+    {
+        RemoveDelegateAccount = named.ContainsKey("--remove-delegate-account"), RemoveApp = named.ContainsKey("--remove-app"), Purge = named.ContainsKey("--purge"),
+    };
+    if (named.GetValueOrDefault("--lease-minutes") is { } minutes)
+    {
+        options = options with { LeaseDuration = TimeSpan.FromMinutes(int.Parse(minutes, CultureInfo.InvariantCulture)) };
+    }
+
+    var result = (await engine.Deprovisioning.RemoveAsync([new RemovalTarget(Guid.Parse(Required("--account")), connection, Confirmed: true)],
+        options, NullOperationObserver.Instance, CancellationToken.None))[0];
+
+    // Only reached when the run ended before step K: say how, for the test's failure message.
+    Console.Out.WriteLine($"ENDED before step {stopAfter}: {result.Job?.Status} {result.Error?.ErrorId ?? result.Job?.ErrorId} {result.Error?.Message ?? result.Job?.Error}");
+    return 1;
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}

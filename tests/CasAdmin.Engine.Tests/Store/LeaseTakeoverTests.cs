@@ -1,0 +1,73 @@
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Store;
+
+namespace CasAdmin.Engine.Tests.Store;
+
+/// <summary>A removal job's lease held by an engine on this machine whose process is gone is taken over at once; any other holder keeps it until it expires.</summary>
+public sealed class LeaseTakeoverTests : IDisposable
+{
+    private const string Me = "this-test/pid 1/00000000";
+    private readonly TempFolder folder = new();
+
+    public void Dispose() => folder.Dispose();
+
+    /// <summary>A registry with one job whose lease (two minutes, the default) <paramref name="holder"/> holds.</summary>
+    private async Task<(RemovalJobRepository Jobs, Guid JobId)> JobLeasedByAsync(string holder)
+    {
+        var store = RegistryStore.Open(folder.File("registry.db"));
+        var account = new CasServiceAccount
+        {
+            AccountId = Guid.NewGuid(), TenantId = Guid.NewGuid().ToString(), Service = CasService.Teams, AppId = Guid.NewGuid().ToString(),
+            Status = ServiceAccountStatus.Active, CreatedOn = DateTimeOffset.UtcNow, UpdatedOn = DateTimeOffset.UtcNow,
+        };
+        var jobId = Guid.NewGuid();
+        await store.WriteAsync(async (c, t, ct) =>
+        {
+            await AccountRepository.InsertAsync(c, t, account, ct);
+            await RemovalJobRepository.CreateAsync(c, t,
+                new CasRemovalJob { JobId = jobId, AccountId = account.AccountId, TenantId = account.TenantId, Service = account.Service, AppId = account.AppId },
+                RemovalPlan.For(account).Select(k => RemovalPlan.Names[k]).ToArray(), ct);
+            return 0;
+        }, CancellationToken.None);
+        var jobs = new RemovalJobRepository(store);
+        Assert.True((await jobs.TryLeaseAsync(jobId, holder, new RemovalOptions().LeaseDuration, CancellationToken.None)).IsAcquired);
+        return (jobs, jobId);
+    }
+
+    [Fact]
+    public async Task HolderOnThisMachineWhoseProcessEnded_IsTakenOverAtOnce()
+    {
+        var dead = $"{Environment.MachineName}/pid {await CrashHost.EndedProcessIdAsync()}/0123abcd";
+        var (jobs, jobId) = await JobLeasedByAsync(dead);
+
+        var outcome = await jobs.TryLeaseAsync(jobId, Me, TimeSpan.FromMinutes(2), CancellationToken.None);
+
+        Assert.True(outcome.IsAcquired);
+        Assert.Equal(dead, outcome.TakenOverFrom);
+        Assert.Equal(Me, (await jobs.GetAsync(jobId, CancellationToken.None))!.LeaseOwner);
+    }
+
+    [Theory]
+    [InlineData("a running process (this one: another engine in it)")]
+    [InlineData("another machine")]
+    [InlineData("an owner string in another format")]
+    public async Task AnyOtherHolder_KeepsItsLeaseUntilItExpires(string who)
+    {
+        var ended = await CrashHost.EndedProcessIdAsync();
+        var holder = who switch
+        {
+            "another machine" => $"not-{Environment.MachineName}/pid {ended}/0123abcd",
+            "an owner string in another format" => $"{Environment.MachineName}/pid {ended}",
+            _ => $"{Environment.MachineName}/pid {Environment.ProcessId}/0123abcd",
+        };
+        var (jobs, jobId) = await JobLeasedByAsync(holder);
+
+        var outcome = await jobs.TryLeaseAsync(jobId, Me, TimeSpan.FromMinutes(2), CancellationToken.None);
+
+        Assert.False(outcome.IsAcquired);
+        Assert.Equal(holder, outcome.Holder);
+        Assert.Null(outcome.TakenOverFrom);
+        Assert.Equal(holder, (await jobs.GetAsync(jobId, CancellationToken.None))!.LeaseOwner);
+    }
+}
