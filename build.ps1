@@ -8,7 +8,8 @@
              Pester 5 are installed (otherwise reported as skipped, with the reason).
     Pester   only the Pester part of Test (the module must be built).
     Docs     checks docs/en-US (platyPS markdown) and rebuilds the module's help.
-    Package  out/CasAdmin.<version>.nupkg for the PowerShell Gallery (dotnet build src/CasAdmin -t:PackModule).
+    Package  out/CasAdmin.<version>.nupkg for the PowerShell Gallery (dotnet build src/CasAdmin -t:PackModule),
+             with -ProjectUri and -LicenseUri written into the packaged manifest when given.
     Sandbox  runs the Microsoft 365 tenant emulator in the foreground (Ctrl+C stops it).
 
 .EXAMPLE
@@ -16,6 +17,15 @@
 
 .EXAMPLE
     ./build.ps1 -Task Package -Configuration Release
+
+.EXAMPLE
+    ./build.ps1 -Task Package -ProjectUri https://example.org/casadmin -LicenseUri https://example.org/casadmin/license
+
+.PARAMETER ProjectUri
+    The project's address for the Gallery (PrivateData.PSData.ProjectUri of the packaged manifest).
+
+.PARAMETER LicenseUri
+    The license's address for the Gallery (PrivateData.PSData.LicenseUri of the packaged manifest).
 #>
 [CmdletBinding()]
 param(
@@ -23,7 +33,11 @@ param(
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    [uri] $ProjectUri,
+
+    [uri] $LicenseUri
 )
 
 Set-StrictMode -Version 3.0
@@ -112,7 +126,7 @@ try {
                 Invoke-Dotnet build src/CasAdmin/CasAdmin.csproj -c $Configuration
             }
             'Package' {
-                Invoke-Dotnet build src/CasAdmin/CasAdmin.csproj -c $Configuration -t:PackModule
+                Invoke-Dotnet build src/CasAdmin/CasAdmin.csproj -c $Configuration -t:PackModule "-p:CasAdminProjectUri=$ProjectUri" "-p:CasAdminLicenseUri=$LicenseUri"
                 Write-Host "Package: $(Join-Path $root "out/CasAdmin.$(Get-CasAdminVersion).nupkg")"
             }
             'Sandbox' {

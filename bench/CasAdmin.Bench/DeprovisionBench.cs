@@ -67,7 +67,10 @@ internal static class DeprovisionBench
         // Baseline: one account at a time.
         await sandbox.Control.SetLatencyAsync(LatencyMs);
         await sandbox.Control.SetThrottlingAsync(scale: Scale);
-        var sequential = await MeasureAsync(sandbox, engine, connections, accounts, seqStore, options with { ThrottleLimit = 1 });
+        // CASBENCH_NO_BASELINE=1 skips it while tuning (the speedup then reads 0).
+        var sequential = Environment.GetEnvironmentVariable("CASBENCH_NO_BASELINE") == "1"
+            ? new Measured(0, 0, 0, [])
+            : await MeasureAsync(sandbox, engine, connections, accounts, seqStore, options with { ThrottleLimit = 1 });
 
         // The real run, on the tenants as they were.
         await sandbox.Control.ResetAsync();
@@ -85,11 +88,21 @@ internal static class DeprovisionBench
             {
                 var ordered = g.OrderBy(t => t.ArrivalMs).ToArray();
                 var gaps = ordered.Zip(ordered.Skip(1), (a, b) => b.ArrivalMs - a.ArrivalMs).Where(d => d > 300).ToArray();
-                return (First: (ordered[0].ArrivalMs - start) / 1000, Last: (ordered[^1].ArrivalMs - start) / 1000, Gaps: gaps.Length, GapSeconds: gaps.Sum() / 1000, Throttled: ordered.Count(t => t.Status == 429));
+                var answered = ordered.Where(t => t.Status is not (429 or 0)).ToArray();
+                var own = Common.BucketTime(answered.Sum(t => t.Cost), 3_500 * Scale, 350 * Scale);
+                return (First: (ordered[0].ArrivalMs - start) / 1000, Last: (ordered[^1].ArrivalMs - start) / 1000, Gaps: gaps.Length, GapSeconds: gaps.Sum() / 1000, Throttled: ordered.Count(t => t.Status == 429),
+                    Own: own, EndLevel: ordered[^1].BucketLevel, MeanLevel: ordered.Average(t => t.BucketLevel));
             }).OrderBy(x => x.Last).ToArray();
+            var slowest = parallel.Timeline.Where(t => t.TenantId is not null).GroupBy(t => t.TenantId).MaxBy(g => g.Max(t => t.ArrivalMs))!.OrderBy(t => t.ArrivalMs).ToArray();
+            foreach (var second in slowest.GroupBy(t => (int)((t.ArrivalMs - start) / 1000)))
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  slowest @{second.Key,2}s: requests={second.Count(),3} 429s={second.Count(t => t.Status == 429)} cost={second.Where(t => t.Status != 429).Sum(t => t.Cost),3} level {second.Min(t => t.BucketLevel):0}..{second.Max(t => t.BucketLevel):0}"));
+            }
+
             foreach (var x in spans.Where((_, i) => i % 10 == 0 || i == spans.Length - 1))
             {
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  tenant span {x.First:0.0}-{x.Last:0.0}s gaps>0.3s={x.Gaps} ({x.GapSeconds:0.0}s) 429s={x.Throttled}"));
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  tenant span {x.First:0.0}-{x.Last:0.0}s gaps>0.3s={x.Gaps} ({x.GapSeconds:0.0}s) 429s={x.Throttled} own_ideal={x.Own:0.0}s end_level={x.EndLevel:0} mean_level={x.MeanLevel:0}"));
             }
         }
 

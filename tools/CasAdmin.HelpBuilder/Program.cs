@@ -1,11 +1,11 @@
 using System.Text;
 using CasAdmin.Docs;
-using CasAdmin.HelpBuilder;
 
 // CasAdmin.HelpBuilder — build-time tool (see build/Module.targets).
 //   help  --docs <docs/en-US> --out <dir>        MAML + about_*.help.txt from platyPS markdown
 //   check --docs <docs/en-US>                    parse and validate only
 //   pack  --module <module folder> --out <file>  PowerShell Gallery .nupkg of a module folder
+//         [--project-uri <https://…>] [--license-uri <https://…>]   written into the packaged manifest
 // Exit codes: 0 done, 1 malformed input (each problem printed as "file(line): error CASHELP: …"), 2 usage.
 try
 {
@@ -55,13 +55,18 @@ static int Run(string[] args)
             Console.WriteLine($"{set.Commands.Count} cmdlet page(s) and {set.AboutTopics.Count} about topic(s) are well formed.");
             return 0;
         case "pack" when options.ContainsKey("module") && options.ContainsKey("out"):
-            GalleryPackage.Write(options["module"], options["out"]);
+            GalleryPackage.Write(options["module"], options["out"], OptionalUri(options, "project-uri"), OptionalUri(options, "license-uri"));
             Console.WriteLine($"Wrote {options["out"]}");
             return 0;
         default:
             return Usage();
     }
 }
+
+static Uri? OptionalUri(Dictionary<string, string> options, string name) =>
+    !options.TryGetValue(name, out var text) || text.Length == 0 ? null
+    : Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri
+    : throw new InvalidDataException($"--{name} must be an absolute https:// address; '{text}' is not.");
 
 static void WriteHelp(HelpSet set, string outDir)
 {
@@ -87,7 +92,7 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: CasAdmin.HelpBuilder help  --docs <docs/en-US> --out <dir>
                CasAdmin.HelpBuilder check --docs <docs/en-US>
-               CasAdmin.HelpBuilder pack  --module <module folder> --out <file.nupkg>
+               CasAdmin.HelpBuilder pack  --module <module folder> --out <file.nupkg> [--project-uri <https://…>] [--license-uri <https://…>]
         """);
     return 2;
 }

@@ -218,17 +218,22 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
     {
         var steps = x.Job.Steps;
         using var progress = new ProgressTracker(observer, $"Removing the {x.Account.Service} account of {x.Account.TenantDomain ?? x.Account.TenantId}", steps.Count, parentActivityId);
-        for (var i = 0; i < steps.Count; i++)
+        var pending = Enumerable.Range(0, steps.Count).Where(i => steps[i].Status is not (RemovalStepStatus.Succeeded or RemovalStepStatus.Skipped)).ToList();
+        if (pending.Count == 0)
         {
-            var step = steps[i];
-            if (step.Status is RemovalStepStatus.Succeeded or RemovalStepStatus.Skipped)
-            {
-                continue;
-            }
+            await x.Store.WriteAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Succeeded, false, null, null, null, c2), token).ConfigureAwait(false);
+            return;
+        }
 
+        // Each step's end is journaled together with the next one's start (or the job's success).
+        await jobs.StartStepAsync(x.Job.JobId, steps[pending[0]].Ordinal, token).ConfigureAwait(false);
+        for (var p = 0; p < pending.Count; p++)
+        {
+            var i = pending[p];
+            var step = steps[i];
+            var next = p + 1 < pending.Count ? steps[pending[p + 1]].Ordinal : (int?)null;
             var kind = RemovalPlan.KindOf(step.Name);
             progress.Report(i, step.Name, $"{step.Name} (about {StepClock.Estimate(RemovalJobStatus.Running, steps.Skip(i).ToList())} s left)", force: true);
-            await jobs.StartStepAsync(x.Job.JobId, step.Ordinal, token).ConfigureAwait(false);
             var started = DateTimeOffset.UtcNow;
             StepOutcome outcome;
             try
@@ -252,12 +257,11 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             }
 
             StepClock.Record(step.Name, DateTimeOffset.UtcNow - started);
-            await jobs.FinishStepAsync(x.Job.JobId, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token).ConfigureAwait(false);
+            await jobs.FinishStepAsync(x.Job.JobId, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token,
+                nextOrdinal: next, jobSucceeded: next is null).ConfigureAwait(false);
             observer.Verbose($"{x.Account.Service} {x.Account.TenantDomain ?? x.Account.TenantId}: {step.Name}: {outcome.Detail}");
             AfterStep?.Invoke(x.Job.JobId, kind);
         }
-
-        await x.Store.WriteAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Succeeded, false, null, null, null, c2), token).ConfigureAwait(false);
     }
 
     /// <summary>Forced removal: the tenant steps not done are listed as remaining changes, then CasAdmin's own data goes.</summary>

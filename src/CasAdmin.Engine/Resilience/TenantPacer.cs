@@ -3,32 +3,45 @@ namespace CasAdmin.Engine.Resilience;
 /// <summary>
 /// Paces every request of one connection (one app in one tenant, the scope Graph throttles). When any request
 /// is told to wait, all of them wait until the same moment instead of stampeding: Graph counts requests sent
-/// while throttled against the quota. After a 429 it also learns the rate the tenant's quota refills at (the
-/// requests it got through between two 429s, over that time) and spaces requests to it, so bulk work runs at
-/// the limit instead of bursting into the next 429 and sitting out a whole-second Retry-After.
+/// while throttled against the quota. After 429s it also models the tenant's quota as the token bucket it is:
+/// the refill rate (the requests that got through between two 429s, over that time) and the capacity (the
+/// requests of the first burst). Requests are then spaced to the refill rate, and slots left unused (a pause, a
+/// lull while jobs journal, the gap between two runs) may be caught up at once, as far as the bucket holds, so
+/// bulk work spends the quota as it refills instead of leaving it unused or bursting into the next 429.
 /// </summary>
 public sealed class TenantPacer
 {
-    // The measured rate, as measured: the probe below finds any headroom.
-    private const double Headroom = 1.0;
-
     // Each paced request asks for a slightly shorter interval, so the rate climbs back up to the limit after an
     // underestimate (about 3 % a second at 10 requests a second); the next 429 measures again.
     private const double Probe = 0.997;
 
+    // The share of a pause's slots kept back when catching up after it.
+    private const double PauseMargin = 0.2;
+
+    // How much of the rate learnt so far each new window between two 429s keeps.
+    private const double Memory = 0.7;
+
     // Without a 429 for this long the tenant is no longer busy: pacing stops until the next one.
     private static readonly TimeSpan Forget = TimeSpan.FromSeconds(30);
+
+    // Slots left unused may always be caught up this far back, even before the capacity is known.
+    private static readonly TimeSpan MinimumCredit = TimeSpan.FromSeconds(1);
 
     private readonly TimeProvider time;
     private readonly object gate = new();
     private DateTimeOffset pausedUntil = DateTimeOffset.MinValue;
     private long pauses;
     private double intervalSeconds;
+    private long capacity;
     private DateTimeOffset nextSlot = DateTimeOffset.MinValue;
     private DateTimeOffset windowStart = DateTimeOffset.MinValue;
     private DateTimeOffset lastThrottled = DateTimeOffset.MinValue;
+    private TimeSpan pauseCredit = MinimumCredit;
     private long admitted;
     private long admittedAtWindowStart;
+    private long admittedAtBurstStart;
+    private double sentSeen;
+    private double secondsSeen;
 
     public TenantPacer(TimeProvider? timeProvider = null) => time = timeProvider ?? TimeProvider.System;
 
@@ -70,28 +83,58 @@ public sealed class TenantPacer
         }
     }
 
+    /// <summary>The learnt capacity of the quota, in requests, or zero while unknown.</summary>
+    public long Capacity
+    {
+        get
+        {
+            lock (gate)
+            {
+                return capacity;
+            }
+        }
+    }
+
     /// <summary>
     /// A 429 told this connection to wait <paramref name="retryAfter"/>: pause everyone until then, and learn the
-    /// refill rate from the requests admitted since the previous 429 (over that span plus this wait).
+    /// refill rate from the requests admitted since the previous 429 (over that span plus this wait) and, at the
+    /// end of the first unpaced burst, the capacity.
     /// </summary>
     public void Throttled(TimeSpan retryAfter)
     {
         var now = time.GetUtcNow();
         lock (gate)
         {
+            var burst = admitted - admittedAtBurstStart;
+            if (capacity == 0 && intervalSeconds <= 0 && burst >= 4)
+            {
+                capacity = burst;
+            }
+
             if (windowStart != DateTimeOffset.MinValue)
             {
                 var sent = admitted - admittedAtWindowStart;
                 var span = (now - windowStart + retryAfter).TotalSeconds;
                 if (sent >= 4 && span > 0)
                 {
-                    intervalSeconds = 1 / (sent / span * Headroom);
+                    // One window between two 429s holds a handful of requests, too few for the rate on its own:
+                    // earlier windows count too, fading, so the estimate settles instead of jumping by a request.
+                    sentSeen = sentSeen * Memory + sent;
+                    secondsSeen = secondsSeen * Memory + span;
+                    intervalSeconds = secondsSeen / sentSeen;
                 }
             }
 
             lastThrottled = now;
             windowStart = now + retryAfter;
             admittedAtWindowStart = admitted;
+
+            // The quota is empty now and refills during the pause, so the slots the pause skips are owed, all but a
+            // margin: requests cost more than one unit now and then, and every throttled request was charged too
+            // (each takes one slot back), or the burst after the pause would run straight into the next 429.
+            var sameEpisode = pausedUntil > now;
+            nextSlot = (sameEpisode ? nextSlot : now + retryAfter * PauseMargin) + TimeSpan.FromSeconds(intervalSeconds);
+            pauseCredit = retryAfter > MinimumCredit ? retryAfter : MinimumCredit;
         }
 
         PauseUntil(now + retryAfter);
@@ -100,7 +143,6 @@ public sealed class TenantPacer
     /// <summary>Waits until no pause is in force and, while pacing, for this request's slot.</summary>
     public async ValueTask WaitAsync(CancellationToken cancellationToken)
     {
-        var slotTaken = false;
         while (true)
         {
             var remaining = PausedUntil - time.GetUtcNow();
@@ -110,36 +152,49 @@ public sealed class TenantPacer
                 continue;
             }
 
-            if (slotTaken)
-            {
-                // A 429 may have paused everyone while we waited for our slot: checked again above.
-                return;
-            }
-
             TimeSpan wait;
+            long pausesAtSlot;
             lock (gate)
             {
                 var now = time.GetUtcNow();
-                admitted++;
-                slotTaken = true;
-                if (intervalSeconds <= 0 || now - lastThrottled > Forget)
+                if (intervalSeconds > 0 && now - lastThrottled > Forget)
                 {
                     intervalSeconds = 0;
+                    sentSeen = secondsSeen = 0;
+                    admittedAtBurstStart = admitted;
+                }
+
+                if (intervalSeconds <= 0)
+                {
+                    admitted++;
                     return;
                 }
 
-                var slot = nextSlot > now ? nextSlot : now;
+                // A slot in the past is quota that refilled unused: taken at once, back to what the bucket holds.
+                var credit = Math.Max(pauseCredit.TotalSeconds, capacity * intervalSeconds);
+                var earliest = now - TimeSpan.FromSeconds(credit);
+                var slot = nextSlot > earliest ? nextSlot : earliest;
                 nextSlot = slot + TimeSpan.FromSeconds(intervalSeconds);
                 intervalSeconds *= Probe;
                 wait = slot - now;
-            }
-
-            if (wait <= TimeSpan.Zero)
-            {
-                return;
+                pausesAtSlot = pauses;
+                if (wait <= TimeSpan.Zero)
+                {
+                    admitted++;
+                    return;
+                }
             }
 
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+            lock (gate)
+            {
+                // A 429 while we waited emptied the bucket and handed out the slots afresh: take a new one after it.
+                if (pauses == pausesAtSlot)
+                {
+                    admitted++;
+                    return;
+                }
+            }
         }
     }
 }

@@ -110,9 +110,9 @@ internal sealed class RegistryStore
 
     /// <summary>
     /// Runs a write in a <c>BEGIN IMMEDIATE</c> transaction: all of it is recorded or none of it, and the call returns
-    /// only once it is durable. Writes of this process are group-committed: whoever finds no commit in progress leads,
-    /// running every queued write in one transaction with a savepoint each, so parallel jobs share one fsync instead
-    /// of queuing on SQLite's write lock (a failing write rolls back to its savepoint and fails alone).
+    /// only once it is durable. Writes of this process are group-committed: a commit thread runs every queued write in
+    /// one transaction with a savepoint each, so parallel jobs share one fsync instead of queuing on SQLite's write
+    /// lock (a failing write rolls back to its savepoint and fails alone).
     /// </summary>
     public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
     {
@@ -129,7 +129,7 @@ internal sealed class RegistryStore
 
         var pending = new PendingWrite<T>(write, cancellationToken);
         queue.Enqueue(pending);
-        await DrainAsync().ConfigureAwait(false);
+        EnsureDraining();
         return await pending.Task.ConfigureAwait(false);
     }
 
@@ -140,42 +140,46 @@ internal sealed class RegistryStore
             return true;
         }, cancellationToken);
 
-    private async Task DrainAsync()
+    /// <summary>
+    /// Makes sure a commit thread is running. Commits block (SQLite's calls and the fsync are synchronous), so they
+    /// get a thread of their own: a job never lends its thread-pool thread to lead everyone else's writes, and many
+    /// jobs writing at once do not starve the pool their Graph calls complete on.
+    /// </summary>
+    private void EnsureDraining()
+    {
+        if (Interlocked.CompareExchange(ref draining, 1, 0) == 0)
+        {
+            // UnsafeStart: the thread serves every caller, so it carries none's execution context (observer, scope).
+            new Thread(Drain) { IsBackground = true, Name = "CasAdmin registry commits" }.UnsafeStart();
+        }
+    }
+
+    private void Drain()
     {
         while (true)
         {
-            if (Interlocked.CompareExchange(ref draining, 1, 0) != 0)
+            var batch = new List<PendingWrite>(MaxBatch);
+            while (true)
             {
-                // Another caller leads; it (or its re-check below) commits our write.
-                return;
-            }
-
-            try
-            {
-                var batch = new List<PendingWrite>(MaxBatch);
-                while (true)
+                batch.Clear();
+                while (batch.Count < MaxBatch && queue.TryDequeue(out var next))
                 {
-                    batch.Clear();
-                    while (batch.Count < MaxBatch && queue.TryDequeue(out var next))
-                    {
-                        batch.Add(next);
-                    }
-
-                    if (batch.Count == 0)
-                    {
-                        break;
-                    }
-
-                    await CommitBatchAsync(batch).ConfigureAwait(false);
+                    batch.Add(next);
                 }
-            }
-            finally
-            {
-                Volatile.Write(ref draining, 0);
+
+                if (batch.Count == 0)
+                {
+                    break;
+                }
+
+                CommitBatchAsync(batch).GetAwaiter().GetResult();
             }
 
-            // A write queued between the last dequeue and the release above still needs a leader.
-            if (queue.IsEmpty)
+            Volatile.Write(ref draining, 0);
+
+            // A write queued between the last dequeue and the release above still needs a commit thread: this one,
+            // unless another caller started one meanwhile.
+            if (queue.IsEmpty || Interlocked.CompareExchange(ref draining, 1, 0) != 0)
             {
                 return;
             }

@@ -89,21 +89,40 @@ internal sealed class RemovalJobRepository(RegistryStore store)
 
     /// <summary>Journaled before the step's work starts.</summary>
     public Task StartStepAsync(Guid jobId, int ordinal, CancellationToken ct) =>
-        store.WriteAsync((c, t, c2) => c.ExecuteAsync(t,
-            "UPDATE removal_steps SET status = 'Running', started = $now, finished = NULL, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o", c2,
-            ("$j", jobId.ToString()), ("$o", ordinal), ("$now", DateTimeOffset.UtcNow.Iso())), ct);
+        store.WriteAsync((c, t, c2) => StartStepAsync(c, t, jobId, ordinal, DateTimeOffset.UtcNow.Iso(), c2), ct);
 
-    /// <summary>Journaled after the step's work, with any remaining changes it found, in one transaction.</summary>
-    public Task FinishStepAsync(Guid jobId, int ordinal, RemovalStepStatus status, string? detail, string? errorId, string? error, IReadOnlyList<CasCleanupItem> remaining, CancellationToken ct) =>
+    private static Task StartStepAsync(SqliteConnection c, SqliteTransaction t, Guid jobId, int ordinal, string now, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "UPDATE removal_steps SET status = 'Running', started = $now, finished = NULL, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o", ct,
+            ("$j", jobId.ToString()), ("$o", ordinal), ("$now", now));
+
+    /// <summary>
+    /// Journaled after the step's work, with any remaining changes it found, in one transaction. That transaction
+    /// also journals what comes next, the start of step <paramref name="nextOrdinal"/> or the job's success, so a
+    /// step boundary costs one durable write, not two.
+    /// </summary>
+    public Task FinishStepAsync(Guid jobId, int ordinal, RemovalStepStatus status, string? detail, string? errorId, string? error, IReadOnlyList<CasCleanupItem> remaining,
+        CancellationToken ct, int? nextOrdinal = null, bool jobSucceeded = false) =>
         store.WriteAsync(async (c, t, c2) =>
         {
+            var now = DateTimeOffset.UtcNow.Iso();
             await c.ExecuteAsync(t,
                 "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = $eid, error = $e WHERE job_id = $j AND ordinal = $o", c2,
-                ("$j", jobId.ToString()), ("$o", ordinal), ("$s", status.ToString()), ("$now", DateTimeOffset.UtcNow.Iso()),
+                ("$j", jobId.ToString()), ("$o", ordinal), ("$s", status.ToString()), ("$now", now),
                 ("$d", detail), ("$eid", errorId), ("$e", error)).ConfigureAwait(false);
             foreach (var item in remaining)
             {
                 await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
+            }
+
+            if (nextOrdinal is int next)
+            {
+                await StartStepAsync(c, t, jobId, next, now, c2).ConfigureAwait(false);
+            }
+
+            if (jobSucceeded)
+            {
+                await FinishJobAsync(c, t, jobId, RemovalJobStatus.Succeeded, false, null, null, null, c2).ConfigureAwait(false);
             }
         }, ct);
 

@@ -106,6 +106,12 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         }
 
         var result = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, options));
+        if (crashAfter is not null && result.Error?.ErrorId == ErrorIds.AlreadyRemoved)
+        {
+            // The crash came after the last step, whose journal entry also recorded the job's success: nothing to resume.
+            result = result with { Job = Assert.Single(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, account.AccountId, null, null, CancellationToken.None)) };
+        }
+
         Assert.False(await Footprint.PrincipalExistsAsync(admin, seeded.AppId));
         Assert.False(await Footprint.UserExistsAsync(admin, seeded.DelegateUser!));
         Assert.Equal(ServiceAccountStatus.Removed, (await h.Engine.Accounts.GetAsync(h.StorePath, account.AccountId, CancellationToken.None)).Status);

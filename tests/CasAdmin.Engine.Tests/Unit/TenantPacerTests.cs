@@ -63,4 +63,52 @@ public sealed class TenantPacerTests
         await pacer.WaitAsync(CancellationToken.None);
         Assert.Equal(TimeSpan.Zero, pacer.Interval);
     }
+
+    [Fact]
+    public async Task AfterAPause_TheSlotsItSkippedGoAtOnce_AndALullEarnsAtMostWhatTheBucketHolds()
+    {
+        var clock = new ManualTimeProvider();
+        var pacer = new TenantPacer(clock);
+        for (var i = 0; i < 20; i++)
+        {
+            await pacer.WaitAsync(CancellationToken.None);
+        }
+
+        // The first burst: 20 requests went through before the first 429, so the bucket holds 20.
+        pacer.Throttled(TimeSpan.Zero);
+        Assert.Equal(20, pacer.Capacity);
+        for (var i = 0; i < 20; i++)
+        {
+            await pacer.WaitAsync(CancellationToken.None);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        pacer.Throttled(TimeSpan.FromSeconds(1));
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        // 20 requests in 1 s plus the 1 s wait: one every 100 ms. The second of pause refilled ten requests' worth;
+        // a fifth is kept back as a margin and the throttled request takes one back, so 8 go now (with the one due
+        // now); the next waits for its slot.
+        Assert.Equal(100, pacer.Interval.TotalMilliseconds, precision: 0);
+        Assert.Equal(8, ImmediatelyAdmitted(pacer));
+
+        // A lull of 20 s (still busy: no 30 s without a 429) refills the bucket, but no further than its capacity:
+        // 20 requests' worth, plus the one due now.
+        clock.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(21, ImmediatelyAdmitted(pacer));
+    }
+
+    private static int ImmediatelyAdmitted(TenantPacer pacer)
+    {
+        // Bounded, so a pacer that stopped pacing fails the assertion instead of hanging the test.
+        for (var n = 0; n < 1000; n++)
+        {
+            if (!pacer.WaitAsync(CancellationToken.None).IsCompleted)
+            {
+                return n;
+            }
+        }
+
+        return 1000;
+    }
 }

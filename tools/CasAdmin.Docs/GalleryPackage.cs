@@ -3,9 +3,9 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Xml;
-using CasAdmin.Docs;
+using System.Text.RegularExpressions;
 
-namespace CasAdmin.HelpBuilder;
+namespace CasAdmin.Docs;
 
 /// <summary>
 /// Writes a PowerShell Gallery package (.nupkg) of a module folder the way Publish-Module / Publish-PSResource lay
@@ -13,12 +13,14 @@ namespace CasAdmin.HelpBuilder;
 /// CompanyName, Copyright, Description, PrivateData.PSData Tags/ProjectUri/LicenseUri/IconUri/ReleaseNotes/
 /// Prerelease/RequireLicenseAcceptance, RequiredModules, and the PSModule/PSCmdlet_*/PSCommand_*/PSEdition_* tags
 /// the Gallery searches on), plus the OPC parts NuGet writes. Deterministic: sorted entries, fixed timestamps.
+/// The project and license URIs are release inputs rather than text in the source manifest, so a build never
+/// publishes an address nobody chose: given, they are written into the packaged manifest and the nuspec.
 /// </summary>
-internal static class GalleryPackage
+public static class GalleryPackage
 {
     private static readonly DateTimeOffset Timestamp = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static void Write(string moduleDir, string outFile)
+    public static void Write(string moduleDir, string outFile, Uri? projectUri = null, Uri? licenseUri = null)
     {
         var manifests = Directory.GetFiles(moduleDir, "*.psd1");
         if (manifests.Length != 1)
@@ -27,7 +29,11 @@ internal static class GalleryPackage
         }
 
         var id = Path.GetFileNameWithoutExtension(manifests[0]);
-        var m = PowerShellDataFile.Load(manifests[0]);
+        var manifestName = Path.GetFileName(manifests[0]);
+        var manifestText = File.ReadAllText(manifests[0]);
+        manifestText = WithPsDataUri(manifestText, "ProjectUri", projectUri);
+        manifestText = WithPsDataUri(manifestText, "LicenseUri", licenseUri);
+        var m = PowerShellDataFile.Parse(manifestText, manifests[0]);
         var psData = (m.GetValueOrDefault("PrivateData") as IReadOnlyDictionary<string, object?>)?.GetValueOrDefault("PSData")
             as IReadOnlyDictionary<string, object?> ?? new Dictionary<string, object?>();
         var version = Required(m, "ModuleVersion");
@@ -53,6 +59,12 @@ internal static class GalleryPackage
         Add(zip, $"{id}.nuspec", nuspec);
         foreach (var f in files)
         {
+            if (f == manifestName)
+            {
+                Add(zip, f, manifestText);
+                continue;
+            }
+
             var entry = zip.CreateEntry(f, CompressionLevel.Optimal);
             entry.LastWriteTime = Timestamp;
             using var target = entry.Open();
@@ -62,6 +74,36 @@ internal static class GalleryPackage
 
         Add(zip, "[Content_Types].xml", ContentTypes(extensions));
         Add(zip, psmdcp, CoreProperties(id, version, m));
+    }
+
+    /// <summary>Sets <paramref name="key"/> in the manifest's PrivateData.PSData to an absolute https URI.</summary>
+    private static string WithPsDataUri(string manifest, string key, Uri? uri)
+    {
+        if (uri is null)
+        {
+            return manifest;
+        }
+
+        if (!uri.IsAbsoluteUri || uri.Scheme != Uri.UriSchemeHttps || uri.OriginalString.Contains('\'', StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{key} must be an absolute https:// address; '{uri.OriginalString}' is not.");
+        }
+
+        var value = $"{key} = '{uri.AbsoluteUri}'";
+        var existing = new Regex($@"(?m)^(?<indent>[ \t]*){key}\s*=\s*'[^']*'");
+        if (existing.IsMatch(manifest))
+        {
+            return existing.Replace(manifest, m => m.Groups["indent"].Value + value, 1);
+        }
+
+        var psData = new Regex(@"(?m)^(?<indent>[ \t]*)PSData\s*=\s*@\{[ \t]*(?<eol>\r?\n)");
+        var match = psData.Match(manifest);
+        if (!match.Success)
+        {
+            throw new InvalidDataException($"The manifest has no 'PSData = @{{' line to put {key} in.");
+        }
+
+        return manifest.Insert(match.Index + match.Length, match.Groups["indent"].Value + "    " + value + match.Groups["eol"].Value);
     }
 
     private static string Nuspec(string id, string version, IReadOnlyDictionary<string, object?> m, IReadOnlyDictionary<string, object?> psData)
