@@ -201,7 +201,8 @@ internal sealed class RemovalJobRepository(RegistryStore store)
         ErrorId = r.Text("error_id"),
         Error = r.Text("error"),
         RecommendedAction = r.Text("recommended"),
-        LeaseOwner = r.Time("lease_expires") is { } until && until > DateTimeOffset.UtcNow ? r.Text("lease_owner") : null,
+        // A finished job holds nothing, even when its holder died before letting go of the lease.
+        LeaseOwner = r.Text("status") is "Running" or "Pending" && r.Time("lease_expires") is { } until && until > DateTimeOffset.UtcNow ? r.Text("lease_owner") : null,
     };
 
     private static CasCleanupItem MapItem(SqliteDataReader r) => new()
