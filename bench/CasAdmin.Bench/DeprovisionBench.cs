@@ -113,7 +113,7 @@ internal static class DeprovisionBench
         await sandbox.Control.SetThrottlingAsync(scale: 1.0);
         var diff = await StateDiffAsync(engine, connections, accounts, parStore);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  detail: sequential={sequential.Seconds:0.0}s parallel={parallel.Seconds:0.0}s T_ideal={ideal:0.0}s calls={parallel.Calls} 429s={stats.Totals.TooManyRequests} failed={parallel.Failed} scale={Scale} latency={LatencyMs}ms"));
+            $"  detail: sequential={sequential.Seconds:0.0}s parallel={parallel.Seconds:0.0}s T_ideal={ideal:0.0}s calls={parallel.Calls} 429s={stats.Totals.TooManyRequests} premature_resends={stats.Totals.PrematureResends} failed={parallel.Failed} scale={Scale} latency={LatencyMs}ms"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"deprovision eta={eta:0.00} accounts={accounts.Count} tenants={connections.Count} speedup_vs_sequential={sequential.Seconds / parallel.Seconds:0.0} premature_retries={stats.Totals.PrematureRetries} duplicates={Duplicates(stats)} state_diff={diff}"));
         return 0;

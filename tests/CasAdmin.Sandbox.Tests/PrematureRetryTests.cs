@@ -21,7 +21,7 @@ public sealed class PrematureRetryTests(SandboxFixture fixture) : SandboxTest(fi
         var clock = new ManualClock(T0);
         var ledger = new RetryAfterLedger(clock);
         var grace = RetryAfterLedger.Grace(new LatencySettings(0));
-        ledger.Advertise("app", "tenant", T0, T0.AddSeconds(1));
+        ledger.Advertise("app", "tenant", "r1", T0, T0.AddSeconds(1));
 
         clock.Now = T0.AddMilliseconds(3); // a parallel request that was already on its way
         Assert.False(ledger.IsPremature("app", "tenant", grace));
@@ -33,13 +33,28 @@ public sealed class PrematureRetryTests(SandboxFixture fixture) : SandboxTest(fi
     }
 
     [Fact]
+    public void Ledger_AResendOfTheThrottledRequestBeforeItsTime_IsPrematureEvenWithinTheGrace()
+    {
+        var clock = new ManualClock(T0);
+        var ledger = new RetryAfterLedger(clock);
+        ledger.Advertise("app", "tenant", "throttled-request", T0, T0.AddSeconds(1));
+
+        clock.Now = T0.AddMilliseconds(3);
+        Assert.True(ledger.IsPrematureResend("app", "tenant", "throttled-request"));
+        Assert.False(ledger.IsPrematureResend("app", "tenant", "another-request")); // in flight alongside: not a resend
+        Assert.False(ledger.IsPrematureResend("other-app", "tenant", "throttled-request"));
+        clock.Now = T0.AddMilliseconds(1001);
+        Assert.False(ledger.IsPrematureResend("app", "tenant", "throttled-request"));
+    }
+
+    [Fact]
     public void Ledger_GraceGrowsWithLatency_AndAHammeringClientIsStillCounted()
     {
         var clock = new ManualClock(T0);
         var ledger = new RetryAfterLedger(clock);
         var slow = RetryAfterLedger.Grace(new LatencySettings(400, 100));
         Assert.Equal(TimeSpan.FromMilliseconds(750), slow);
-        ledger.Advertise("app", "tenant", T0, T0.AddSeconds(2));
+        ledger.Advertise("app", "tenant", "r1", T0, T0.AddSeconds(2));
         clock.Now = T0.AddMilliseconds(600);
         Assert.False(ledger.IsPremature("app", "tenant", slow)); // within 250 ms + latency + jitter
         clock.Now = T0.AddMilliseconds(800);
@@ -48,12 +63,12 @@ public sealed class PrematureRetryTests(SandboxFixture fixture) : SandboxTest(fi
         // Each premature retry is throttled again; the fresh 429s must not hide the ones the client ignored.
         var fast = RetryAfterLedger.Grace(new LatencySettings(0));
         var hammer = new RetryAfterLedger(clock);
-        hammer.Advertise("app", "tenant", T0, T0.AddSeconds(1));
+        hammer.Advertise("app", "tenant", "r1", T0, T0.AddSeconds(1));
         for (var ms = 300; ms < 1000; ms += 10)
         {
             clock.Now = T0.AddMilliseconds(ms);
             Assert.True(hammer.IsPremature("app", "tenant", fast));
-            hammer.Advertise("app", "tenant", clock.Now, clock.Now.AddSeconds(1));
+            hammer.Advertise("app", "tenant", "r1", clock.Now, clock.Now.AddSeconds(1));
         }
     }
 
@@ -90,6 +105,28 @@ public sealed class PrematureRetryTests(SandboxFixture fixture) : SandboxTest(fi
         Assert.True(mine.TooManyRequests >= 1);
         Assert.Equal(0, mine.PrematureRetries);
         Assert.DoesNotContain(await F.Host.Control.GetTimelineAsync(), t => t.Premature);
+    }
+
+    [Fact]
+    public async Task ResendingTheThrottledRequestBeforeItsTime_IsCountedAsAPrematureResend()
+    {
+        var token = await F.AppTokenAsync(F.Contoso);
+        await F.Host.Control.AddFaultAsync(new FaultRule { Path = "/v1.0/organization", Status = 429, RetryAfterSeconds = 60, Times = 1 });
+        var id = Guid.NewGuid().ToString();
+        async Task<HttpStatusCode> SendAsync()
+        {
+            var request = F.GraphRequest(HttpMethod.Get, "v1.0/organization", token);
+            request.Headers.Add("client-request-id", id);
+            using var response = await F.Http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, await SendAsync());
+        Assert.Equal(HttpStatusCode.OK, await SendAsync()); // the fault is spent, but the client was told to wait 60 s
+
+        var mine = (await F.Host.Control.GetStatsAsync()).For(F.Contoso.AdminAppId, F.Contoso.TenantId)!;
+        Assert.Equal(1, mine.PrematureResends);
+        Assert.Equal(1, mine.PrematureRetries);
     }
 
     [Fact]

@@ -17,6 +17,8 @@ namespace CasAdmin.Engine.Resilience;
 /// </summary>
 internal sealed class ResilienceHandler : DelegatingHandler
 {
+    private const string ClientRequestIdHeader = "client-request-id";
+
     private static readonly ResiliencePropertyKey<bool> IdempotentKey = new("cas.idempotent");
     private static readonly ResiliencePropertyKey<int> LastStatusKey = new("cas.lastStatus");
 
@@ -59,6 +61,13 @@ internal sealed class ResilienceHandler : DelegatingHandler
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        // One id for the call and all its retries, as Graph's own SDK middleware sends: it is what Microsoft support
+        // asks for, and how the service (and the sandbox) tell a retry from a new request.
+        if (!request.Headers.Contains(ClientRequestIdHeader))
+        {
+            request.Headers.TryAddWithoutValidation(ClientRequestIdHeader, Guid.NewGuid().ToString());
+        }
+
         // Buffer the body once so every attempt sends the same bytes.
         var body = request.Content is null ? null : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);

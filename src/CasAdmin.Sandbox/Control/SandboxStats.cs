@@ -14,6 +14,12 @@ public class StatsCounters
     /// <summary>Requests that arrived before the Retry-After time advertised to their (app, tenant).</summary>
     public long PrematureRetries { get; set; }
 
+    /// <summary>
+    /// The premature retries that resent the very request that was throttled (the same client-request-id): a client's
+    /// own fault whatever the timing, unlike other requests, which may simply have been in flight.
+    /// </summary>
+    public long PrematureResends { get; set; }
+
     public long ResourceUnits { get; set; }
     public long Writes { get; set; }
     public long TokenRequests { get; set; }
@@ -22,13 +28,14 @@ public class StatsCounters
     /// <summary>Creates of an object that already existed (same displayName, appId or principal name): must stay 0 for a good client.</summary>
     public long DuplicateCreates { get; set; }
 
-    internal void Add(int status, int ru, int writes, bool premature, bool tokenRequest, bool fault, bool duplicateCreate = false)
+    internal void Add(int status, int ru, int writes, bool premature, bool tokenRequest, bool fault, bool duplicateCreate = false, bool prematureResend = false)
     {
         Requests++;
         var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Statuses[key] = Statuses.GetValueOrDefault(key) + 1;
         if (status == 429) TooManyRequests++;
         if (premature) PrematureRetries++;
+        if (prematureResend) PrematureResends++;
         ResourceUnits += ru;
         Writes += writes;
         if (tokenRequest) TokenRequests++;
@@ -42,6 +49,7 @@ public class StatsCounters
         target.Statuses = new Dictionary<string, long>(Statuses);
         target.TooManyRequests = TooManyRequests;
         target.PrematureRetries = PrematureRetries;
+        target.PrematureResends = PrematureResends;
         target.ResourceUnits = ResourceUnits;
         target.Writes = Writes;
         target.TokenRequests = TokenRequests;

@@ -17,14 +17,14 @@ internal sealed class StatsCollector(TimeProvider time)
     {
         lock (_sync)
         {
-            _totals.Add(r.Status, r.ResourceUnits, r.Writes, r.Premature, r.TokenRequest, r.Fault, r.DuplicateCreate);
+            _totals.Add(r.Status, r.ResourceUnits, r.Writes, r.Premature, r.TokenRequest, r.Fault, r.DuplicateCreate, r.PrematureResend);
             if (!_endpoints.TryGetValue(r.Endpoint, out var e)) _endpoints[r.Endpoint] = e = new StatsCounters();
-            e.Add(r.Status, r.ResourceUnits, r.Writes, r.Premature, r.TokenRequest, r.Fault, r.DuplicateCreate);
+            e.Add(r.Status, r.ResourceUnits, r.Writes, r.Premature, r.TokenRequest, r.Fault, r.DuplicateCreate, r.PrematureResend);
             if (r.AppId is { } app && r.TenantId is { } tenant)
             {
                 var key = (app.ToLowerInvariant(), tenant.ToLowerInvariant());
                 if (!_clients.TryGetValue(key, out var c)) _clients[key] = c = new ClientStats { AppId = app, TenantId = tenant };
-                c.Add(r.Status, r.ResourceUnits, r.Writes, r.Premature, r.TokenRequest, r.Fault, r.DuplicateCreate);
+                c.Add(r.Status, r.ResourceUnits, r.Writes, r.Premature, r.TokenRequest, r.Fault, r.DuplicateCreate, r.PrematureResend);
             }
             if (_timeline.Count >= TimelineCapacity) _timeline.Dequeue();
             _timeline.Enqueue(new TimelineEntry(Math.Round(ElapsedMs(r.ArrivalTimestamp), 3), r.Method, r.Path, r.Status, r.ResourceUnits,
@@ -78,4 +78,5 @@ internal sealed record RequestRecord(
     bool TokenRequest = false,
     bool Fault = false,
     double BucketLevel = 0,
-    bool DuplicateCreate = false);
+    bool DuplicateCreate = false,
+    bool PrematureResend = false);

@@ -44,7 +44,10 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
 
         // 2. Premature retry: judged on arrival against the Retry-After times told to this (app, tenant); requests that were
         //    already in flight when the 429 was served (within the grace: 250 ms + latency + jitter) are not counted.
-        var premature = route.Cost.Family != BucketFamily.None && rt.Ledger.IsPremature(appId, tenantId, RetryAfterLedger.Grace(rt.Faults.Latency));
+        //    A resend of the very request that was throttled (same client-request-id) before its time is premature
+        //    whatever the timing, and counted on its own too.
+        var resend = route.Cost.Family != BucketFamily.None && rt.Ledger.IsPrematureResend(appId, tenantId, req.ClientRequestId);
+        var premature = resend || (route.Cost.Family != BucketFamily.None && rt.Ledger.IsPremature(appId, tenantId, RetryAfterLedger.Grace(rt.Faults.Latency)));
 
         // 3. Faults.
         var fault = rt.Faults.Match(req.Method, req.Path, appId, tenantId);
@@ -54,7 +57,7 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
             switch (fault.Kind)
             {
                 case FaultKind.Reset:
-                    Record(req, arrival, endpoint, 0, appId, tenantId, premature: premature, fault: true);
+                    Record(req, arrival, endpoint, 0, appId, tenantId, premature: premature, fault: true, resend: resend);
                     return new GraphResponse { Status = 0, Fate = ConnectionFate.AbortBeforeResponse };
                 case FaultKind.Slow:
                     await Task.Delay(fault.DelayMs, req.Aborted).ConfigureAwait(false);
@@ -65,8 +68,8 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
                 default:
                     var (code, message) = GraphErrors.ForStatus(fault.Status);
                     var r = GraphErrors.Create(req, fault.Status, code, message, now);
-                    if (fault.RetryAfterSeconds is { } ra) AddRetryAfter(r, ra, appId, tenantId, now);
-                    Record(req, arrival, endpoint, r.Status, appId, tenantId, premature: premature, fault: true);
+                    if (fault.RetryAfterSeconds is { } ra) AddRetryAfter(r, ra, appId, tenantId, req.ClientRequestId, now);
+                    Record(req, arrival, endpoint, r.Status, appId, tenantId, premature: premature, fault: true, resend: resend);
                     return r;
             }
         }
@@ -76,11 +79,11 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
         if (!decision.Allowed)
         {
             var r = GraphErrors.Create(req, 429, "TooManyRequests", "Too many requests.", now);
-            AddRetryAfter(r, decision.RetryAfterSeconds, appId, tenantId, now);
+            AddRetryAfter(r, decision.RetryAfterSeconds, appId, tenantId, req.ClientRequestId, now);
             r.Headers["x-ms-throttle-scope"] = decision.Scope!;
             r.Headers["x-ms-throttle-information"] = decision.Information!;
             r.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
-            Record(req, arrival, endpoint, 429, appId, tenantId, decision, premature);
+            Record(req, arrival, endpoint, 429, appId, tenantId, decision, premature, resend: resend);
             return r;
         }
 
@@ -110,7 +113,7 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
         if (decision.ResourceUnits > 0) response.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
         if (decision.LimitPercentage is { } pct) response.Headers["x-ms-throttle-limit-percentage"] = Throttler.FormatPercentage(pct);
         if (fate != ConnectionFate.Respond && response.Fate == ConnectionFate.Respond) response.Fate = fate;
-        Record(req, arrival, endpoint, response.Fate == ConnectionFate.Respond ? response.Status : 0, appId, tenantId, decision, premature, fault is not null, response.DuplicateCreate);
+        Record(req, arrival, endpoint, response.Fate == ConnectionFate.Respond ? response.Status : 0, appId, tenantId, decision, premature, fault is not null, response.DuplicateCreate, resend);
         return response;
     }
 
@@ -136,7 +139,7 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
     }
 
     /// <summary>Writes Retry-After in the configured mode and remembers the advertised time for premature-retry counting.</summary>
-    private void AddRetryAfter(GraphResponse r, int seconds, string appId, string tenantId, DateTimeOffset now)
+    private void AddRetryAfter(GraphResponse r, int seconds, string appId, string tenantId, string clientRequestId, DateTimeOffset now)
     {
         seconds = Math.Max(1, seconds);
         switch (rt.Throttler.Mode)
@@ -147,17 +150,17 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
                 // HTTP dates have whole-second resolution: round up so waiting until the date is always enough.
                 var until = RetryAfterLedger.RetryAfterDate(now, seconds);
                 r.Headers["Retry-After"] = until.ToString("r", CultureInfo.InvariantCulture);
-                rt.Ledger.Advertise(appId, tenantId, now, until);
+                rt.Ledger.Advertise(appId, tenantId, clientRequestId, now, until);
                 return;
             default:
                 r.Headers["Retry-After"] = seconds.ToString(CultureInfo.InvariantCulture);
-                rt.Ledger.Advertise(appId, tenantId, now, now.AddSeconds(seconds));
+                rt.Ledger.Advertise(appId, tenantId, clientRequestId, now, now.AddSeconds(seconds));
                 return;
         }
     }
 
     private void Record(GraphRequest req, long arrival, string endpoint, int status, string? appId, string? tenantId,
-        ThrottleDecision? decision = null, bool premature = false, bool fault = false, bool duplicateCreate = false) =>
+        ThrottleDecision? decision = null, bool premature = false, bool fault = false, bool duplicateCreate = false, bool resend = false) =>
         rt.Stats.Record(new RequestRecord(arrival, req.Method, req.Path, endpoint, status, appId, tenantId,
-            decision?.ResourceUnits ?? 0, decision?.Writes ?? 0, premature, false, fault, decision?.BucketLevel ?? 0, duplicateCreate));
+            decision?.ResourceUnits ?? 0, decision?.Writes ?? 0, premature, false, fault, decision?.BucketLevel ?? 0, duplicateCreate, resend));
 }

@@ -22,12 +22,25 @@ internal sealed class RetryAfterLedger(TimeProvider time)
     // (a later 429 asking for less adds nothing: every request premature under it is premature under the earlier one).
     private readonly Dictionary<(string App, string Tenant), List<(DateTimeOffset Served, DateTimeOffset Until)>> _adverts = new();
 
-    /// <summary>Records a 429 served at <paramref name="served"/> that told the client to wait until <paramref name="until"/>.</summary>
-    public void Advertise(string appId, string tenantId, DateTimeOffset served, DateTimeOffset until)
+    // Per (app, tenant, client-request-id): until when that very request was told to wait.
+    private readonly Dictionary<(string App, string Tenant, string Request), DateTimeOffset> _throttledRequests = new();
+    private const int MaxThrottledRequests = 100_000;
+
+    /// <summary>
+    /// Records a 429 served at <paramref name="served"/> for the request <paramref name="clientRequestId"/> that told the
+    /// client to wait until <paramref name="until"/>.
+    /// </summary>
+    public void Advertise(string appId, string tenantId, string clientRequestId, DateTimeOffset served, DateTimeOffset until)
     {
         var key = (appId.ToLowerInvariant(), tenantId.ToLowerInvariant());
         lock (_sync)
         {
+            if (_throttledRequests.Count >= MaxThrottledRequests)
+            {
+                foreach (var expired in _throttledRequests.Where(kv => kv.Value <= served).Select(kv => kv.Key).ToList()) _throttledRequests.Remove(expired);
+            }
+            if (_throttledRequests.Count < MaxThrottledRequests) _throttledRequests[(key.Item1, key.Item2, clientRequestId)] = until;
+
             if (!_adverts.TryGetValue(key, out var list)) _adverts[key] = list = [];
             list.RemoveAll(a => a.Until <= served);
             if (list.Count > 0 && list[^1].Until >= until) return;
@@ -55,6 +68,16 @@ internal sealed class RetryAfterLedger(TimeProvider time)
         }
     }
 
+    /// <summary>True when this very request was throttled and is sent again before the time it was told to wait for.</summary>
+    public bool IsPrematureResend(string appId, string tenantId, string clientRequestId)
+    {
+        var now = time.GetUtcNow();
+        lock (_sync)
+        {
+            return _throttledRequests.TryGetValue((appId.ToLowerInvariant(), tenantId.ToLowerInvariant(), clientRequestId), out var until) && now + Tolerance < until;
+        }
+    }
+
     /// <summary>The grace for the current latency setting: 250 ms plus the fixed latency plus the jitter.</summary>
     public static TimeSpan Grace(LatencySettings latency) =>
         BaseGrace + TimeSpan.FromMilliseconds(Math.Max(0, latency.FixedMs) + Math.Max(0, latency.JitterMs));
@@ -73,6 +96,10 @@ internal sealed class RetryAfterLedger(TimeProvider time)
 
     public void Clear()
     {
-        lock (_sync) _adverts.Clear();
+        lock (_sync)
+        {
+            _adverts.Clear();
+            _throttledRequests.Clear();
+        }
     }
 }

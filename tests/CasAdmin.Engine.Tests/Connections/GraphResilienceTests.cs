@@ -79,9 +79,11 @@ public sealed class GraphResilienceTests(SandboxFixture sandbox) : IClassFixture
             await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => connection.Context.Graph.CallAsync(
                 (g, c) => g.Users.GetAsync(r => r.QueryParameters.Select = ["id"], c), "users", CancellationToken.None)));
 
+            // Every throttled request was retried only after its Retry-After. (Which of the other parallel requests were
+            // still in flight when a 429 came back depends on how busy the machine is, so that count is not asserted.)
             var stats = await UsersStatsAsync();
             Assert.True(stats.TooManyRequests > 0, "the tiny scale should have throttled some requests");
-            Assert.Equal(0, stats.PrematureRetries);
+            Assert.Equal(0, stats.PrematureResends);
         }
         finally
         {

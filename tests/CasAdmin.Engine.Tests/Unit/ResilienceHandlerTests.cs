@@ -20,9 +20,12 @@ public sealed class ResilienceHandlerTests
     {
         public List<(HttpMethod Method, string? Body)> Seen { get; } = [];
 
+        public List<string?> ClientRequestIds { get; } = [];
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Seen.Add((request.Method, request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken)));
+            ClientRequestIds.Add(request.Headers.TryGetValues("client-request-id", out var ids) ? ids.Single() : null);
             var step = steps[Math.Min(Seen.Count - 1, steps.Length - 1)];
             return step(request);
         }
@@ -88,6 +91,24 @@ public sealed class ResilienceHandlerTests
         Assert.All(script.Seen, s => Assert.Equal("{\"displayName\":\"x\"}", s.Body));
         Assert.Equal(1, counters.Throttled);
         Assert.Equal(1, pacer.Pauses);
+    }
+
+    [Fact]
+    public async Task EveryAttemptOfOneCall_CarriesTheSameClientRequestId_AndTheNextCallANewOne()
+    {
+        var (client, script, _, _) = Build(Fast,
+            _ => Status(HttpStatusCode.TooManyRequests, TimeSpan.Zero),
+            _ => Status(HttpStatusCode.ServiceUnavailable),
+            _ => Status(HttpStatusCode.OK));
+
+        (await client.GetAsync(new Uri("https://graph.example/v1.0/users"))).Dispose();
+        (await client.GetAsync(new Uri("https://graph.example/v1.0/users"))).Dispose();
+
+        Assert.Equal(4, script.ClientRequestIds.Count);
+        Assert.All(script.ClientRequestIds, id => Assert.True(Guid.TryParse(id, out _), $"'{id}' is not a GUID"));
+        Assert.Equal(script.ClientRequestIds[0], script.ClientRequestIds[1]);
+        Assert.Equal(script.ClientRequestIds[0], script.ClientRequestIds[2]);
+        Assert.NotEqual(script.ClientRequestIds[0], script.ClientRequestIds[3]);
     }
 
     [Fact]
