@@ -11,9 +11,9 @@ namespace CasAdmin.Engine.Resilience;
 /// </summary>
 public sealed class TenantPacer
 {
-    // Each paced request asks for a slightly shorter interval, so the rate climbs back up to the limit after an
-    // underestimate (about 3 % a second at 10 requests a second); the next 429 measures again.
-    private const double Probe = 0.997;
+    // Each request the pace holds back asks for a slightly shorter interval, so the rate climbs back up to the limit
+    // after an underestimate (about 10 % a second at 10 requests a second); the next 429 measures again.
+    private const double Probe = 0.99;
 
     // The share of a pause's slots kept back when catching up after it.
     private const double PauseMargin = 0.2;
@@ -175,7 +175,6 @@ public sealed class TenantPacer
                 var earliest = now - TimeSpan.FromSeconds(credit);
                 var slot = nextSlot > earliest ? nextSlot : earliest;
                 nextSlot = slot + TimeSpan.FromSeconds(intervalSeconds);
-                intervalSeconds *= Probe;
                 wait = slot - now;
                 pausesAtSlot = pauses;
                 if (wait <= TimeSpan.Zero)
@@ -183,6 +182,9 @@ public sealed class TenantPacer
                     admitted++;
                     return;
                 }
+
+                // Held back by the pace, not by a pause: ask a little more of the quota next time.
+                intervalSeconds *= Probe;
             }
 
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
