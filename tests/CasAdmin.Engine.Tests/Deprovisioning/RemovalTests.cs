@@ -174,14 +174,16 @@ public sealed class RemovalTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         await store.WriteAsync((c, t, ct) => RemovalJobRepository.CreateAsync(c, t,
             new CasRemovalJob { JobId = jobId, AccountId = teams[0].AccountId, TenantId = teams[0].TenantId, Service = teams[0].Service, AppId = teams[0].AppId },
             RemovalPlan.For(teams[0]).Select(k => RemovalPlan.Names[k]).ToArray(), ct), CancellationToken.None);
-        Assert.True((await jobs.TryLeaseAsync(jobId, "other-host/pid 42", TimeSpan.FromSeconds(1), CancellationToken.None)).IsAcquired);
+        Assert.True((await jobs.TryLeaseAsync(jobId, "other-host/pid 42", TimeSpan.FromHours(1), CancellationToken.None)).IsAcquired);
 
         var busy = Assert.Single(await Footprint.RemoveAsync(h, teams, admin, options));
         Assert.Equal(ErrorIds.RemovalInProgress, busy.Error?.ErrorId);
         Assert.Contains("other-host/pid 42", busy.Error!.Message, StringComparison.Ordinal);
         Assert.True(await Footprint.PrincipalExistsAsync(admin, teams[0].AppId!));
 
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        // That holder never renews: its lease runs out (moved into the past rather than waited for).
+        await store.WriteAsync((c, t, ct) => c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_expires = $past WHERE job_id = $j", ct,
+            ("$j", jobId.ToString()), ("$past", DateTimeOffset.UtcNow.AddSeconds(-1).Iso())), CancellationToken.None);
         var taken = Assert.Single(await Footprint.RemoveAsync(h, teams, admin, options));
         Assert.Equal(jobId, taken.Job!.JobId);
         Assert.Equal(RemovalJobStatus.Succeeded, taken.Job.Status);
