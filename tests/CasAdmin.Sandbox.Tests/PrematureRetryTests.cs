@@ -92,6 +92,10 @@ public sealed class PrematureRetryTests(SandboxFixture fixture) : SandboxTest(fi
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ => (await F.Http.SendAsync(F.GraphRequest(HttpMethod.Get, "v1.0/organization", token))).Dispose()));
 
         await F.Host.Control.SetThrottlingAsync(enabled: true, scale: 0.002); // 7 RU per 10 s; GET /users costs 2
+
+        // A second of latency widens the in-flight grace (250 ms + latency) to 1.25 s without spreading the burst, so a
+        // busy machine that is slow to put all eight requests on the wire does not turn in-flight requests into retries.
+        await F.Host.Control.SetLatencyAsync(1000);
         var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => F.Http.SendAsync(F.GraphRequest(HttpMethod.Get, "v1.0/users", token))));
         try
         {
