@@ -172,7 +172,19 @@ internal sealed class RegistryStore
                     break;
                 }
 
-                CommitBatchAsync(batch).GetAwaiter().GetResult();
+                try
+                {
+                    CommitBatchAsync(batch).GetAwaiter().GetResult();
+                }
+                catch (Exception ex)
+                {
+                    // CommitBatchAsync reports a store failure to each write itself; anything else must still reach the
+                    // callers, not end this thread and with it the host process (a PowerShell session).
+                    foreach (var write in batch)
+                    {
+                        write.Fail(ex);
+                    }
+                }
             }
 
             Volatile.Write(ref draining, 0);
