@@ -4,9 +4,10 @@
 
 .DESCRIPTION
     Build    dotnet build CasAdmin.sln: also assembles the module folder out/CasAdmin/<version>/ (build/Module.targets).
-    Test     dotnet test CasAdmin.sln, then Pester 5 on tests/pester in a child pwsh when PowerShell 7.4+ and
-             Pester 5 are installed (otherwise reported as skipped, with the reason).
+    Test     dotnet test CasAdmin.sln, then Pester 5.7.1 (restored from NuGet by build/TestTools) on tests/pester in a
+             child pwsh 7.6.9 (the local .NET tool of .config/dotnet-tools.json). Never skipped.
     Pester   only the Pester part of Test (the module must be built).
+    Demo     builds, then runs samples/Walkthrough.ps1 -NonInteractive through the module against the sandbox: the main job.
     Docs     checks docs/en-US (platyPS markdown) and rebuilds the module's help.
     Package  out/CasAdmin.<version>.nupkg for the PowerShell Gallery (dotnet build src/CasAdmin -t:PackModule),
              with -ProjectUri and -LicenseUri written into the packaged manifest when given.
@@ -29,7 +30,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Pester', 'Docs', 'Package', 'Sandbox')]
+    [ValidateSet('Build', 'Test', 'Pester', 'Demo', 'Docs', 'Package', 'Sandbox')]
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Debug', 'Release')]
@@ -37,17 +38,21 @@ param(
 
     [uri] $ProjectUri,
 
-    [uri] $LicenseUri
+    [uri] $LicenseUri,
+
+    [ValidateSet('None', 'Normal', 'Detailed', 'Diagnostic')]
+    [string] $PesterVerbosity = 'Normal'
 )
 
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 $root = $PSScriptRoot
+$PesterVersion = '5.7.1'
 
 # A simple function on purpose: its arguments (-c, -t:..., '--') reach dotnet untouched through $args.
 function Invoke-Dotnet {
     Write-Host "dotnet $($args -join ' ')" -ForegroundColor Cyan
-    & dotnet @args
+    & dotnet @args | Out-Host
     if ($LASTEXITCODE -ne 0) {
         throw "dotnet $($args[0]) failed with exit code $LASTEXITCODE."
     }
@@ -62,47 +67,75 @@ function Get-CasAdminVersion {
     $version
 }
 
-# Returns $null when Pester can run, else the reason it cannot.
-function Get-PesterSkipReason {
-    $pwsh = Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if (-not $pwsh) {
-        return 'pwsh not found'
+# The pinned PowerShell of .config/dotnet-tools.json, as a command line: this very process when it is that pwsh
+# (as a .NET tool pwsh runs inside dotnet, so the child is "dotnet <PSHOME>/pwsh.dll"), else "dotnet pwsh".
+function Get-PwshCommand {
+    $process = [Environment]::ProcessPath
+    if ([System.IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
+        return @($process, (Join-Path $PSHOME 'pwsh.dll'))
     }
-    $version = & $pwsh.Source -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.ToString()'
-    if ([version]($version -replace '-.*$', '') -lt [version]'7.4') {
-        return "pwsh $version is older than 7.4"
+    if ([System.IO.Path]::GetFileNameWithoutExtension($process) -eq 'pwsh') {
+        return @($process)
     }
-    $pester = & $pwsh.Source -NoProfile -NonInteractive -Command "Get-Module Pester -ListAvailable | Where-Object Version -ge '5.0.0' | Sort-Object Version -Descending | Select-Object -First 1 | ForEach-Object { `$_.Version.ToString() }"
-    if (-not $pester) {
-        return 'Pester 5 not installed (Install-Module Pester -MinimumVersion 5.0)'
-    }
-    return $null
+    return @('dotnet', 'pwsh')
 }
 
-function Invoke-Pester5 {
-    $reason = Get-PesterSkipReason
-    if ($reason) {
-        Write-Host "Pester: skipped — $reason"
-        return
+# Pester 5.7.1 from NuGet (build/TestTools), laid out as .tools/Modules/Pester/5.7.1; returns the Modules folder.
+function Initialize-TestTools {
+    Invoke-Dotnet tool restore
+    Invoke-Dotnet restore (Join-Path $root 'build/TestTools/TestTools.csproj') --nologo '-v:q'
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $modules = Join-Path $root '.tools/Modules'
+    $pester = Join-Path $modules "Pester/$PesterVersion"
+    if (-not (Test-Path -LiteralPath (Join-Path $pester 'Pester.psd1'))) {
+        $source = Join-Path $packages "pester/$PesterVersion/tools"
+        if (-not (Test-Path -LiteralPath (Join-Path $source 'Pester.psd1'))) {
+            throw "Pester $PesterVersion was not restored to $source."
+        }
+        $null = New-Item -ItemType Directory -Force -Path $pester
+        Copy-Item -Path (Join-Path $source '*') -Destination $pester -Recurse -Force
     }
+    $modules
+}
+
+# Runs the Pester suites of tests/pester in a child pwsh (the module under test loads into a clean session) and
+# writes TestResults/pester.xml (NUnit). Never skipped: a missing tool or a failed test is an error.
+function Invoke-Pester5 {
+    $modules = Initialize-TestTools
     $results = Join-Path $root 'TestResults'
     $null = New-Item -ItemType Directory -Force -Path $results
     $script = @"
 `$ErrorActionPreference = 'Stop'
-Import-Module Pester -MinimumVersion 5.0
+Import-Module Pester -RequiredVersion $PesterVersion
 `$c = New-PesterConfiguration
 `$c.Run.Path = '$(Join-Path $root 'tests/pester')'
 `$c.Run.Exit = `$true
-`$c.Output.Verbosity = 'Detailed'
+`$c.Output.Verbosity = '$PesterVerbosity'
 `$c.TestResult.Enabled = `$true
 `$c.TestResult.OutputFormat = 'NUnitXml'
 `$c.TestResult.OutputPath = '$(Join-Path $results 'pester.xml')'
 Invoke-Pester -Configuration `$c
 "@
-    # A child pwsh: the module under test loads into a clean session, never into this one.
-    & pwsh -NoProfile -NonInteractive -Command $script
+    $pwsh = @(Get-PwshCommand)
+    $saved = $env:PSModulePath
+    try {
+        $env:PSModulePath = $modules + [System.IO.Path]::PathSeparator + $env:PSModulePath
+        & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $script
+    }
+    finally {
+        $env:PSModulePath = $saved
+    }
     if ($LASTEXITCODE -ne 0) {
         throw "Pester failed with exit code $LASTEXITCODE."
+    }
+}
+
+# The main job: the walkthrough through the built module, in a child pwsh, against the sandbox it starts.
+function Invoke-Demo {
+    $pwsh = @(Get-PwshCommand)
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -File (Join-Path $root 'samples/Walkthrough.ps1') -NonInteractive -InformationAction Continue
+    if ($LASTEXITCODE -ne 0) {
+        throw "The walkthrough failed with exit code $LASTEXITCODE."
     }
 }
 
@@ -120,6 +153,10 @@ try {
             }
             'Pester' {
                 Invoke-Pester5
+            }
+            'Demo' {
+                Invoke-Dotnet build CasAdmin.sln -c $Configuration
+                Invoke-Demo
             }
             'Docs' {
                 Invoke-Dotnet run --project tools/CasAdmin.HelpBuilder -c $Configuration '--' check --docs docs/en-US
