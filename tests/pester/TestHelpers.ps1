@@ -20,6 +20,11 @@ function Get-TestModuleFolder {
 }
 
 $ModuleFolder = Get-TestModuleFolder
+
+# Registries live here, not in $TestDrive: Pester deletes the files a Describe created in $TestDrive when it ends,
+# while the module (and child processes) still use them. Removed by Stop-TestSandbox.
+$TestRoot = Join-Path ([System.IO.Path]::GetTempPath()) "casadmin-pester-$([guid]::NewGuid().ToString('n').Substring(0, 12))"
+$null = New-Item -ItemType Directory -Force -Path $TestRoot
 $Manifest = Join-Path $ModuleFolder 'CasAdmin.psd1'
 
 # -Global: the helper is dot-sourced, but Pester runs blocks in nested scopes; the module must be visible to every It.
@@ -45,7 +50,7 @@ function Start-TestSandbox {
     }
     if (-not $NoConnect) {
         $parameters.Connect = $true
-        $parameters.StorePath = Join-Path $TestDrive "$Name.db"
+        $parameters.StorePath = Join-Path $TestRoot "$Name.db"
     }
     $output = @(Start-CasSandbox @parameters)
     $script:sandbox = $output[0]
@@ -63,6 +68,7 @@ function Stop-TestSandbox {
         Stop-CasSandbox -All -Confirm:$false -ErrorAction SilentlyContinue
         Remove-Module CasAdmin -Force -ErrorAction SilentlyContinue
     }
+    Remove-Item -LiteralPath $TestRoot -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 # New connections to both sandbox tenants with a fresh registry: a Describe that needs a clean slate after another
@@ -71,7 +77,7 @@ function Connect-TestSandbox([string] $Name) {
     Disconnect-CasTenant -All -Confirm:$false -ErrorAction SilentlyContinue
     $script:connections = @(foreach ($tenant in $sandbox.Tenants) {
             Connect-CasTenant -TenantId $tenant.TenantId -ClientId $tenant.AdminAppId -ClientSecret $tenant.AdminAppSecret `
-                -Environment Sandbox -SandboxUrl $sandbox.Url -SandboxThumbprint $sandbox.Thumbprint -StorePath (Join-Path $TestDrive "$Name.db")
+                -Environment Sandbox -SandboxUrl $sandbox.Url -SandboxThumbprint $sandbox.Thumbprint -StorePath (Join-Path $TestRoot "$Name.db")
         })
     $script:contoso = $connections[0]
     $script:fabrikam = $connections[1]
