@@ -141,7 +141,7 @@ try {
     if ($Discover) {
         foreach ($connection in $connections) {
             Find-CasServiceAccount -Connection $connection |
-                Where-Object { $null -ne $_.Service -and -not $_.Registered -and (-not $Service -or $_.Service -in $Service) } |
+                Where-Object { $_.Service -and -not $_.Registered -and (-not $Service -or $_.Service -in $Service) } |
                 Register-CasServiceAccount -Connection $connection -Confirm:$false -ErrorAction Continue |
                 Out-Null
         }

@@ -185,7 +185,7 @@ if (-not $connection) {
 try {
     if ($Discover) {
         $candidates = Find-CasServiceAccount -Connection $connection |
-            Where-Object { $null -ne $_.Service -and -not $_.Registered -and (-not $Service -or $_.Service -in $Service) }
+            Where-Object { $_.Service -and -not $_.Registered -and (-not $Service -or $_.Service -in $Service) }
         $registered = @($candidates | Register-CasServiceAccount -Connection $connection -Confirm:$false -ErrorAction Continue)
         Write-Output "Registered $($registered.Count) account(s) found in the tenant."
     }

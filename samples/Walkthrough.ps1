@@ -88,8 +88,8 @@ try {
     Step 'Find the service accounts that already exist in fabrikam'
     $candidates = Find-CasServiceAccount -Connection $fabrikam
     $candidates | Format-Table
-    # Not Where-Object Service: ExchangeOnline is the enum's value 0, which PowerShell treats as false.
-    $candidates = $candidates | Where-Object { $null -ne $_.Service -and -not $_.Registered }
+    # The principals that are service accounts (Service set) and not in the registry yet.
+    $candidates = $candidates | Where-Object Service | Where-Object Registered -EQ $false
 
     Step 'Register them in the registry (nothing changes in the tenant)'
     $registered = $candidates | Register-CasServiceAccount

@@ -1,65 +1,29 @@
 #Requires -Version 7.4
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
 <#
-    Pester 5 tests of the connection cmdlets against the built module and a running sandbox.
+    Pester 5 tests of the connection cmdlets against the built module and the sandbox it ships (TestHelpers.ps1).
     Run with ./build.ps1 -Task Test (or -Task Pester after a build); they need PowerShell 7.4+ and Pester 5.
     The module is the one the build assembled: <repo>/out/CasAdmin/<CasAdminVersion>/CasAdmin.psd1.
 #>
 
 BeforeAll {
-    $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $repo 'Directory.Build.props'))
-    $version = @($props.Project.PropertyGroup | ForEach-Object { $_.CasAdminVersion } | Where-Object { $_ })[0]
-    $manifest = Join-Path $repo "out/CasAdmin/$version/CasAdmin.psd1"
-    if (-not (Test-Path -LiteralPath $manifest)) {
-        throw "The module is not built: $manifest is missing. Run 'dotnet build CasAdmin.sln -c Release' first."
-    }
-    Import-Module $manifest -Force -ErrorAction Stop
-
-    # The sandbox prints one JSON line first: {url, thumbprint, tenants[{tenantId, domain, adminAppId, adminAppSecret, ...}]}.
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($argument in @('run', '--project', (Join-Path $repo 'src/CasAdmin.Sandbox'), '-c', 'Release')) {
-        $psi.ArgumentList.Add($argument)
-    }
-    $psi.RedirectStandardOutput = $true
-    $psi.UseShellExecute = $false
-    $sandboxProcess = [System.Diagnostics.Process]::Start($psi)
-    $first = $null
-    while (-not $first) {
-        $read = $sandboxProcess.StandardOutput.ReadLineAsync()
-        if (-not $read.Wait([timespan]::FromSeconds(180))) {
-            throw 'The sandbox printed no address within 180 seconds.'
-        }
-        if ($null -eq $read.Result) {
-            throw "The sandbox exited (code $($sandboxProcess.ExitCode)) before printing its address."
-        }
-        if ($read.Result.TrimStart().StartsWith('{')) {
-            $first = $read.Result
-        }
-    }
-    # Keep reading so that the sandbox never blocks on a full pipe.
-    $null = $sandboxProcess.StandardOutput.ReadToEndAsync()
-
-    $sandbox = $first | ConvertFrom-Json
-    $tenant = $sandbox.tenants[0]
+    . $PSScriptRoot/TestHelpers.ps1
+    Import-TestModule
+    # The file's sandbox, without its connections: these tests connect themselves.
+    Start-TestSandbox -NoConnect
+    $manifest = $Manifest
+    $tenant = $sandbox.Tenants[0]
     $sandboxParameters = @{
         Environment       = 'Sandbox'
-        SandboxUrl        = $sandbox.url
-        SandboxThumbprint = $sandbox.thumbprint
-        StorePath         = Join-Path $TestDrive 'registry.db'
+        SandboxUrl        = $sandbox.Url
+        SandboxThumbprint = $sandbox.Thumbprint
+        StorePath         = Join-Path $TestRoot 'registry.db'
     }
-    $secret = ConvertTo-SecureString $tenant.adminAppSecret -AsPlainText -Force
+    $secret = $tenant.AdminAppSecret
 }
 
 AfterAll {
-    if (Get-Module CasAdmin) {
-        Disconnect-CasTenant -All -Confirm:$false -ErrorAction SilentlyContinue
-        Remove-Module CasAdmin -Force
-    }
-    if ($sandboxProcess -and -not $sandboxProcess.HasExited) {
-        $sandboxProcess.Kill($true)
-        $null = $sandboxProcess.WaitForExit(10000)
-    }
+    Stop-TestSandbox
 }
 
 Describe 'The CasAdmin module' {
@@ -147,7 +111,7 @@ Describe 'Connections to the sandbox' {
             return
         }
         $other = $sandbox.tenants[1]
-        $otherSecret = ConvertTo-SecureString $other.adminAppSecret -AsPlainText -Force
+        $otherSecret = $other.AdminAppSecret
         $second = Connect-CasTenant -TenantId $other.tenantId -ClientId $other.adminAppId -ClientSecret $otherSecret @sandboxParameters
         $second.IsDefault | Should -BeFalse
         (Get-CasConnection -Default).TenantId | Should -Be $tenant.tenantId

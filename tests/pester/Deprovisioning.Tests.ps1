@@ -7,26 +7,12 @@
 #>
 
 BeforeAll {
-    $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $repo 'Directory.Build.props'))
-    $version = @($props.Project.PropertyGroup | ForEach-Object { $_.CasAdminVersion } | Where-Object { $_ })[0]
-    $manifest = Join-Path $repo "out/CasAdmin/$version/CasAdmin.psd1"
-    if (-not (Test-Path -LiteralPath $manifest)) {
-        throw "The module is not built: $manifest is missing. Run 'dotnet build CasAdmin.sln -c Release' first."
-    }
-    Import-Module $manifest -Force -ErrorAction Stop
+    . $PSScriptRoot/TestHelpers.ps1
+    Import-TestModule
+    # One sandbox for the file; the second Describe resets its tenants and reconnects with a registry of its own.
+    Start-TestSandbox 'sweep'
 
-    # Each Describe that needs tenants starts a fresh sandbox (sandbox tenant ids are the same in every sandbox, so
-    # only one runs at a time) with a registry of its own, and stops it afterwards.
-    function Start-TestSandbox([string] $Name) {
-        $script:sandbox, $connections = Start-CasSandbox -Connect -StorePath (Join-Path $TestDrive "$Name.db") -TimeoutSeconds 180 -Confirm:$false
-        $script:contoso = $connections[0]
-        $script:fabrikam = $connections[1]
-        # The sandbox's control API: every seeded app and user of each tenant, by tag.
-        $script:info = Invoke-RestMethod -Uri ([uri]::new($sandbox.Url, '_sandbox/info')) -SkipCertificateCheck
-    }
-
-    # Candidates of one service that the registry does not know yet (not Where-Object Service: ExchangeOnline is 0).
+    # Candidates of one service that the registry does not know yet.
     function Get-NewCandidate([string] $Service, [object] $Connection) {
         Find-CasServiceAccount -Connection $Connection | Where-Object { $_.Service -eq $Service -and -not $_.Registered }
     }
@@ -42,11 +28,7 @@ BeforeAll {
 }
 
 AfterAll {
-    if (Get-Module CasAdmin) {
-        Stop-CasSandbox -All -Confirm:$false -ErrorAction SilentlyContinue
-        Disconnect-CasTenant -All -Confirm:$false -ErrorAction SilentlyContinue
-        Remove-Module CasAdmin -Force
-    }
+    Stop-TestSandbox
 }
 
 Describe 'The deprovisioning cmdlets' {
@@ -69,14 +51,6 @@ Describe 'The deprovisioning cmdlets' {
 }
 
 Describe 'Find | Register | Remove' {
-    BeforeAll {
-        Start-TestSandbox 'sweep'
-    }
-
-    AfterAll {
-        Stop-CasSandbox -ProcessId $sandbox.ProcessId -Confirm:$false
-    }
-
     It 'removes the <_> account of both tenants' -ForEach @('ExchangeOnline', 'ExchangeOnlineInline', 'SharePointOnline', 'OneDrive', 'Teams', 'TeamsChat') {
         $service = $_
         $candidates = @($contoso, $fabrikam | ForEach-Object { Get-NewCandidate $service $_ })
@@ -117,11 +91,10 @@ Describe 'Find | Register | Remove' {
 
 Describe 'Confirmation, -WhatIf and rights' {
     BeforeAll {
-        Start-TestSandbox 'confirmation'
-    }
-
-    AfterAll {
-        Stop-CasSandbox -ProcessId $sandbox.ProcessId -Confirm:$false
+        # The sweep removed every account: back to the seeded tenants, with a fresh registry.
+        Reset-TestSandbox
+        Connect-TestSandbox 'confirmation'
+        $info = $sandboxInfo
     }
 
     It 'asks before an Exchange Online account is removed, and a host that cannot answer removes nothing' {

@@ -6,26 +6,19 @@
 #>
 
 BeforeAll {
-    $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $repo 'Directory.Build.props'))
-    $version = @($props.Project.PropertyGroup | ForEach-Object { $_.CasAdminVersion } | Where-Object { $_ })[0]
-    $moduleFolder = Join-Path $repo "out/CasAdmin/$version"
-    $manifest = Join-Path $moduleFolder 'CasAdmin.psd1'
-    if (-not (Test-Path -LiteralPath $manifest)) {
-        throw "The module is not built: $manifest is missing. Run 'dotnet build CasAdmin.sln -c Release' first."
-    }
-    Import-Module $manifest -Force -ErrorAction Stop
+    . $PSScriptRoot/TestHelpers.ps1
+    Import-TestModule
 
     # Table headers by type name, from the module's own format file.
-    $views = ([xml](Get-Content -Raw -LiteralPath (Join-Path $moduleFolder 'CasAdmin.Format.ps1xml'))).Configuration.ViewDefinitions.View
+    $views = ([xml](Get-Content -Raw -LiteralPath (Join-Path $ModuleFolder 'CasAdmin.Format.ps1xml'))).Configuration.ViewDefinitions.View
     $headers = @{}
     foreach ($view in $views | Where-Object { $_.TableControl }) {
         $headers[$view.ViewSelectedBy.TypeName] = @($view.TableControl.TableHeaders.TableColumnHeader | ForEach-Object Label)
     }
+    $listViews = @($views | Where-Object { $_.ListControl } | ForEach-Object { $_.ViewSelectedBy.TypeName })
 
     # One object of every output type, from the sandbox.
-    $sandbox, $connections = Start-CasSandbox -Connect -StorePath (Join-Path $TestDrive 'formats.db') -TimeoutSeconds 180 -Confirm:$false
-    $contoso = $connections[0]
+    Start-TestSandbox 'formats'
     $app = New-CasTeamsChatApp -Connection $contoso -ConsoleUrl 'https://admin.cas.example.com' -GrantAdminConsent -Confirm:$false
     $account = $app | New-CasTeamsChatAccount -Connection $contoso -LicensingModel Evaluation -SkipInventory -Confirm:$false
     $inventory = $account | Update-CasTeamsChatInventory -Confirm:$false
@@ -43,11 +36,7 @@ BeforeAll {
 }
 
 AfterAll {
-    if (Get-Module CasAdmin) {
-        Stop-CasSandbox -All -Confirm:$false -ErrorAction SilentlyContinue
-        Disconnect-CasTenant -All -Confirm:$false -ErrorAction SilentlyContinue
-        Remove-Module CasAdmin -Force
-    }
+    Stop-TestSandbox
 }
 
 Describe 'The table views' {
@@ -72,6 +61,29 @@ Describe 'The table views' {
         $text = $sample | Format-Table | Out-String -Width 400
         foreach ($label in $headers[$typeName]) {
             $text | Should -Match ([regex]::Escape($label)) -Because "the $typeName table has the column $label"
+        }
+    }
+
+    It 'render a real <_> in every view without its type name' -ForEach @(
+        'CasAdmin.Engine.Connections.CasConnection', 'CasAdmin.Engine.Provisioning.CasTeamsChatApp',
+        'CasAdmin.Engine.Accounts.CasServiceAccount', 'CasAdmin.Engine.Provisioning.TeamsChatInventoryResult',
+        'CasAdmin.Engine.Provisioning.CasAccessTokenInfo', 'CasAdmin.Engine.Accounts.CasHealthFinding',
+        'CasAdmin.Engine.Accounts.CasNotification', 'CasAdmin.Engine.Accounts.CasServiceAccountCandidate',
+        'CasAdmin.Engine.Deprovisioning.CasRemovalJob', 'CasAdmin.Engine.Deprovisioning.CasRemovalStep',
+        'CasAdmin.Engine.Deprovisioning.CasCleanupItem', 'CasAdmin.Engine.Sandbox.CasSandbox', 'CasAdmin.Engine.Sandbox.CasSandboxTenant'
+    ) {
+        $typeName = $_
+        $sample = $samples | Where-Object { $null -ne $_ -and $_.GetType().FullName -eq $typeName } | Select-Object -First 1
+        $sample | Should -Not -BeNullOrEmpty -Because "the run produced a $typeName"
+        # Default output, the table and, where the format file has one, the list view. A view that does not apply
+        # prints the type's full name (or nothing) instead of the object.
+        $renderings = @(
+            ($sample | Out-String -Width 400), ($sample | Format-Table | Out-String -Width 400)
+            if ($typeName -in $listViews) { $sample | Format-List | Out-String -Width 400 }
+        )
+        foreach ($text in $renderings) {
+            $text.Trim() | Should -Not -BeNullOrEmpty
+            $text | Should -Not -Match ([regex]::Escape($typeName))
         }
     }
 

@@ -8,56 +8,18 @@
 #>
 
 BeforeAll {
-    $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
-    $props = [xml](Get-Content -Raw -LiteralPath (Join-Path $repo 'Directory.Build.props'))
-    $version = @($props.Project.PropertyGroup | ForEach-Object { $_.CasAdminVersion } | Where-Object { $_ })[0]
-    $manifest = Join-Path $repo "out/CasAdmin/$version/CasAdmin.psd1"
-    if (-not (Test-Path -LiteralPath $manifest)) {
-        throw "The module is not built: $manifest is missing. Run 'dotnet build CasAdmin.sln -c Release' first."
-    }
-    Import-Module $manifest -Force -ErrorAction Stop
-
-    # The sandbox prints one JSON line first: {url, thumbprint, tenants[{tenantId, domain, adminAppId, adminAppSecret, ...}]}.
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
-    foreach ($argument in @('run', '--project', (Join-Path $repo 'src/CasAdmin.Sandbox'), '-c', 'Release')) {
-        $psi.ArgumentList.Add($argument)
-    }
-    $psi.RedirectStandardOutput = $true
-    $psi.UseShellExecute = $false
-    $sandboxProcess = [System.Diagnostics.Process]::Start($psi)
-    $first = $null
-    while (-not $first) {
-        $read = $sandboxProcess.StandardOutput.ReadLineAsync()
-        if (-not $read.Wait([timespan]::FromSeconds(180))) {
-            throw 'The sandbox printed no address within 180 seconds.'
-        }
-        if ($null -eq $read.Result) {
-            throw "The sandbox exited (code $($sandboxProcess.ExitCode)) before printing its address."
-        }
-        if ($read.Result.TrimStart().StartsWith('{')) {
-            $first = $read.Result
-        }
-    }
-    $null = $sandboxProcess.StandardOutput.ReadToEndAsync()
-
-    $sandbox = $first | ConvertFrom-Json
-    $tenant = $sandbox.tenants[0]
-    $storePath = Join-Path $TestDrive 'registry.db'
-    $adminSecret = ConvertTo-SecureString $tenant.adminAppSecret -AsPlainText -Force
-    $connection = Connect-CasTenant -TenantId $tenant.tenantId -ClientId $tenant.adminAppId -ClientSecret $adminSecret `
-        -Environment Sandbox -SandboxUrl $sandbox.url -SandboxThumbprint $sandbox.thumbprint -StorePath $storePath
+    . $PSScriptRoot/TestHelpers.ps1
+    Import-TestModule
+    Start-TestSandbox 'teamschat'
+    $tenant = $sandbox.Tenants[0]
+    $connection = $contoso
+    # Only contoso: Get-CasServiceAccount without -TenantId must see this tenant's accounts alone.
+    Disconnect-CasTenant -Connection $fabrikam -Confirm:$false
     $consoleUrl = 'https://admin.cas.example.com'
 }
 
 AfterAll {
-    if (Get-Module CasAdmin) {
-        Disconnect-CasTenant -All -Confirm:$false -ErrorAction SilentlyContinue
-        Remove-Module CasAdmin -Force
-    }
-    if ($sandboxProcess -and -not $sandboxProcess.HasExited) {
-        $sandboxProcess.Kill($true)
-        $null = $sandboxProcess.WaitForExit(10000)
-    }
+    Stop-TestSandbox
 }
 
 Describe 'The Teams Chat cmdlets' {
