@@ -126,7 +126,10 @@ Describe 'Connections to the sandbox' {
 
     It 'disconnects a connection piped from Get-CasConnection' {
         Get-CasConnection -TenantId $tenant.tenantId | Disconnect-CasTenant -Confirm:$false
-        Get-CasConnection -TenantId $tenant.tenantId | Should -BeNullOrEmpty
+        Get-CasConnection | Where-Object TenantId -EQ $tenant.tenantId | Should -BeNullOrEmpty
+        # An exact tenant without a connection is an error (like Get-Process -Name), a wildcard just matches nothing.
+        Get-CasConnection -TenantId $tenant.tenantId -ErrorAction SilentlyContinue -ErrorVariable missing | Should -BeNullOrEmpty
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'NotConnected*'
     }
 
     It 'fails a wrong secret with the InvalidClientSecret error id, without the secret in the message' {
@@ -135,6 +138,6 @@ Describe 'Connections to the sandbox' {
             Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'InvalidClientSecret*'
         $err.Exception.Message | Should -Not -Match 'wrong-secret-value-4711'
-        Get-CasConnection -TenantId $tenant.tenantId | Should -BeNullOrEmpty
+        Get-CasConnection | Where-Object TenantId -EQ $tenant.tenantId | Should -BeNullOrEmpty
     }
 }
