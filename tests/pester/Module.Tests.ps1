@@ -95,12 +95,13 @@ Describe 'Help' {
 
 Describe 'Coverage of the Pester suites' {
     BeforeAll {
-        # Command names in the test files and helpers, and in the scripts they give to child pwsh processes and
-        # PowerShell instances (here-strings and strings parsed as scripts), and in the samples they run.
+        # Command names in the test files and helpers, in the scripts they give to child pwsh processes, and in the
+        # samples they run.
         $files = @(Get-ChildItem -LiteralPath $PSScriptRoot -Filter *.ps1) + @(Get-ChildItem -LiteralPath (Join-Path $RepoRoot 'samples') -Filter *.ps1)
         $invoked = foreach ($file in $files) {
             $ast = [System.Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref]$null, [ref]$null)
-            $asts = @($ast) + @($ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.StringConstantExpressionAst] -or $n -is [System.Management.Automation.Language.ExpandableStringExpressionAst] }, $true) |
+            # Here-strings only: the scripts of child processes. A one-line string (a TabExpansion2 input) is no call.
+            $asts = @($ast) + @($ast.FindAll({ param($n) ($n -is [System.Management.Automation.Language.StringConstantExpressionAst] -or $n -is [System.Management.Automation.Language.ExpandableStringExpressionAst]) -and $n.StringConstantType -in 'SingleQuotedHereString', 'DoubleQuotedHereString' }, $true) |
                     ForEach-Object { [System.Management.Automation.Language.Parser]::ParseInput($_.Value, [ref]$null, [ref]$null) })
             foreach ($a in $asts) {
                 $a.FindAll({ param($n) $n -is [System.Management.Automation.Language.CommandAst] }, $true) | ForEach-Object { $_.GetCommandName() }

@@ -168,4 +168,18 @@ Describe 'Provisioning Teams Chat in the sandbox' {
             Should -BeNullOrEmpty
         $notConnected[0].FullyQualifiedErrorId | Should -BeLike 'NotConnected*'
     }
+
+    It 'moves the account to a new app with Set-CasServiceAccountApp, and -WhatIf moves nothing' {
+        $newApp = New-CasTeamsChatApp -DisplayName 'Cloud App Security for Teams Chat (moved)' -ConsoleUrl $consoleUrl -GrantAdminConsent -Confirm:$false
+        $newApp.AppId | Should -Not -Be $app.AppId
+        $newApp | Set-CasServiceAccountApp -AccountId $account.AccountId -WhatIf | Should -BeNullOrEmpty
+        (Get-CasServiceAccount -AccountId $account.AccountId).AppId | Should -Be $app.AppId
+
+        $moved = $newApp | Set-CasServiceAccountApp -AccountId $account.AccountId -Confirm:$false
+        $moved.AccountId | Should -Be $account.AccountId
+        $moved.AppId | Should -Be $newApp.AppId
+        (Get-CasServiceAccount -AccountId $account.AccountId).AppId | Should -Be $newApp.AppId
+        # Graph: the new app has its service principal in the tenant.
+        (Get-SandboxState $tenant.TenantId).servicePrincipals.appId | Should -Contain $newApp.AppId
+    }
 }
