@@ -58,8 +58,11 @@ Describe 'A tenant from provisioning to removal' {
         Get-CasRemovalJob | Where-Object Status -NE 'Succeeded' | Should -BeNullOrEmpty
     }
 
-    It 'closes the sandbox''s connections when it stops' {
-        Stop-CasSandbox -ProcessId $sandbox.ProcessId -Confirm:$false
+    It 'stops from the whole output of Start-CasSandbox -Connect piped in, and closes the sandbox''s connections' {
+        # Start-CasSandbox -Connect | Stop-CasSandbox: the connection objects in the pipe must not fail (issue 9).
+        $sandboxOutput | Stop-CasSandbox -Confirm:$false -ErrorVariable failures
+        $failures | Should -BeNullOrEmpty
         Get-CasConnection | Where-Object TenantId -In $sandbox.Tenants.TenantId | Should -BeNullOrEmpty
+        Get-Process -Id $sandbox.ProcessId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 }

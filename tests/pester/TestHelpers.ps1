@@ -53,6 +53,8 @@ function Start-TestSandbox {
         $parameters.StorePath = Join-Path $TestRoot "$Name.db"
     }
     $output = @(Start-CasSandbox @parameters)
+    # Everything Start-CasSandbox wrote (the sandbox, then its connections), for tests that pipe it on.
+    $script:sandboxOutput = $output
     $script:sandbox = $output[0]
     $script:connections = @($output | Select-Object -Skip 1)
     $script:contoso = if ($connections.Count -gt 0) { $connections[0] } else { $null }
