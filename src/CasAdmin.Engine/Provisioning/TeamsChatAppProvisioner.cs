@@ -97,10 +97,22 @@ internal sealed class TeamsChatAppProvisioner
                 "Give -ConsoleUrl the address of your management console, e.g. https://admin.example.com.", request.ConsoleUrl?.ToString());
         }
 
-        if (request.SecretLifetime <= TimeSpan.Zero || request.SecretLifetime > TimeSpan.FromDays(3650))
+        ValidateSecretLifetime(request.SecretLifetime, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>
+    /// A client secret lives more than zero and at most ten calendar years from now (Entra's own limit on
+    /// the Entra admin center; ten years from 2026-12-01 is 3,653 days because of three leap days).
+    /// </summary>
+    internal static void ValidateSecretLifetime(TimeSpan lifetime, DateTimeOffset now)
+    {
+        if (lifetime <= TimeSpan.Zero || now + lifetime > now.AddYears(10))
         {
-            throw CasException.InvalidArgument("The secret lifetime must be more than zero and at most ten years.",
-                "Give -SecretLifetime a value such as (New-TimeSpan -Days 180).", request.SecretLifetime.ToString());
+            throw CasException.InvalidArgument(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"The secret lifetime {lifetime.TotalDays:0.##} days is not valid: it must be more than zero and at most ten years (until {now.AddYears(10):yyyy-MM-dd})."),
+                "Give -SecretLifetime a number of days or a TimeSpan such as (New-TimeSpan -Days 180).",
+                lifetime.ToString());
         }
     }
 
