@@ -209,7 +209,8 @@ internal sealed class TeamsChatAppProvisioner
     /// <summary>A failure after which the service may or may not have applied a write.</summary>
     internal static bool IsAmbiguous(Exception ex) =>
         ex is HttpRequestException or IOException
-        || (ex is CasException c && (c.ErrorId == ErrorIds.ServiceUnavailable || c.StatusCode is 500 or 502 or 503 or 504));
+        || (ex is CasException c && (c.ErrorId is ErrorIds.ServiceUnavailable or ErrorIds.TenantUnreachable or ErrorIds.RequestTimedOut
+            || c.StatusCode is 500 or 502 or 503 or 504));
 
     private static async Task AuditAsync(RegistryStore store, CasConnection admin, Application app, bool created, bool consented, CancellationToken ct)
     {
