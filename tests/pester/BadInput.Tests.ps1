@@ -69,13 +69,13 @@ BeforeDiscovery {
         # --- Connect-CasTenant: the network --------------------------------------------------------------------------
         @{ Name = 'refused connection (secret)'; Id = 'TenantUnreachable'; Category = 'ConnectionError'; InMessage = 'ClosedEndpoint'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.adminAppId -ClientSecret $T.AdminSecret -Environment Sandbox -SandboxUrl $T.ClosedUrl -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
-        @{ Name = 'unknown host (secret)'; Id = 'TenantUnreachable'; Category = 'ConnectionError'
+        @{ Name = 'sandbox URL that is not loopback (secret)'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.adminAppId -ClientSecret $T.AdminSecret -Environment Sandbox -SandboxUrl 'https://casadmin-no-such-host.invalid/' -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
         @{ Name = 'refused connection (certificate)'; Id = 'TenantUnreachable'; Category = 'ConnectionError'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.adminAppId -Certificate $T.Unregistered -Environment Sandbox -SandboxUrl $T.ClosedUrl -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
         @{ Name = 'refused connection (device code)'; Id = 'TenantUnreachable'; Category = 'ConnectionError'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.apps.public.appId -UseDeviceCode -Environment Sandbox -SandboxUrl $T.ClosedUrl -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
-        @{ Name = 'unknown host (device code)'; Id = 'TenantUnreachable'; Category = 'ConnectionError'
+        @{ Name = 'sandbox URL that is not loopback (device code)'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.apps.public.appId -UseDeviceCode -Environment Sandbox -SandboxUrl 'https://casadmin-no-such-host.invalid/' -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
         @{ Name = 'sign-in endpoint that accepts and never answers'; Id = 'RequestTimedOut'; Category = 'OperationTimeout'; InMessage = 'SilentEndpoint'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.adminAppId -ClientSecret $T.AdminSecret -Environment Sandbox -SandboxUrl $T.SilentUrl -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
@@ -198,7 +198,7 @@ BeforeDiscovery {
             Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatAccount -AppId $T.C.apps.chatReader.appId -ClientSecret $T.ChatReaderSecret -LicensingModel B -NotificationUrl 'ftp://notify.example.com/teams' -Connection $T.Admin -Confirm:$false } }
         @{ Name = 'wrong secret of the second tenant'; Id = 'InvalidClientSecret'; Category = 'AuthenticationError'; NotInAction = 'Update-CasServiceAccountSecret'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.F.tenantId -ClientId $T.F.adminAppId -ClientSecret $T.WrongSecret @sbx } }
-        @{ Name = 'unknown host (certificate)'; Id = 'TenantUnreachable'; Category = 'ConnectionError'
+        @{ Name = 'sandbox URL that is not loopback (certificate)'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.adminAppId -Certificate $T.Unregistered -Environment Sandbox -SandboxUrl 'https://casadmin-no-such-host.invalid/' -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
         @{ Name = 'unknown tenant (device code)'; Id = 'TenantNotFound'; Category = 'ObjectNotFound'; Target = 'tenant'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.NoTenant -ClientId $T.C.apps.public.appId -UseDeviceCode @sbx } }

@@ -58,13 +58,13 @@ public sealed class NetworkFailureTests(SandboxFixture sandbox) : IClassFixture<
     }
 
     [Fact]
-    public async Task UnknownHost_IsTenantUnreachable()
+    public async Task NonLoopbackSandboxHost_IsRefusedBeforeAnyNetwork()
     {
-        // .invalid never resolves (RFC 2606).
+        // Since the sandbox-loopback rule (main), an unknown host never reaches DNS with -Environment Sandbox;
+        // name-resolution failures are covered by BadInputRulesTests.RawHttpRequestException_ByItsHttpRequestError.
         var error = await Assert.ThrowsAsync<CasException>(() => Connect(SecretRequest(new Uri("https://casadmin-no-such-host.invalid/"))));
 
-        Assert.Equal(ErrorIds.TenantUnreachable, error.ErrorId);
-        Assert.Contains("casadmin-no-such-host.invalid", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorIds.InvalidArgument, error.ErrorId);
     }
 
     [Fact]
