@@ -97,7 +97,7 @@ BeforeDiscovery {
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.adminAppId -CertificateThumbprint ('AB' * 20) @sbx } }
 
         # --- Connect-CasTenant: access tokens -----------------------------------------------------------------------
-        @{ Name = 'access token that is not a JWT'; Id = 'AccessTokenInvalid'; Category = 'InvalidArgument'
+        @{ Name = 'access token that is not a JWT'; Id = 'AccessTokenInvalid'; Category = 'InvalidArgument'; NoTarget = $true
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -AccessToken (ConvertTo-SecureString 'not-a-jwt' -AsPlainText -Force) @sbx } }
         @{ Name = 'blank access token'; Id = 'ConnectionParameterMissing'; Category = 'InvalidArgument'; NoTarget = $true
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -AccessToken (ConvertTo-SecureString '  ' -AsPlainText -Force) @sbx } }

@@ -158,9 +158,19 @@ internal sealed class TeamsChatAppProvisioner
         {
             // The create may have been applied with its answer lost: look before creating again.
             observer.Verbose("The answer to the create was lost; checking whether the app exists.");
-            var found = await Replication.AfterCreateAsync(async c =>
-                await directory.FindApplicationByNameAsync(request.DisplayName, c).ConfigureAwait(false)
-                ?? throw new CasException(ErrorIds.ResourceNotFound, CasErrorCategory.ObjectNotFound, "not yet visible", "retry"), ct).ConfigureAwait(false);
+            Application found;
+            try
+            {
+                found = await Replication.AfterCreateAsync(async c =>
+                    await directory.FindApplicationByNameAsync(request.DisplayName, c).ConfigureAwait(false)
+                    ?? throw new CasException(ErrorIds.ResourceNotFound, CasErrorCategory.ObjectNotFound, "not yet visible", "retry"), ct).ConfigureAwait(false);
+            }
+            catch (CasException notFound) when (notFound.ErrorId == ErrorIds.ResourceNotFound)
+            {
+                // The create was not applied after all: the failure to report is the one that lost the answer.
+                throw ex is CasException cas ? cas : notFound;
+            }
+
             return (found, true);
         }
     }
