@@ -34,6 +34,15 @@ BeforeAll {
         $runspace.Dispose()
     }
 
+    # True once a job's own progress (a child of the bulk activity) was written: that job exists and runs.
+    function Test-JobStarted([powershell] $Ps) {
+        $records = $Ps.Streams.Progress
+        for ($i = 0; $i -lt $records.Count; $i++) {
+            if ($records[$i].ParentActivityId -ge 0) { return $true }
+        }
+        $false
+    }
+
     $removal = "Import-Module '$Manifest'; Get-CasServiceAccount -StorePath '$storePath' | Remove-CasServiceAccount -Force -Confirm:`$false -ThrottleLimit {0} -WarningAction SilentlyContinue"
 }
 
@@ -55,12 +64,12 @@ Describe 'A bulk removal stopped with Ctrl+C' {
         $async = $null
         try {
             $async = $ps.BeginInvoke()
-            # Wait (bounded) until the progress shows that the bulk removal started.
+            # Wait (bounded) until the progress shows that a job of the bulk removal runs.
             $deadline = [datetime]::UtcNow.AddSeconds(120)
-            while ($ps.Streams.Progress.Count -eq 0 -and -not $async.IsCompleted -and [datetime]::UtcNow -lt $deadline) {
+            while (-not (Test-JobStarted $ps) -and -not $async.IsCompleted -and [datetime]::UtcNow -lt $deadline) {
                 Start-Sleep -Milliseconds 100
             }
-            $ps.Streams.Progress.Count | Should -BeGreaterThan 0 -Because 'the removal writes progress once it runs'
+            Test-JobStarted $ps | Should -BeTrue -Because 'each job writes progress once it runs'
             $async.IsCompleted | Should -BeFalse -Because 'the removal must still run when it is stopped'
 
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
@@ -76,7 +85,9 @@ Describe 'A bulk removal stopped with Ctrl+C' {
         }
 
         $jobs = @(Get-CasRemovalJob -StorePath $storePath)
+        $jobs | Should -Not -BeNullOrEmpty -Because 'a job had started when the removal was stopped'
         $jobs.Count | Should -BeLessThan $accounts.Count -Because 'the stop came before every account had a job'
+        $script:stopped = $jobs
         $jobs | Where-Object LeaseOwner | Should -BeNullOrEmpty -Because 'Ctrl+C releases the leases so that a rerun need not wait'
         @(Get-CasServiceAccount -StorePath $storePath).Count | Should -BeGreaterThan 0
     }
@@ -102,6 +113,9 @@ Describe 'A bulk removal stopped with Ctrl+C' {
         @($perAccount).Count | Should -Be $accounts.Count
         $perAccount | Where-Object Count -NE 1 | Should -BeNullOrEmpty -Because 'a rerun resumes the stopped jobs, it does not start second ones'
         $jobs | Where-Object Status -NE 'Succeeded' | Should -BeNullOrEmpty
+        foreach ($job in $stopped) {
+            ($jobs | Where-Object JobId -EQ $job.JobId).Status | Should -Be 'Succeeded' -Because 'the stopped job itself resumed'
+        }
         Get-CasServiceAccount -StorePath $storePath | Should -BeNullOrEmpty
 
         # Graph: no service principal of a removed account's app is left in either tenant (the Legacy principals the
