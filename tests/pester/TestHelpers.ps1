@@ -116,10 +116,13 @@ function Set-SandboxLatency([int] $Milliseconds) {
 #>
 function Get-TestPwsh {
     $process = [Environment]::ProcessPath
-    if ([System.IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
-        return @($process, (Join-Path $PSHOME 'pwsh.dll'))
+    switch ([System.IO.Path]::GetFileNameWithoutExtension($process)) {
+        'dotnet' { return @($process, (Join-Path $PSHOME 'pwsh.dll')) }
+        'pwsh' { return @($process) }
     }
-    @($process)
+    # Another host of PowerShell (an IDE, a test runner): the pwsh of its $PSHOME, else the one on PATH.
+    $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    if (Test-Path -LiteralPath $pwsh) { @($pwsh) } else { @('pwsh') }
 }
 
 <#
