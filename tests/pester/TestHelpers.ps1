@@ -126,19 +126,17 @@ function Get-TestPwsh {
 }
 
 <#
-    Runs a script file in a child pwsh (-NoProfile; -NonInteractive unless -Interactive) and returns ExitCode,
-    Output (stdout lines) and Errors (stderr text). The child finds the built module by name (out/ on its
-    PSModulePath, as an installed module would be found), gets -Environment as extra environment variables, and
-    -InputLines on stdin (answers to prompts). A child that outlives -TimeoutSeconds is killed and the test fails.
+    Starts a script file in a child pwsh (-NoProfile; -NonInteractive unless -Interactive) and returns a handle for
+    Wait-TestPwsh. The child finds the built module by name (out/ on its PSModulePath, as an installed module would
+    be found), gets -Environment as extra environment variables, and -InputLines on stdin (answers to prompts).
 #>
-function Invoke-TestPwsh {
+function Start-TestPwsh {
     param(
         [Parameter(Mandatory)] [string] $File,
         [string[]] $ArgumentList = @(),
         [hashtable] $Environment = @{},
         [string[]] $InputLines,
-        [switch] $Interactive,
-        [int] $TimeoutSeconds = 300
+        [switch] $Interactive
     )
     $pwsh = @(Get-TestPwsh)
     $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
@@ -157,26 +155,51 @@ function Invoke-TestPwsh {
         $psi.Environment[$key] = [string]$Environment[$key]
     }
     $process = [System.Diagnostics.Process]::Start($psi)
+    $handle = [pscustomobject]@{
+        File    = $File
+        Process = $process
+        Stdout  = $process.StandardOutput.ReadToEndAsync()
+        Stderr  = $process.StandardError.ReadToEndAsync()
+    }
+    foreach ($line in $InputLines) {
+        $process.StandardInput.WriteLine($line)
+    }
+    $process.StandardInput.Close()
+    $handle
+}
+
+# Waits for a child of Start-TestPwsh; returns ExitCode, Output (stdout lines), Text (stdout) and Errors (stderr).
+# A child that outlives -TimeoutSeconds is killed and the test fails.
+function Wait-TestPwsh([object] $Handle, [int] $TimeoutSeconds = 300) {
+    $process = $Handle.Process
     try {
-        $stdout = $process.StandardOutput.ReadToEndAsync()
-        $stderr = $process.StandardError.ReadToEndAsync()
-        foreach ($line in $InputLines) {
-            $process.StandardInput.WriteLine($line)
-        }
-        $process.StandardInput.Close()
         if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
             $process.Kill($true)
-            throw "The child pwsh running $File did not finish within $TimeoutSeconds seconds."
+            throw "The child pwsh running $($Handle.File) did not finish within $TimeoutSeconds seconds."
         }
         $process.WaitForExit()
         [pscustomobject]@{
             ExitCode = $process.ExitCode
-            Output   = @($stdout.Result -split '\r?\n')
-            Text     = $stdout.Result
-            Errors   = $stderr.Result
+            Output   = @($Handle.Stdout.Result -split '\r?\n')
+            Text     = $Handle.Stdout.Result
+            Errors   = $Handle.Stderr.Result
         }
     }
     finally {
         $process.Dispose()
     }
+}
+
+# Start-TestPwsh, then Wait-TestPwsh.
+function Invoke-TestPwsh {
+    param(
+        [Parameter(Mandatory)] [string] $File,
+        [string[]] $ArgumentList = @(),
+        [hashtable] $Environment = @{},
+        [string[]] $InputLines,
+        [switch] $Interactive,
+        [int] $TimeoutSeconds = 300
+    )
+    $null = $PSBoundParameters.Remove('TimeoutSeconds')
+    Wait-TestPwsh (Start-TestPwsh @PSBoundParameters) $TimeoutSeconds
 }
