@@ -449,28 +449,21 @@ public static partial class CommandHelpParser
     private static Dictionary<string, string>? ReadYaml(MarkdownPage md, MarkdownBlock yaml, string name)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        var lineNo = yaml.Line;
-        foreach (var raw in yaml.Text.Split('\n'))
+        var entries = md.ReadYamlMapping(yaml.Text, yaml.Line + 1, $"Parameter -{name}");
+        if (entries is null)
         {
-            lineNo++;
-            var line = raw.Trim();
-            if (line.Length == 0)
+            return null;
+        }
+
+        foreach (var (key, value, line) in entries)
+        {
+            if (!YamlKeys.Contains(key, StringComparer.Ordinal))
             {
+                md.Error(line, $"Parameter -{name}: '{key}' is not one of the yaml keys {string.Join(", ", YamlKeys)}.");
                 continue;
             }
 
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            var key = colon > 0 ? line[..colon].Trim() : line;
-            if (colon <= 0 || !YamlKeys.Contains(key, StringComparer.Ordinal))
-            {
-                md.Error(lineNo, $"Parameter -{name}: '{line}' is not one of the yaml keys {string.Join(", ", YamlKeys)}.");
-                continue;
-            }
-
-            if (!fields.TryAdd(key, line[(colon + 1)..].Trim()))
-            {
-                md.Error(lineNo, $"Parameter -{name}: '{key}' appears twice in one yaml block.");
-            }
+            fields[key] = value.Trim();
         }
 
         var missing = YamlKeys.Where(k => k != "Accepted values" && !fields.ContainsKey(k)).ToList();
@@ -569,15 +562,13 @@ public static partial class CommandHelpParser
         var result = new List<RelatedLink>();
         foreach (var block in md.ReadBlocks(section.Index + 1, end))
         {
-            var text = block.Kind == MarkdownBlockKind.ListItem ? block.Text[1..].Trim() : block.Text;
-            var links = LinkPattern().Matches(text);
-            if (links.Count == 0 || LinkPattern().Replace(text, string.Empty).Trim().Length > 0)
+            if (block.Links is null)
             {
                 md.Error(block.Line, $"RELATED LINKS holds '{block.Text}', which is not a list of [text](uri) links.");
                 continue;
             }
 
-            result.AddRange(links.Select(l => new RelatedLink(l.Groups["text"].Value.Trim(), l.Groups["uri"].Value.Trim())));
+            result.AddRange(block.Links);
         }
 
         return result;
@@ -644,7 +635,4 @@ public static partial class CommandHelpParser
 
     [GeneratedRegex(@"^True\s*\((?<kinds>[^)]*)\)$", RegexOptions.IgnoreCase)]
     private static partial Regex PipelinePattern();
-
-    [GeneratedRegex(@"\[(?<text>[^\]]+)\]\((?<uri>[^)\s]*)\)")]
-    private static partial Regex LinkPattern();
 }

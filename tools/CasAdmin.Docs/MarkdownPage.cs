@@ -2,6 +2,9 @@ using Markdig;
 using Markdig.Extensions.Tables;
 using Markdig.Extensions.Yaml;
 using Markdig.Syntax;
+using Markdig.Syntax.Inlines;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 
 namespace CasAdmin.Docs;
 
@@ -74,27 +77,64 @@ internal sealed class MarkdownPage
             return;
         }
 
-        var lines = Source(yaml.Span).Split('\n');
-        BodyStart = yaml.Line + lines.Length;
+        BodyStart = yaml.Line + Source(yaml.Span).Split('\n').Length;
 
-        // The platyPS keys are flat 'key: value' lines (no nesting, no quoting), so one split per line is all of YAML they use.
-        for (var i = 1; i < lines.Length - 1; i++)
+        // The block's first line is the opening '---'.
+        var map = ReadYamlMapping(yaml.Lines.ToString(), yaml.Line + 2, "Front matter");
+        foreach (var (key, value, _) in map ?? [])
         {
-            var line = lines[i];
-            if (line.Trim().Length == 0)
-            {
-                continue;
-            }
-
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
-            {
-                Error(yaml.Line + i + 1, $"Front matter line '{line}' is not 'key: value'.");
-                continue;
-            }
-
-            FrontMatter[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+            FrontMatter[key] = value;
         }
+    }
+
+    /// <summary>
+    /// Reads a YAML block that must be a flat mapping of scalars (platyPS's front matter and parameter blocks), with
+    /// YamlDotNet; each entry keeps its 1-based line. Null, with the problem reported, when the block is not one.
+    /// </summary>
+    public List<(string Key, string Value, int Line)>? ReadYamlMapping(string yaml, int firstLine, string what)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException ex)
+        {
+            Error(firstLine + (int)ex.Start.Line - 1, $"{what}: {ex.Message}");
+            return null;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet 16.3 throws this, without a position, for a flow collection left open at the end of the text.
+            Error(firstLine, $"{what}: the YAML is malformed ({ex.Message}).");
+            return null;
+        }
+
+        if (stream.Documents.Count == 0)
+        {
+            return [];
+        }
+
+        if (stream.Documents.Count > 1 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
+        {
+            Error(firstLine, $"{what} is not a list of 'key: value' lines.");
+            return null;
+        }
+
+        var result = new List<(string, string, int)>();
+        foreach (var (key, value) in mapping.Children)
+        {
+            var line = firstLine + (int)key.Start.Line - 1;
+            if (key is not YamlScalarNode { Value: { } name } || value is not YamlScalarNode scalar)
+            {
+                Error(line, $"{what}: '{key}' is not a 'key: value' line.");
+                continue;
+            }
+
+            result.Add((name, scalar.Value ?? string.Empty, line));
+        }
+
+        return result;
     }
 
     /// <summary>The headings of one level between two line indexes.</summary>
@@ -132,11 +172,14 @@ internal sealed class MarkdownPage
 
                     blocks.Add(new MarkdownBlock(MarkdownBlockKind.Code, fence.Lines.ToString(), line) { Language = fence.Info ?? string.Empty });
                     break;
-                case ParagraphBlock:
-                    blocks.Add(new MarkdownBlock(MarkdownBlockKind.Paragraph, OneLine(block), line));
+                case ParagraphBlock paragraph:
+                    blocks.Add(new MarkdownBlock(MarkdownBlockKind.Paragraph, OneLine(block), line) { Links = OnlyLinks(paragraph) });
                     break;
                 case ListBlock list:
-                    blocks.AddRange(list.Select(item => new MarkdownBlock(MarkdownBlockKind.ListItem, OneLine(item), item.Line + 1)));
+                    blocks.AddRange(list.OfType<ListItemBlock>().Select(item => new MarkdownBlock(MarkdownBlockKind.ListItem, OneLine(item), item.Line + 1)
+                    {
+                        Links = item is [ParagraphBlock only] ? OnlyLinks(only) : null,
+                    }));
                     break;
                 case Table:
                     blocks.Add(new MarkdownBlock(MarkdownBlockKind.Table, string.Join('\n', Source(block.Span).Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)), line));
@@ -170,6 +213,29 @@ internal sealed class MarkdownPage
         }
 
         return blocks;
+    }
+
+    // The links of a paragraph that holds links and nothing else but white space; otherwise null.
+    private List<RelatedLink>? OnlyLinks(ParagraphBlock paragraph)
+    {
+        var links = new List<RelatedLink>();
+        foreach (var inline in paragraph.Inline ?? [])
+        {
+            switch (inline)
+            {
+                case LinkInline { IsImage: false } link:
+                    var text = link.FirstChild is null ? string.Empty : Source(new SourceSpan(link.FirstChild.Span.Start, link.LastChild!.Span.End));
+                    links.Add(new RelatedLink(text.Trim(), link.Url ?? string.Empty));
+                    break;
+                case LineBreakInline:
+                case LiteralInline literal when literal.Content.IsEmptyOrWhitespace():
+                    break;
+                default:
+                    return null;
+            }
+        }
+
+        return links.Count > 0 ? links : null;
     }
 
     private string Source(SourceSpan span) =>
