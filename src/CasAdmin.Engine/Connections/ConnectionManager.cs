@@ -106,7 +106,7 @@ public sealed class ConnectionManager
         }
     }
 
-    /// <summary>Closes a connection; the most recent remaining one becomes the default.</summary>
+    /// <summary>Closes a connection. Closing the default leaves no default: CasAdmin never picks another tenant for you.</summary>
     public bool Disconnect(CasConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
@@ -117,14 +117,7 @@ public sealed class ConnectionManager
                 return false;
             }
 
-            if (connection.IsDefault)
-            {
-                connection.IsDefault = false;
-                if (connections.Count > 0)
-                {
-                    connections[^1].IsDefault = true;
-                }
-            }
+            connection.IsDefault = false;
         }
 
         connection.Context.Dispose();
@@ -154,12 +147,10 @@ public sealed class ConnectionManager
                 connections.Remove(old);
             }
 
-            foreach (var c in connections)
-            {
-                c.IsDefault = false;
-            }
-
-            connection.IsDefault = true;
+            // The first connection stays the default, so that connecting to more tenants never moves an unqualified
+            // command to another tenant. A connection becomes the default only when there is none (the first, or the
+            // first after the default was closed), or when it replaces the default connection.
+            connection.IsDefault = !connections.Any(c => c.IsDefault) || replaced.Any(r => r.IsDefault);
             connections.Add(connection);
         }
 

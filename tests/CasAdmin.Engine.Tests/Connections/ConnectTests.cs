@@ -36,6 +36,37 @@ public sealed class ConnectTests(SandboxFixture sandbox) : IClassFixture<Sandbox
     }
 
     [Fact]
+    public async Task TheFirstConnection_StaysTheDefault_AndClosingItLeavesNone()
+    {
+        var manager = new ConnectionManager();
+        Task<CasConnection> ConnectTo(CasAdmin.Sandbox.SandboxTenantInfo tenant) =>
+            manager.ConnectAsync(sandbox.Request(tenant, SignInMode.ClientSecret), NullOperationObserver.Instance, CancellationToken.None);
+
+        var contoso = await ConnectTo(sandbox.Contoso);
+        var fabrikam = await ConnectTo(sandbox.Fabrikam);
+        Assert.True(contoso.IsDefault);
+        Assert.False(fabrikam.IsDefault);
+        Assert.Same(contoso, manager.Resolve());
+
+        // The same identity again replaces the default and keeps that role.
+        var contosoAgain = await ConnectTo(sandbox.Contoso);
+        Assert.True(contosoAgain.IsDefault);
+        Assert.Equal(2, manager.GetConnections().Count);
+
+        // Closing the default never hands unqualified commands to another tenant.
+        Assert.True(manager.Disconnect(contosoAgain));
+        Assert.False(fabrikam.IsDefault);
+        var error = Assert.Throws<CasException>(() => manager.Resolve());
+        Assert.Equal(ErrorIds.NotConnected, error.ErrorId);
+
+        // The next connection, with no default left, becomes it.
+        var next = await ConnectTo(sandbox.Contoso);
+        Assert.True(next.IsDefault);
+        Assert.Same(next, manager.Resolve());
+        manager.DisconnectAll();
+    }
+
+    [Fact]
     public async Task Certificate_Object_File_AndStore_AllConnect()
     {
         using var certificate = NewCertificate("casadmin-engine-test");
@@ -296,12 +327,12 @@ public sealed class ConnectTests(SandboxFixture sandbox) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task SeveralTenants_AtOnce_ResolveByIdOrDomain_AndDefaultMovesOnDisconnect()
+    public async Task SeveralTenants_AtOnce_ResolveByIdOrDomain()
     {
         var contoso = await Connect(sandbox.Request(sandbox.Contoso, SignInMode.ClientSecret));
         var fabrikam = await Connect(sandbox.Request(sandbox.Fabrikam, SignInMode.ClientSecret));
 
-        Assert.Same(fabrikam, manager.Default);
+        Assert.Same(contoso, manager.Default);
         Assert.Same(contoso, manager.Resolve(sandbox.Contoso.Domain));
         Assert.Same(fabrikam, manager.Resolve(sandbox.Fabrikam.TenantId));
 

@@ -198,6 +198,8 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
             return;
         }
 
+        // With -Force nobody saw the warning: the target stays unconfirmed, so the engine writes it into the run's log.
+        var confirmed = !Force;
         if (DeprovisioningRules.NeedsConfirmation(account) && !Force)
         {
             WriteWarning(DeprovisioningRules.ExchangeWarning);
@@ -210,7 +212,7 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
         }
 
         accounts[account.AccountId] = account;
-        targets.Add(new RemovalTarget(account.AccountId, connection, AdminConnection, Confirmed: true));
+        targets.Add(new RemovalTarget(account.AccountId, connection, AdminConnection, Confirmed: confirmed));
     }
 
     private string RemovalAction(CasServiceAccount account)
