@@ -38,6 +38,15 @@ public sealed class ConnectionManager
         ArgumentNullException.ThrowIfNull(observer);
         SignIn.Validate(request);
 
+        if (request.Environment == CasCloud.Sandbox && request.SandboxUrl is { } sandboxUrl && !HttpStack.IsLoopback(sandboxUrl))
+        {
+            // The sandbox's certificate is pinned, not validated: that is only safe on this machine.
+            throw CasException.InvalidArgument(
+                $"The sandbox address {sandboxUrl} is not a loopback address; a sandbox connection only reaches this machine.",
+                "Use the address Start-CasSandbox returned (https://127.0.0.1:<port>/), or connect to a real tenant with -Environment Global, USGov, USGovDoD or China.",
+                sandboxUrl.ToString());
+        }
+
         var endpoints = CloudEndpoints.For(request.Environment, request.SandboxUrl);
         var http = new HttpStack(request.Environment == CasCloud.Sandbox ? request.SandboxThumbprint : null);
         using var scope = OperationScope.Enter(observer);

@@ -35,6 +35,35 @@ public sealed class ConnectTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         Assert.True(connection.ExpiresOn > DateTimeOffset.UtcNow.AddMinutes(30));
     }
 
+    [Theory]
+    [InlineData("https://10.1.2.3:8443/")]
+    [InlineData("https://sandbox.example.com/")]
+    [InlineData("https://192.168.0.10/")]
+    public async Task ASandboxConnection_OnlyReachesLoopback(string url)
+    {
+        var request = sandbox.Request(sandbox.Contoso, SignInMode.ClientSecret);
+        var remote = new ConnectionRequest
+        {
+            Mode = SignInMode.ClientSecret, Tenant = request.Tenant, Environment = CasCloud.Sandbox, SandboxUrl = new Uri(url),
+            SandboxThumbprint = request.SandboxThumbprint, ClientId = request.ClientId, ClientSecret = request.ClientSecret,
+        };
+
+        var error = await Assert.ThrowsAsync<CasException>(() => Connect(remote));
+
+        Assert.Equal(ErrorIds.InvalidArgument, error.ErrorId);
+        Assert.Contains("loopback", error.Message, StringComparison.Ordinal);
+        Assert.Empty(manager.GetConnections());
+    }
+
+    [Theory]
+    [InlineData("https://127.0.0.1:1/", true)]
+    [InlineData("https://[::1]:1/", true)]
+    [InlineData("https://localhost:1/", true)]
+    [InlineData("https://127.0.0.1.example.com/", false)]
+    [InlineData("https://10.0.0.1/", false)]
+    public void Loopback_MeansAnIpLoopbackLiteralOrLocalhost(string url, bool expected) =>
+        Assert.Equal(expected, HttpStack.IsLoopback(new Uri(url)));
+
     [Fact]
     public async Task TheFirstConnection_StaysTheDefault_AndClosingItLeavesNone()
     {
