@@ -40,12 +40,13 @@ public sealed class SandboxContractTests(ModuleMetadata module) : IClassFixture<
     {
         var stop = Cmdlet("Stop-CasSandbox");
         Assert.Equal("ProcessId", stop.DefaultParameterSetName);
-        Assert.Equal(["All", "Connection", "ProcessId"], stop.ParameterSets.Order(StringComparer.Ordinal));
-        var connection = stop.InSet("Connection").Single(p => p.Parameter.Name == "Connection");
-        Assert.True(connection.Declaration.Mandatory && connection.Declaration.ValueFromPipeline);
+        // One set for the sandbox and its connections: the first piped object fixes the set for the rest.
+        Assert.Equal(["All", "ProcessId"], stop.ParameterSets.Order(StringComparer.Ordinal));
+        var connection = stop.InSet("ProcessId").Single(p => p.Parameter.Name == "Connection");
+        Assert.True(!connection.Declaration.Mandatory && connection.Declaration.ValueFromPipeline);
         Assert.Equal("CasAdmin.Engine.Connections.CasConnection[]", connection.Parameter.Property.PropertyType.FullName);
         var processId = stop.InSet("ProcessId").Single(p => p.Parameter.Name == "ProcessId");
-        Assert.True(processId.Declaration.Mandatory && processId.Declaration.ValueFromPipelineByPropertyName && processId.Declaration.Position == 0);
+        Assert.True(!processId.Declaration.Mandatory && processId.Declaration.ValueFromPipelineByPropertyName && processId.Declaration.Position == 0);
         Assert.Equal("System.Int32", module.PublicType(Sandbox).GetProperty("ProcessId")?.PropertyType.FullName);
         Assert.True(stop.InSet("All").Single(p => p.Parameter.Name == "All").Declaration.Mandatory);
         Assert.True(stop.SupportsShouldProcess);

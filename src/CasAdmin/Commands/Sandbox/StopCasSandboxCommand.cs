@@ -15,20 +15,20 @@ public sealed class StopCasSandboxCommand : CasCmdlet
 {
     private const string ProcessIdSet = "ProcessId";
     private const string AllSet = "All";
-    private const string ConnectionSet = "Connection";
     private readonly HashSet<int> stopped = [];
 
     #region Parameters
 
     /// <summary>The process id of the sandbox to stop. Start-CasSandbox's output binds to it from the pipeline.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessIdSet)]
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessIdSet)]
     public int[]? ProcessId { get; set; }
 
     /// <summary>
-    /// Connections to a sandbox of this session: its sandbox stops (once). Lets <c>Start-CasSandbox -Connect | Stop-CasSandbox</c>
-    /// take everything Start-CasSandbox wrote, the sandbox and its connections alike.
+    /// Connections to a sandbox of this session: its sandbox stops (once). In the same parameter set as -ProcessId, because
+    /// <c>Start-CasSandbox -Connect | Stop-CasSandbox</c> pipes the sandbox first and then its connections, and PowerShell
+    /// keeps the parameter set the first piped object chose.
     /// </summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ConnectionSet)]
+    [Parameter(ValueFromPipeline = true, ParameterSetName = ProcessIdSet)]
     public CasConnection[]? Connection { get; set; }
 
     /// <summary>Stops every sandbox this session started. Nothing to stop is not an error.</summary>
@@ -41,13 +41,25 @@ public sealed class StopCasSandboxCommand : CasCmdlet
 
     protected override void ProcessRecord()
     {
-        if (ParameterSetName == ConnectionSet)
+        if (ParameterSetName == ProcessIdSet && ProcessId is null && Connection is null)
         {
-            StopConnected(Connection!);
+            ThrowCasError(
+                new CasException(ErrorIds.InvalidArgument, CasErrorCategory.InvalidArgument, "No sandbox was named.",
+                    "Pass -ProcessId, pipe the output of Start-CasSandbox (the sandbox or its connections), or use -All.", null),
+                null);
+        }
+
+        if (Connection is not null)
+        {
+            StopConnected(Connection);
+        }
+
+        var processIds = ParameterSetName == AllSet ? SandboxSessions.Known : ProcessId ?? [];
+        if (ParameterSetName == ProcessIdSet && ProcessId is null)
+        {
             return;
         }
 
-        var processIds = ParameterSetName == AllSet ? SandboxSessions.Known : ProcessId!;
         if (processIds.Count == 0)
         {
             WriteVerbose("No sandbox of this session is running.");
