@@ -24,6 +24,15 @@ for (var i = 0; i < args.Length; i++)
 
 string Required(string name) => named.GetValueOrDefault(name) ?? throw new ArgumentException($"{name} is required.");
 
+if (named.ContainsKey("--print-owner"))
+{
+    // A runner that dies holding nothing but its identity: print it, then wait to be killed (LeaseTakeoverTests).
+    Console.Out.WriteLine(new CasEngine(new InMemorySecretVault()).Deprovisioning.LeaseOwner);
+    Console.Out.Flush();
+    Console.In.ReadToEnd();
+    return 3;
+}
+
 try
 {
     var secret = Environment.GetEnvironmentVariable(SecretVariable) ?? throw new ArgumentException($"The {SecretVariable} environment variable is required.");

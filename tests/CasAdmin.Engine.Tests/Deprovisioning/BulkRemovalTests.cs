@@ -185,6 +185,37 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
     }
 
     [Fact]
+    public async Task AnUnforeseenException_FailsOnlyItsJobs_JournalsTheStep_AndEveryFinishedJobIsReported()
+    {
+        var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 2);
+        using var _ = h;
+        var targets = Targets(h, accounts);
+        var broken = connections[1];
+
+        // A disconnected tenant's Graph client is disposed: its calls throw ObjectDisposedException, not a CasException.
+        Assert.True(h.Engine.Connections.Disconnect(broken));
+
+        var results = await h.Engine.Deprovisioning.RemoveAsync(targets, new RemovalOptions { ThrottleLimit = 4 }, h.Observer, CancellationToken.None);
+
+        Assert.Equal(targets.Length, results.Count);
+        Assert.All(results.Where(r => accounts.Single(a => a.AccountId == r.AccountId).TenantId != broken.TenantId), r => Assert.True(r.Succeeded, r.Error?.Message ?? r.Job?.Error));
+        var failed = results.Where(r => accounts.Single(a => a.AccountId == r.AccountId).TenantId == broken.TenantId).ToList();
+        Assert.NotEmpty(failed);
+        foreach (var r in failed)
+        {
+            Assert.False(r.Succeeded);
+            Assert.Equal(ErrorIds.RemovalFailed, r.Error?.ErrorId ?? r.Job?.ErrorId);
+            if (r.Job is { } job)
+            {
+                Assert.Equal(RemovalJobStatus.Failed, job.Status);
+                var step = Assert.Single(job.Steps, s => s.Status == RemovalStepStatus.Failed);
+                Assert.Equal(ErrorIds.RemovalFailed, step.ErrorId);
+                Assert.DoesNotContain(job.Steps, s => s.Status == RemovalStepStatus.Running);
+            }
+        }
+    }
+
+    [Fact]
     public async Task CtrlC_DuringABulkRemoval_LeavesResumableJobs_ThatFinishOnRerun()
     {
         var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 3);
