@@ -66,7 +66,7 @@ internal sealed class AccountRepository(RegistryStore store)
         await c.ExecuteAsync(t,
             """
             INSERT INTO tenants (tenant_id, domain, display_name, cloud, first_seen, last_seen) VALUES ($id, $domain, $name, $cloud, $now, $now)
-            ON CONFLICT (tenant_id) DO UPDATE SET domain = COALESCE($domain, domain), display_name = COALESCE($name, display_name), last_seen = $now
+            ON CONFLICT (tenant_id) DO UPDATE SET domain = COALESCE($domain, tenants.domain), display_name = COALESCE($name, tenants.display_name), last_seen = $now
             """,
             ct, ("$id", tenantId), ("$domain", domain), ("$name", displayName), ("$cloud", cloud), ("$now", now)).ConfigureAwait(false);
     }
@@ -126,7 +126,7 @@ internal sealed class AccountRepository(RegistryStore store)
             FROM audit_log l LEFT JOIN tenants t ON t.tenant_id = l.tenant_id
             WHERE ($tenant IS NULL OR l.tenant_id = $tenant OR lower(t.domain) = lower($tenant))
               AND ($account IS NULL OR l.account_id = $account)
-              AND ($action IS NULL OR lower(l.action) LIKE lower($action) ESCAPE '')
+              AND ($action IS NULL OR lower(l.action) LIKE lower($action) ESCAPE '\')
               AND ($from IS NULL OR l.at >= $from)
               AND ($to IS NULL OR l.at < $to)
             ORDER BY l.audit_id DESC
