@@ -14,6 +14,9 @@
     Description          = 'Service-account management for a cloud app security service on Microsoft 365: provision and maintain the Teams Chat service account, deprovision the Exchange Online, SharePoint Online, OneDrive, Teams and Teams Chat service accounts, in bulk and in runbooks, within Microsoft Graph throttling limits. Includes a tenant emulator (sandbox) to try every command without a tenant.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
+    # The types scripts name ([CasAdmin.Engine.Accounts.CasService]::Teams, -is [CasAdmin.Engine.Connections.CasConnection]):
+    # BCL-only, loaded into the default context before CasAdmin.dll, whose exported types PowerShell reads at import.
+    RequiredAssemblies   = @('CasAdmin.Model.dll')
     FormatsToProcess     = @('CasAdmin.Format.ps1xml')
     CmdletsToExport      = @(
         'Connect-CasTenant'

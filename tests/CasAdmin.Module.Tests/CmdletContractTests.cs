@@ -318,7 +318,7 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     [Fact]
     public void EveryCasErrorCategory_IsAnErrorCategoryName()
     {
-        var engineCategories = module.EngineAssembly.GetType("CasAdmin.Engine.Errors.CasErrorCategory", throwOnError: true)!.GetEnumNames();
+        var engineCategories = module.PublicType("CasAdmin.Engine.Errors.CasErrorCategory").GetEnumNames();
         var powerShellCategories = module.AutomationType("System.Management.Automation.ErrorCategory").GetEnumNames();
         Assert.NotEmpty(engineCategories);
         Assert.Empty(engineCategories.Except(powerShellCategories, StringComparer.Ordinal));
@@ -335,20 +335,52 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     }
 
     [Fact]
-    public void CmdletAssembly_ReferencesOnlyTheEngine_PowerShell_AndTheBcl()
+    public void CmdletAssembly_ReferencesOnlyTheModel_TheEngine_PowerShell_AndTheBcl()
     {
         string[] isolated = ["Microsoft.Identity", "Microsoft.Graph", "Microsoft.Kiota", "Polly", "Microsoft.Data.Sqlite", "SQLitePCL", "Azure", "Microsoft.IdentityModel", "Npgsql"];
         var references = module.CmdletAssembly.GetReferencedAssemblies().Select(r => r.Name!).ToArray();
         Assert.Contains("CasAdmin.Engine", references);
+        Assert.Contains("CasAdmin.Model", references);
 
         // The sandbox ships in the module folder (Start-CasSandbox runs it as a process): never a reference.
         Assert.DoesNotContain(references, r => r.StartsWith("CasAdmin.Sandbox", StringComparison.OrdinalIgnoreCase)
             || r.StartsWith("Microsoft.AspNetCore", StringComparison.OrdinalIgnoreCase)
             || r.StartsWith("Microsoft.Extensions", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain(references, r => isolated.Any(p => r.StartsWith(p, StringComparison.OrdinalIgnoreCase)));
-        var unexpected = references.Where(r => r is not ("CasAdmin.Engine" or "System.Management.Automation" or "netstandard")
+        var unexpected = references.Where(r => r is not ("CasAdmin.Engine" or "CasAdmin.Model" or "System.Management.Automation" or "netstandard")
             && !File.Exists(Path.Combine(ModuleLayout.RuntimeDirectory, r + ".dll")));
         Assert.Empty(unexpected);
+    }
+
+    [Fact]
+    public void ModelAssembly_ReferencesOnlyTheBcl()
+    {
+        // It loads into PowerShell's default context, beside whatever Az or Microsoft.Graph brought there.
+        var unexpected = module.ModelAssembly.GetReferencedAssemblies().Select(r => r.Name!)
+            .Where(r => r != "netstandard" && !File.Exists(Path.Combine(ModuleLayout.RuntimeDirectory, r + ".dll")));
+        Assert.Empty(unexpected);
+    }
+
+    [Fact]
+    public void EveryOutputType_AndCasConnection_LiveInTheModel_WhereScriptsCanNameThem()
+    {
+        // PowerShell resolves [Type] literals and -is only in the default context; the engine's context is invisible.
+        var outputs = module.Cmdlets.SelectMany(c => c.OutputTypes).Distinct().Append("CasAdmin.Engine.Connections.CasConnection").ToArray();
+        Assert.NotEmpty(outputs);
+        foreach (var name in outputs)
+        {
+            Assert.True(module.ModelAssembly.GetType(name) is { IsPublic: true }, $"{name} is not a public type of CasAdmin.Model.");
+        }
+    }
+
+    [Fact]
+    public void NoModelEnum_HasAMemberEqualToZero()
+    {
+        // Where-Object Service (and any truthiness test) drops a member whose value is 0.
+        var zero = module.ModelAssembly.GetExportedTypes().Where(t => t.IsEnum)
+            .SelectMany(t => t.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => Convert.ToInt64(f.GetRawConstantValue(), System.Globalization.CultureInfo.InvariantCulture) == 0).Select(f => $"{t.Name}.{f.Name}"))
+            .ToArray();
+        Assert.Empty(zero);
     }
 
     [Fact]
@@ -357,7 +389,7 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
         string[] isolated = ["Microsoft.Identity", "Microsoft.Graph", "Microsoft.Kiota", "Polly", "Microsoft.Data.Sqlite", "SQLitePCL", "Azure.", "Npgsql", "Microsoft.IdentityModel"];
         bool Isolated(Type t) => t.FullName is { } n && isolated.Any(p => n.StartsWith(p, StringComparison.Ordinal));
         var leaks = new List<string>();
-        foreach (var type in module.EngineAssembly.GetExportedTypes())
+        foreach (var type in module.EngineAssembly.GetExportedTypes().Concat(module.ModelAssembly.GetExportedTypes()))
         {
             const BindingFlags Public = BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
             if (type.BaseType is { } b && Isolated(b))

@@ -102,7 +102,7 @@ public sealed class DeprovisioningContractTests(ModuleMetadata module) : IClassF
     [InlineData(RemovalJob)]
     public void ObjectsThatPipeIntoRemove_CarryAccountIdAndTenantId(string typeName)
     {
-        var type = module.EngineAssembly.GetType(typeName, throwOnError: true)!;
+        var type = module.PublicType(typeName);
         Assert.Equal("System.Guid", type.GetProperty("AccountId")?.PropertyType.FullName);
         Assert.Equal("System.String", type.GetProperty("TenantId")?.PropertyType.FullName);
     }
@@ -111,7 +111,7 @@ public sealed class DeprovisioningContractTests(ModuleMetadata module) : IClassF
     public void RegisterCasServiceAccount_BindsEveryCandidateProperty_ByPropertyName()
     {
         var register = Cmdlet("Register-CasServiceAccount");
-        var candidate = module.EngineAssembly.GetType(Candidate, throwOnError: true)!;
+        var candidate = module.PublicType(Candidate);
         foreach (var name in new[] { "Service", "Kind", "AppId", "DelegateAccount", "DisplayName", "IsLegacy", "TenantId" })
         {
             var parameter = register.Parameters.Single(p => p.Name == name);
@@ -145,7 +145,7 @@ public sealed class DeprovisioningContractTests(ModuleMetadata module) : IClassF
     public void GetCasCleanupItem_BindsARemovalJob_ByPropertyName()
     {
         var get = Cmdlet("Get-CasCleanupItem");
-        var job = module.EngineAssembly.GetType(RemovalJob, throwOnError: true)!;
+        var job = module.PublicType(RemovalJob);
         foreach (var name in new[] { "JobId", "TenantId", "Service" })
         {
             var parameter = get.Parameters.Single(p => p.Name == name);

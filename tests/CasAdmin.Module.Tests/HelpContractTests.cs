@@ -108,7 +108,7 @@ public sealed class HelpContractTests(ModuleMetadata module) : IClassFixture<Mod
     [Fact]
     public void AboutCasAdmin_Troubleshooting_ExplainsEveryErrorId()
     {
-        var ids = module.EngineAssembly.GetType("CasAdmin.Engine.Errors.ErrorIds", throwOnError: true)!
+        var ids = module.PublicType("CasAdmin.Engine.Errors.ErrorIds")
             .GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(f => f.IsLiteral)
             .Select(f => (string)f.GetRawConstantValue()!)

@@ -50,7 +50,7 @@ public sealed class ManifestTests(ModuleMetadata module) : IClassFixture<ModuleM
             Assert.NotEmpty(typeNames);
             foreach (var name in typeNames)
             {
-                var type = module.EngineAssembly.GetType(name) ?? module.CmdletAssembly.GetType(name);
+                var type = module.FindType(name);
                 Assert.True(type is { IsPublic: true }, $"{format} formats {name}, which is not a public type of CasAdmin or CasAdmin.Engine.");
             }
         }
@@ -76,7 +76,7 @@ public sealed class ManifestTests(ModuleMetadata module) : IClassFixture<ModuleM
         foreach (var view in XDocument.Load(ModuleLayout.ModuleFile("CasAdmin.Format.ps1xml")).Descendants("View"))
         {
             var typeName = view.Descendants("TypeName").First().Value.Trim();
-            var type = module.EngineAssembly.GetType(typeName) ?? module.CmdletAssembly.GetType(typeName);
+            var type = module.FindType(typeName);
             Assert.NotNull(type);
             foreach (var property in view.Descendants("PropertyName").Select(p => p.Value.Trim()))
             {
@@ -125,7 +125,7 @@ public sealed class ManifestTests(ModuleMetadata module) : IClassFixture<ModuleM
         // Anything beside CasAdmin.dll is loaded into the default context by PowerShell's probing: third-party
         // assemblies belong under dependencies/.
         var topLevel = Directory.GetFiles(ModuleLayout.ModuleFolder, "*.dll").Select(f => Path.GetFileName(f)).ToArray();
-        Assert.Equal(["CasAdmin.dll"], topLevel);
+        Assert.Equal(["CasAdmin.Model.dll", "CasAdmin.dll"], topLevel.Order(StringComparer.Ordinal));
         Assert.True(File.Exists(Path.Combine(ModuleLayout.DependenciesFolder, "CasAdmin.Engine.dll")));
         Assert.True(File.Exists(Path.Combine(ModuleLayout.DependenciesFolder, "Microsoft.Identity.Client.dll")));
     }

@@ -43,7 +43,7 @@ public sealed class SandboxContractTests(ModuleMetadata module) : IClassFixture<
         Assert.Equal(["All", "ProcessId"], stop.ParameterSets.Order(StringComparer.Ordinal));
         var processId = stop.InSet("ProcessId").Single(p => p.Parameter.Name == "ProcessId");
         Assert.True(processId.Declaration.Mandatory && processId.Declaration.ValueFromPipelineByPropertyName && processId.Declaration.Position == 0);
-        Assert.Equal("System.Int32", module.EngineAssembly.GetType(Sandbox, throwOnError: true)!.GetProperty("ProcessId")?.PropertyType.FullName);
+        Assert.Equal("System.Int32", module.PublicType(Sandbox).GetProperty("ProcessId")?.PropertyType.FullName);
         Assert.True(stop.InSet("All").Single(p => p.Parameter.Name == "All").Declaration.Mandatory);
         Assert.True(stop.SupportsShouldProcess);
         Assert.Equal(1, stop.ConfirmImpact);

@@ -76,7 +76,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     [InlineData("CasAdmin.Engine.Provisioning.TeamsChatInventoryResult")]
     public void AccountOutputs_CarryAccountIdAndTenantId_SoTheyPipeIntoAccountCmdlets(string typeName)
     {
-        var type = module.EngineAssembly.GetType(typeName, throwOnError: true)!;
+        var type = module.PublicType(typeName);
         Assert.Equal("System.Guid", type.GetProperty("AccountId")?.PropertyType.FullName);
         Assert.Equal("System.String", type.GetProperty("TenantId")?.PropertyType.FullName);
     }
@@ -98,7 +98,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     [InlineData("Set-CasServiceAccountApp")]
     public void NewCasTeamsChatApp_Output_BindsAppIdAndSecret_ByPropertyName(string name)
     {
-        var app = module.EngineAssembly.GetType(TeamsChatApp, throwOnError: true)!;
+        var app = module.PublicType(TeamsChatApp);
         var cmdlet = Cmdlet(name);
         foreach (var (parameterName, typeName) in new[] { ("AppId", "System.String"), ("ClientSecret", SecureString) })
         {
@@ -178,7 +178,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
         foreach (var view in views)
         {
             var typeName = view.Descendants("TypeName").First().Value.Trim();
-            var type = module.EngineAssembly.GetType(typeName) ?? module.CmdletAssembly.GetType(typeName);
+            var type = module.FindType(typeName);
             Assert.NotNull(type);
             var secrets = type.GetProperties().Where(p => p.PropertyType.FullName == SecureString).Select(p => p.Name).ToArray();
             if (secrets.Length == 0)

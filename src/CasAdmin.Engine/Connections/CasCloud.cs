@@ -1,26 +1,5 @@
 namespace CasAdmin.Engine.Connections;
 
-/// <summary>The Microsoft cloud a tenant lives in, or the embedded sandbox.</summary>
-public enum CasCloud
-{
-    Global,
-    USGov,
-    USGovDoD,
-    China,
-    Sandbox,
-}
-
-/// <summary>How a connection signs in.</summary>
-public enum SignInMode
-{
-    Interactive,
-    DeviceCode,
-    ClientSecret,
-    Certificate,
-    ManagedIdentity,
-    AccessToken,
-}
-
 /// <summary>The sign-in and Graph hosts of a cloud.</summary>
 public sealed record CloudEndpoints(CasCloud Cloud, Uri AuthorityHost, Uri GraphEndpoint, string GraphResource)
 {

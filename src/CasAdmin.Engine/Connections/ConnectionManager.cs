@@ -56,7 +56,7 @@ public sealed class ConnectionManager
             }
 
             var context = new ConnectionContext(endpoints, request.Mode, http, tokens, new Graph.GraphGateway(endpoints, tokens, http.Primary, request.Resilience));
-            var connection = new CasConnection(context, identity) { StorePath = request.StorePath };
+            var connection = ConnectionSessions.Create(context, identity, request.StorePath);
             await DescribeTenantAsync(connection, observer, cancellationToken).ConfigureAwait(false);
             Register(connection);
             observer.Verbose($"Connected to {connection}.");

@@ -7,7 +7,7 @@ namespace CasAdmin.Engine.Connections;
 /// <summary>Everything needed to connect to one tenant. Secrets stay in <see cref="SecureString"/>s until MSAL needs them.</summary>
 public sealed class ConnectionRequest
 {
-    public SignInMode Mode { get; init; }
+    public SignInMode Mode { get; init; } = SignInMode.Interactive;
 
     /// <summary>Tenant id (GUID) or a verified domain. Optional for managed identity and access token.</summary>
     public string? Tenant { get; init; }

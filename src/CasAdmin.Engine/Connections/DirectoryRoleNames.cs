@@ -3,7 +3,7 @@ namespace CasAdmin.Engine.Connections;
 /// <summary>Directory role template ids (stable across tenants) and their display names.</summary>
 public static class DirectoryRoleNames
 {
-    public const string GlobalAdministrator = "Global Administrator";
+    public const string GlobalAdministrator = CasConnection.GlobalAdministratorRole;
     public const string GlobalAdministratorTemplateId = "62e90394-69f5-4237-9190-012177145e10";
 
     // Present in the wids of every member user; not a role an administrator would recognise.

@@ -32,22 +32,3 @@ public sealed class NewTeamsChatAccountRequest
     public bool StoreSecret { get; init; } = true;
 }
 
-/// <summary>Metadata of an access token CasAdmin obtained for a service account.</summary>
-public sealed class CasAccessTokenInfo
-{
-    public Guid AccountId { get; init; }
-
-    public string TenantId { get; init; } = string.Empty;
-
-    public string AppId { get; init; } = string.Empty;
-
-    public DateTimeOffset ExpiresOn { get; init; }
-
-    public IReadOnlyList<string> Roles { get; init; } = [];
-
-    /// <summary>Teams Chat permissions the token lacks (admin consent drift).</summary>
-    public IReadOnlyList<string> MissingRoles { get; init; } = [];
-
-    /// <summary>The token itself, only when asked for.</summary>
-    public SecureString? Token { get; init; }
-}

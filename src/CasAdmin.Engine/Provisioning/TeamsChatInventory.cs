@@ -6,16 +6,6 @@ using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Engine.Provisioning;
 
-/// <summary>The outcome of "updates the Teams Chat data".</summary>
-public sealed record TeamsChatInventoryResult(int Users, long Chats, bool Resumed)
-{
-    public Guid AccountId { get; init; }
-
-    public string TenantId { get; init; } = string.Empty;
-
-    public DateTimeOffset CompletedOn { get; init; } = DateTimeOffset.UtcNow;
-}
-
 /// <summary>
 /// "Cloud App Security then updates the Teams Chat data": every user's chats, counted once each.
 /// Users are streamed from Graph into the registry page by page and scanned by a bounded pool of workers;

@@ -6,12 +6,6 @@ using CasAdmin.Engine.Errors;
 
 namespace CasAdmin.Engine.Sandbox;
 
-/// <summary>One tenant of a running sandbox, with what it takes to connect to it.</summary>
-public sealed record CasSandboxTenant(string TenantId, string Domain, string AdminAppId, SecureString AdminAppSecret, string AdminUser);
-
-/// <summary>A sandbox process started by this session.</summary>
-public sealed record CasSandbox(int ProcessId, Uri Url, string Thumbprint, string Scenario, double Scale, IReadOnlyList<CasSandboxTenant> Tenants);
-
 /// <summary>
 /// Starts the Microsoft 365 sandbox as a child process (<c>dotnet CasAdmin.Sandbox.dll</c>), waits until its
 /// first output line says where it listens, and stops it again. The sandbox is a separate process so the

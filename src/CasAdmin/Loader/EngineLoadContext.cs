@@ -52,14 +52,39 @@ internal sealed class EngineLoadContext : AssemblyLoadContext
         return Contexts.GetOrAdd(dependencies, static d => new EngineLoadContext(d));
     }
 
+    /// <summary>The assembly of the types scripts name; it sits beside CasAdmin.dll and loads into the default context.</summary>
+    public const string ModelAssemblyName = "CasAdmin.Model";
+
     /// <summary>
-    /// The default context's <c>Resolving</c> handler: resolves only <c>CasAdmin.Engine</c>, through this
-    /// context, and leaves every other name to whoever else resolves it.
+    /// The default context's <c>Resolving</c> handler: resolves <c>CasAdmin.Engine</c> through this context and
+    /// <c>CasAdmin.Model</c> from the module folder into the default context (the manifest's RequiredAssemblies
+    /// normally loaded it already); leaves every other name to whoever else resolves it.
     /// </summary>
-    public Assembly? ResolveEngine(AssemblyLoadContext requestingContext, AssemblyName name) =>
-        string.Equals(name.Name, EngineAssemblyName, StringComparison.OrdinalIgnoreCase)
-            ? LoadFromAssemblyName(name)
-            : null;
+    public Assembly? ResolveEngine(AssemblyLoadContext requestingContext, AssemblyName name)
+    {
+        if (string.Equals(name.Name, EngineAssemblyName, StringComparison.OrdinalIgnoreCase))
+        {
+            return LoadFromAssemblyName(name);
+        }
+
+        return string.Equals(name.Name, ModelAssemblyName, StringComparison.OrdinalIgnoreCase) ? LoadModel() : null;
+    }
+
+    /// <summary>
+    /// The one copy of CasAdmin.Model: the one already in the default context, else the module folder's, loaded
+    /// there. The engine and the cmdlets must share it, or a CasServiceAccount of one would not be one of the other.
+    /// </summary>
+    private static Assembly? LoadModel()
+    {
+        var loaded = Default.Assemblies.FirstOrDefault(a => string.Equals(a.GetName().Name, ModelAssemblyName, StringComparison.OrdinalIgnoreCase));
+        if (loaded is not null)
+        {
+            return loaded;
+        }
+
+        var path = Path.Combine(Path.GetDirectoryName(typeof(EngineLoadContext).Assembly.Location) ?? string.Empty, ModelAssemblyName + ".dll");
+        return File.Exists(path) ? Default.LoadFromAssemblyPath(path) : null;
+    }
 
     /// <summary>
     /// Resolves an assembly found in <c>dependencies/</c>; defers to the default context (null) for the BCL,
@@ -71,6 +96,11 @@ internal sealed class EngineLoadContext : AssemblyLoadContext
         if (string.IsNullOrEmpty(name) || IsShared(assemblyName))
         {
             return null;
+        }
+
+        if (string.Equals(name, ModelAssemblyName, StringComparison.OrdinalIgnoreCase))
+        {
+            return LoadModel();
         }
 
         var path = FindAssembly(name);

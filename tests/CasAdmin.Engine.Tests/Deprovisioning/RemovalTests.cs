@@ -1,4 +1,5 @@
 using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Store;

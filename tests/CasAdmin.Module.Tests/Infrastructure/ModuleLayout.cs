@@ -23,6 +23,8 @@ internal static class ModuleLayout
 
     public static string CmdletAssemblyPath => ModuleFile("CasAdmin.dll");
 
+    public static string ModelAssemblyPath => ModuleFile("CasAdmin.Model.dll");
+
     public static string EngineAssemblyPath => ModuleFile(Path.Combine("dependencies", "CasAdmin.Engine.dll"));
 
     /// <summary>System.Management.Automation from PowerShellStandard.Library (reference-only: for metadata, never for running).</summary>

@@ -20,6 +20,7 @@ public sealed class ModuleMetadata : IDisposable
         void Add(string path) => files.TryAdd(Path.GetFileNameWithoutExtension(path), path);
         Add(ModuleLayout.AutomationReferencePath);
         Add(ModuleLayout.CmdletAssemblyPath);
+        Add(ModuleLayout.ModelAssemblyPath);
         foreach (var dll in Directory.GetFiles(ModuleLayout.DependenciesFolder, "*.dll"))
         {
             Add(dll);
@@ -33,6 +34,7 @@ public sealed class ModuleMetadata : IDisposable
         context = new MetadataLoadContext(new PathAssemblyResolver(files.Values));
         CmdletAssembly = context.LoadFromAssemblyPath(ModuleLayout.CmdletAssemblyPath);
         EngineAssembly = context.LoadFromAssemblyName("CasAdmin.Engine");
+        ModelAssembly = context.LoadFromAssemblyName("CasAdmin.Model");
         Automation = context.LoadFromAssemblyName("System.Management.Automation");
         CmdletBase = Automation.GetType("System.Management.Automation.Cmdlet", throwOnError: true)!;
         Cmdlets = CmdletAssembly.GetTypes()
@@ -45,6 +47,16 @@ public sealed class ModuleMetadata : IDisposable
     public Assembly CmdletAssembly { get; }
 
     public Assembly EngineAssembly { get; }
+
+    /// <summary>CasAdmin.Model: the output types, enums and CasConnection, loaded in PowerShell's default context.</summary>
+    public Assembly ModelAssembly { get; }
+
+    /// <summary>A public type of the module by full name: the model's, the engine's or the cmdlets'; null when none has it.</summary>
+    public Type? FindType(string fullName) =>
+        ModelAssembly.GetType(fullName) ?? EngineAssembly.GetType(fullName) ?? CmdletAssembly.GetType(fullName);
+
+    /// <summary>Like <see cref="FindType"/>, but a missing type fails the test.</summary>
+    public Type PublicType(string fullName) => FindType(fullName) ?? throw new TypeLoadException($"No type {fullName} in CasAdmin.Model, CasAdmin.Engine or CasAdmin.");
 
     public Assembly Automation { get; }
 

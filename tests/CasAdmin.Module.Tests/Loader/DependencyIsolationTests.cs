@@ -38,8 +38,8 @@ public sealed class DependencyIsolationTests(ModuleRuntimeFixture runtime)
 
         var request = Create(engine, "CasAdmin.Engine.Connections.ConnectionRequest", new Dictionary<string, object?>
         {
-            ["Mode"] = Enum.Parse(engine.GetType("CasAdmin.Engine.Connections.SignInMode", throwOnError: true)!, "ClientSecret"),
-            ["Environment"] = Enum.Parse(engine.GetType("CasAdmin.Engine.Connections.CasCloud", throwOnError: true)!, "Sandbox"),
+            ["Mode"] = Enum.Parse(runtime.ModelAssembly.GetType("CasAdmin.Engine.Connections.SignInMode", throwOnError: true)!, "ClientSecret"),
+            ["Environment"] = Enum.Parse(runtime.ModelAssembly.GetType("CasAdmin.Engine.Connections.CasCloud", throwOnError: true)!, "Sandbox"),
             ["SandboxUrl"] = sandbox.Url,
             ["SandboxThumbprint"] = sandbox.Thumbprint,
             ["Tenant"] = tenant.TenantId,
@@ -56,6 +56,10 @@ public sealed class DependencyIsolationTests(ModuleRuntimeFixture runtime)
         try
         {
             Assert.Equal(tenant.TenantId, (string)connection.GetType().GetProperty("TenantId")!.GetValue(connection)!);
+
+            // The engine and the scripts share one CasConnection type: the model's, in the default context.
+            Assert.Same(runtime.ModelAssembly, connection.GetType().Assembly);
+            Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(connection.GetType().Assembly));
 
             var engineMsal = Assert.Single(runtime.EngineContext.Assemblies, a => a.GetName().Name == "Microsoft.Identity.Client");
             Assert.Equal((4, 92), (engineMsal.GetName().Version!.Major, engineMsal.GetName().Version!.Minor));

@@ -41,6 +41,16 @@ public sealed class EngineLoadContextTests(ModuleRuntimeFixture runtime)
     }
 
     [Fact]
+    public void TheModel_IsTheDefaultContextsCopy_NeverAPrivateOne()
+    {
+        var model = runtime.EngineContext.LoadFromAssemblyName(new AssemblyName("CasAdmin.Model"));
+
+        Assert.Same(runtime.ModelAssembly, model);
+        Assert.Same(AssemblyLoadContext.Default, AssemblyLoadContext.GetLoadContext(model));
+        Assert.DoesNotContain(runtime.EngineContext.Assemblies, a => a.GetName().Name == "CasAdmin.Model");
+    }
+
+    [Fact]
     public void PowerShell_IsNeverLoadedPrivately()
     {
         // System.Management.Automation is not in dependencies/ and there is no PowerShell here: the context must

@@ -20,6 +20,8 @@ public sealed class ModuleRuntimeFixture
         OtherModulesMsal = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => a.GetName().Name == "Microsoft.Identity.Client")
             ?? AssemblyLoadContext.Default.LoadFromAssemblyPath(msalPath);
 
+        // PowerShell's order: RequiredAssemblies (CasAdmin.Model) into the default context, then the root module.
+        ModelAssembly = Assembly.LoadFrom(ModuleLayout.ModelAssemblyPath);
         CmdletAssembly = Assembly.LoadFrom(ModuleLayout.CmdletAssemblyPath);
         LoadContextType = CmdletAssembly.GetType("CasAdmin.Loader.EngineLoadContext", throwOnError: true)!;
         EngineContext = (AssemblyLoadContext)Static("ForModuleFolder", ModuleLayout.ModuleFolder)!;
@@ -28,6 +30,9 @@ public sealed class ModuleRuntimeFixture
 
     /// <summary>MSAL 4.61.3 in the default context, as Az or Microsoft.Graph would have loaded it.</summary>
     public Assembly OtherModulesMsal { get; }
+
+    /// <summary>CasAdmin.Model.dll from the module folder, in the default context (the manifest's RequiredAssemblies).</summary>
+    public Assembly ModelAssembly { get; }
 
     /// <summary>CasAdmin.dll from the module folder (in the default context, as PowerShell loads it).</summary>
     public Assembly CmdletAssembly { get; }

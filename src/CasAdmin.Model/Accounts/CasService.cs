@@ -3,7 +3,7 @@ namespace CasAdmin.Engine.Accounts;
 /// <summary>The Microsoft 365 services the security service protects. Teams and Teams Chat are protected separately.</summary>
 public enum CasService
 {
-    ExchangeOnline,
+    ExchangeOnline = 1,
 
     /// <summary>Exchange Online (Inline Mode).</summary>
     ExchangeOnlineInline,
@@ -21,7 +21,7 @@ public enum CasService
 public enum ServiceAccountKind
 {
     /// <summary>An OAuth grant to an app (for Teams Chat: the customer's own app).</summary>
-    AuthorizedAccount,
+    AuthorizedAccount = 1,
 
     /// <summary>A Microsoft 365 user account created for the service.</summary>
     DelegateAccount,
@@ -30,7 +30,7 @@ public enum ServiceAccountKind
 /// <summary>Where an account is in its life.</summary>
 public enum ServiceAccountStatus
 {
-    Provisioning,
+    Provisioning = 1,
     Active,
     Removing,
     RemovalFailed,
@@ -41,7 +41,7 @@ public enum ServiceAccountStatus
 public enum LicensingModel
 {
     /// <summary>E5-class licence; scan, block or pass.</summary>
-    A,
+    A = 1,
 
     /// <summary>Pay per call; scan, pass only — blocking is not supported.</summary>
     B,
@@ -53,7 +53,7 @@ public enum LicensingModel
 /// <summary>What CasAdmin last saw of an account's access token.</summary>
 public enum TokenState
 {
-    Unknown,
+    Unknown = 1,
     Valid,
     Invalid,
 }

@@ -30,7 +30,7 @@ public sealed record CasServiceAccount
 
     public LicensingModel? LicensingModel { get; init; }
 
-    public ServiceAccountStatus Status { get; init; }
+    public ServiceAccountStatus Status { get; init; } = ServiceAccountStatus.Provisioning;
 
     public string? SecretKeyId { get; init; }
 
@@ -42,7 +42,7 @@ public sealed record CasServiceAccount
     /// <summary>True when the secret is kept in the operating system's protected storage so tokens can be renewed unattended.</summary>
     public bool SecretStored { get; init; }
 
-    public TokenState TokenState { get; init; }
+    public TokenState TokenState { get; init; } = TokenState.Unknown;
 
     public DateTimeOffset? TokenExpiresOn { get; init; }
 

@@ -3,7 +3,7 @@ namespace CasAdmin.Engine.Accounts;
 /// <summary>How one health check came out.</summary>
 public enum HealthStatus
 {
-    Pass,
+    Pass = 1,
     Warning,
     Fail,
     Unknown,
