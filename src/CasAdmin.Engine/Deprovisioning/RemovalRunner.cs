@@ -31,14 +31,20 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         var done = 0;
         batch.Report(0, $"0 of {targets.Count} accounts", force: true);
         var scheduler = new TenantScheduler(targets, Math.Max(1, options.ThrottleLimit));
+        CasException? storeFailure = null;
         var workers = Enumerable.Range(0, Math.Min(Math.Max(1, options.ThrottleLimit), Math.Max(1, targets.Count))).Select(async _ =>
         {
-            while (scheduler.TryTake(out var i))
+            while (Volatile.Read(ref storeFailure) is null && scheduler.TryTake(out var i))
             {
                 try
                 {
                     ct.ThrowIfCancellationRequested();
                     results[i] = await RunOneAsync(targets[i], options, observer, batch.ActivityId, ct).ConfigureAwait(false);
+                    if (results[i].Error is { } error && StopsTheRun(error))
+                    {
+                        // Every other job would fail alike (and leave no record): start no more.
+                        Interlocked.CompareExchange(ref storeFailure, error, null);
+                    }
                 }
                 catch (SimulatedCrash crash)
                 {
@@ -55,8 +61,18 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             }
         }).ToArray();
         await Task.WhenAll(workers).ConfigureAwait(false);
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] ??= new RemovalResult(targets[i].AccountId, null, storeFailure);
+        }
+
         return results;
     }
+
+    /// <summary>A registry that cannot record anything (read-only, locked, damaged, gone): the bulk run stops starting jobs.</summary>
+    internal static bool StopsTheRun(CasException error) =>
+        error.ErrorId is ErrorIds.StoreReadOnly or ErrorIds.StoreLocked or ErrorIds.StoreCorrupt or ErrorIds.StoreSchemaTooNew or ErrorIds.StoreUnavailable
+            or ErrorIds.StoreAccessDenied or ErrorIds.StoreDatabaseMissing;
 
     /// <summary>
     /// Hands each free worker the next account of the tenant that can use it best: one not paused by Graph

@@ -216,6 +216,43 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
     }
 
     [Fact]
+    public async Task AReadOnlyRegistry_StopsTheBulkRun_EveryResultSaysStoreReadOnly_AndNothingChanges()
+    {
+        var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 2);
+        using var _ = h;
+        RegistryStore.ResetCache();
+        SetReadOnly(h.StorePath, true);
+        try
+        {
+            var results = await h.Engine.Deprovisioning.RemoveAsync(Targets(h, accounts), new RemovalOptions { ThrottleLimit = 4 }, h.Observer, CancellationToken.None);
+
+            Assert.Equal(accounts.Count, results.Count);
+            Assert.All(results, r => Assert.Equal(ErrorIds.StoreReadOnly, r.Error?.ErrorId));
+            Assert.True(RemovalRunner.StopsTheRun(results[0].Error!));
+        }
+        finally
+        {
+            SetReadOnly(h.StorePath, false);
+            RegistryStore.ResetCache();
+        }
+
+        Assert.Empty(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, null, null, null, CancellationToken.None));
+        Assert.Equal(accounts.Count, await LivePrincipalsAsync(connections, accounts.Where(a => a.AppId is not null)) + accounts.Count(a => a.AppId is null));
+    }
+
+    private static void SetReadOnly(string path, bool readOnly)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            File.SetAttributes(path, readOnly ? FileAttributes.ReadOnly : FileAttributes.Normal);
+        }
+        else
+        {
+            File.SetUnixFileMode(path, readOnly ? UnixFileMode.UserRead | UnixFileMode.GroupRead : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        }
+    }
+
+    [Fact]
     public async Task CtrlC_DuringABulkRemoval_LeavesResumableJobs_ThatFinishOnRerun()
     {
         var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 3);

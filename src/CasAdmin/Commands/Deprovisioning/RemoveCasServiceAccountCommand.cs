@@ -128,10 +128,16 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
                         [InformationTag, MyInvocation.MyCommand.Name]);
                 }
             }
-            else if (result.Error is { } error)
+            else if (result.Error is { } error && !IsCmdletWide(error))
             {
                 WriteCasError(error, accounts.TryGetValue(result.AccountId, out var account) ? account : result.AccountId);
             }
+        }
+
+        // A registry that cannot record (read-only, locked, gone) ends the cmdlet, after the jobs that finished were written.
+        if (results.FirstOrDefault(r => r.Job is null && r.Error is { } e && IsCmdletWide(e))?.Error is { } registry)
+        {
+            ThrowCasError(registry, registry.Target);
         }
     }
 
