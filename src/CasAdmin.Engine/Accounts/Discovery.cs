@@ -34,7 +34,11 @@ internal static class Discovery
     public static async Task<IReadOnlyList<CasServiceAccountCandidate>> FindAsync(CasConnection connection, string delegatePrefix, CancellationToken ct)
     {
         var directory = new DirectoryClient(connection.Context.Graph, connection.Permissions);
-        var registered = await new AccountRepository(RegistryStore.Open(connection.StorePath, create: false)).ListAsync(connection.TenantId, null, null, false, ct).ConfigureAwait(false);
+        // Only to mark what is registered already: a registry that does not exist yet holds nothing, and is not created by a look.
+        var location = StoreLocator.Resolve(connection.StorePath);
+        var registered = StoreLocator.IsConnectionString(location) || File.Exists(location)
+            ? await new AccountRepository(RegistryStore.Open(connection.StorePath, create: false)).ListAsync(connection.TenantId, null, null, false, ct).ConfigureAwait(false)
+            : [];
         bool IsRegistered(CasService? service, string? appId, string? upn) => registered.Any(a =>
             (service is null || a.Service == service)
             && (appId is null || string.Equals(a.AppId, appId, StringComparison.OrdinalIgnoreCase))

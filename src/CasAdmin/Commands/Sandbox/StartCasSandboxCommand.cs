@@ -5,6 +5,7 @@ using CasAdmin.Engine;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Sandbox;
+using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Commands.Sandbox;
 
@@ -90,7 +91,8 @@ public sealed class StartCasSandboxCommand : CasCmdlet
     /// <summary>One connection per tenant, the first tenant connected last (the most recent connection is the default).</summary>
     private void ConnectTenants(CasSandbox sandbox)
     {
-        var storePath = StorePath is not null ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(StorePath) : SandboxSessions.DefaultStorePath(sandbox);
+        var storePath = StorePath is null ? SandboxSessions.DefaultStorePath(sandbox)
+            : StoreLocator.IsConnectionString(StorePath) ? StorePath : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StorePath);
         var connections = new CasConnection?[sandbox.Tenants.Count];
         for (var i = sandbox.Tenants.Count - 1; i >= 0; i--)
         {
