@@ -4,7 +4,7 @@
 
 .DESCRIPTION
     Build    dotnet build CasAdmin.sln: also assembles the module folder out/CasAdmin/<version>/ (build/Module.targets).
-    Test     dotnet test CasAdmin.sln, then Pester 5.7.1 (restored from NuGet by build/TestTools) on tests/pester in a
+    Test     dotnet test CasAdmin.sln (which builds and assembles the module), then Pester 5.7.1 (restored from NuGet by build/TestTools) on tests/pester in a
              child pwsh 7.6.9 (the local .NET tool of .config/dotnet-tools.json). Never skipped.
     Pester   only the Pester part of Test (the module must be built).
     Demo     builds, then runs samples/Walkthrough.ps1 -NonInteractive through the module against the sandbox: the main job.
@@ -41,7 +41,10 @@ param(
     [uri] $LicenseUri,
 
     [ValidateSet('None', 'Normal', 'Detailed', 'Diagnostic')]
-    [string] $PesterVerbosity = 'Normal'
+    [string] $PesterVerbosity = 'Normal',
+
+    # With -Task Test: where dotnet test writes its TRX files (CI sums them with Pester's NUnit report).
+    [string] $ResultsDirectory
 )
 
 Set-StrictMode -Version 3.0
@@ -148,8 +151,15 @@ try {
                 Write-Host "Module: $(Join-Path $root "out/CasAdmin/$(Get-CasAdminVersion)")"
             }
             'Test' {
-                Invoke-Dotnet test CasAdmin.sln -c $Configuration
-                Invoke-Pester5
+                # dotnet test builds the solution, which assembles the module Pester imports. Pester runs even when
+                # xUnit failed, so that one run reports both.
+                $trx = if ($ResultsDirectory) { @('--logger', 'trx', '--results-directory', $ResultsDirectory) } else { @() }
+                $failures = @()
+                try { Invoke-Dotnet test CasAdmin.sln -c $Configuration @trx } catch { $failures += $_ }
+                try { Invoke-Pester5 } catch { $failures += $_ }
+                if ($failures) {
+                    throw ($failures -join [Environment]::NewLine)
+                }
             }
             'Pester' {
                 Invoke-Pester5

@@ -13,6 +13,8 @@ public sealed class CasEngine
 
     internal CasEngine(ISecretVault vault)
     {
+        // One engine is one session: what a session was given it keeps in memory, beside the OS store.
+        vault = vault as SessionSecretVault ?? new SessionSecretVault(vault);
         Vault = vault;
         TeamsChat = new TeamsChatService(vault);
         Accounts = new AccountService(vault);

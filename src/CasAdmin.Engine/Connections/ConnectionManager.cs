@@ -38,6 +38,15 @@ public sealed class ConnectionManager
         ArgumentNullException.ThrowIfNull(observer);
         SignIn.Validate(request);
 
+        if (request.Environment == CasCloud.Sandbox && request.SandboxUrl is { } sandboxUrl && !HttpStack.IsLoopback(sandboxUrl))
+        {
+            // The sandbox's certificate is pinned, not validated: that is only safe on this machine.
+            throw CasException.InvalidArgument(
+                $"The sandbox address {sandboxUrl} is not a loopback address; a sandbox connection only reaches this machine.",
+                "Use the address Start-CasSandbox returned (https://127.0.0.1:<port>/), or connect to a real tenant with -Environment Global, USGov, USGovDoD or China.",
+                sandboxUrl.ToString());
+        }
+
         var endpoints = CloudEndpoints.For(request.Environment, request.SandboxUrl);
         var http = new HttpStack(request.Environment == CasCloud.Sandbox ? request.SandboxThumbprint : null);
         using var scope = OperationScope.Enter(observer);
@@ -106,7 +115,7 @@ public sealed class ConnectionManager
         }
     }
 
-    /// <summary>Closes a connection; the most recent remaining one becomes the default.</summary>
+    /// <summary>Closes a connection. Closing the default leaves no default: CasAdmin never picks another tenant for you.</summary>
     public bool Disconnect(CasConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
@@ -117,14 +126,7 @@ public sealed class ConnectionManager
                 return false;
             }
 
-            if (connection.IsDefault)
-            {
-                connection.IsDefault = false;
-                if (connections.Count > 0)
-                {
-                    connections[^1].IsDefault = true;
-                }
-            }
+            connection.IsDefault = false;
         }
 
         connection.Context.Dispose();
@@ -154,12 +156,10 @@ public sealed class ConnectionManager
                 connections.Remove(old);
             }
 
-            foreach (var c in connections)
-            {
-                c.IsDefault = false;
-            }
-
-            connection.IsDefault = true;
+            // The first connection stays the default, so that connecting to more tenants never moves an unqualified
+            // command to another tenant. A connection becomes the default only when there is none (the first, or the
+            // first after the default was closed), or when it replaces the default connection.
+            connection.IsDefault = !connections.Any(c => c.IsDefault) || replaced.Any(r => r.IsDefault);
             connections.Add(connection);
         }
 

@@ -38,6 +38,10 @@ internal sealed class HttpStack : IMsalHttpClientFactory, IDisposable
                     return ok;
                 },
             };
+
+            // The pin replaces chain validation, which is only sound on this machine: a sandbox connection never
+            // leaves loopback, whatever its host name resolves to.
+            handler.ConnectCallback = ConnectToLoopbackOnlyAsync;
         }
 
         Primary = handler;
@@ -54,6 +58,34 @@ internal sealed class HttpStack : IMsalHttpClientFactory, IDisposable
     public bool PinMismatchSeen => Volatile.Read(ref pinMismatches) > 0;
 
     public HttpClient GetHttpClient() => MsalClient;
+
+    /// <summary>True for a sandbox address CasAdmin may use: an IP loopback literal or <c>localhost</c>.</summary>
+    public static bool IsLoopback(Uri url) =>
+        url.IsLoopback && (IPAddress.TryParse(url.IdnHost.Trim('[', ']'), out var ip) ? IPAddress.IsLoopback(ip) : string.Equals(url.IdnHost, "localhost", StringComparison.OrdinalIgnoreCase));
+
+    private static async ValueTask<Stream> ConnectToLoopbackOnlyAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var addresses = IPAddress.TryParse(context.DnsEndPoint.Host.Trim('[', ']'), out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, ct).ConfigureAwait(false);
+        var loopback = addresses.Where(IPAddress.IsLoopback).ToArray();
+        if (loopback.Length == 0)
+        {
+            throw new HttpRequestException($"A sandbox connection only reaches loopback addresses; {context.DnsEndPoint.Host} is not one.");
+        }
+
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(loopback, context.DnsEndPoint.Port, ct).ConfigureAwait(false);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     public static string Sha256(X509Certificate certificate) =>
         Convert.ToHexString(SHA256.HashData(certificate.GetRawCertData()));

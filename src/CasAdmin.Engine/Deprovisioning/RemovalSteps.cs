@@ -76,7 +76,7 @@ internal static class RemovalSteps
                 : StepOutcome.Done($"{upn} exists and is enabled");
         }
 
-        if (a.Service == CasService.TeamsChat && !a.IsLegacy && a.SecretReference is { } reference && x.Vault.Read(reference) is { } secret)
+        if (a.Service == CasService.TeamsChat && !a.IsLegacy && ((a.SecretReference is { } reference ? x.Vault.Read(reference) : null) ?? x.Vault.Recall(a.TenantId, a.AppId)) is { } secret)
         {
             try
             {
@@ -109,7 +109,7 @@ internal static class RemovalSteps
             return StepOutcome.Skipped("No subscriptions");
         }
 
-        var secret = x.Account.SecretReference is { } r ? x.Vault.Read(r) : null;
+        var secret = (x.Account.SecretReference is { } r ? x.Vault.Read(r) : null) ?? x.Vault.Recall(x.Account.TenantId, x.Account.AppId);
         if (secret is null)
         {
             // A subscription can only be deleted by its own app; without the secret it is left to expire.

@@ -37,7 +37,8 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         store.EnsureWritable();
         var accounts = new AccountRepository(store);
         var secret = request.ClientSecret is { Length: > 0 } s ? SecureStrings.Reveal(s)
-            : throw CasException.InvalidArgument("The app's secret is required.", "Pass the secret's value with -ClientSecret.", request.AppId);
+            : vault.Recall(admin.TenantId, request.AppId)
+            ?? throw CasException.InvalidArgument("The app's secret is required.", "Pass the secret's value with -ClientSecret.", request.AppId);
 
         var existing = (await accounts.ListAsync(admin.TenantId, CasService.TeamsChat, null, includeRemoved: false, ct).ConfigureAwait(false)).FirstOrDefault();
         if (existing is not null && !(existing.Status == ServiceAccountStatus.Provisioning && string.Equals(existing.AppId, request.AppId, StringComparison.OrdinalIgnoreCase)))
@@ -69,6 +70,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         Step(4);
         var key = SecretKeys.Match(application, secret);
         var secretRef = existing?.SecretReference;
+        vault.Remember(admin.TenantId, request.AppId, secret);
         if (request.StoreSecret && vault.IsAvailable)
         {
             secretRef ??= Guid.NewGuid().ToString("N");
@@ -76,7 +78,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         }
         else if (request.StoreSecret)
         {
-            observer.Verbose("No protected storage is available on this machine; the secret is not kept, and commands that need it will ask for -ClientSecret.");
+            observer.Warning(SecretKeys.SessionOnlyWarning(request.AppId));
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -196,6 +198,11 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
 internal static class SecretKeys
 {
     public static string Hint(string secret) => secret.Length >= 3 ? secret[..3] : secret;
+
+    /// <summary>Said as a warning, not in Verbose: on hosts without a keyring the session holds the only copy CasAdmin has.</summary>
+    public static string SessionOnlyWarning(string appId) =>
+        $"The secret of app {appId} is kept for this PowerShell session only: this machine has no protected storage (DPAPI, Keychain or a Secret Service keyring). "
+        + "In a later session pass it with -ClientSecret (in Azure Automation, from a credential asset); keep it somewhere safe now if you have no other copy.";
 
     public static Microsoft.Graph.Models.PasswordCredential? Match(Microsoft.Graph.Models.Application? application, string secret)
     {

@@ -42,15 +42,39 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
         var writer = WriteAsync(account, results.Reader, done, total, progress, token);
         var all = Task.WhenAll(scanners).ContinueWith(_ => results.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
+        // The first failure cancels the others at once: a producer blocked on a full queue whose scanners all
+        // failed would otherwise wait for ever.
+        async Task StopOthersOnFailure(Task task)
+        {
+            try
+            {
+                await task.ConfigureAwait(false);
+            }
+            catch
+            {
+                await failure.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        Task[] guarded = [StopOthersOnFailure(producer), .. scanners.Select(StopOthersOnFailure), StopOthersOnFailure(writer)];
         try
         {
-            await Task.WhenAll(producer, Task.WhenAll(scanners), writer).ConfigureAwait(false);
+            await Task.WhenAll(guarded).ConfigureAwait(false);
         }
         catch
         {
-            // One failure stops the others; what was committed stays, and a rerun resumes from there.
+            // What was committed stays, and a rerun resumes from there.
             await failure.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(producer, all, writer).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+
+            // Report the failure that stopped the run, not the cancellations it caused.
+            var cause = guarded.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).FirstOrDefault(e => e is not OperationCanceledException);
+            if (cause is not null && !ct.IsCancellationRequested)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+            }
+
             throw;
         }
 

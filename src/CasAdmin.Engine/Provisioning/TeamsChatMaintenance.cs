@@ -81,8 +81,14 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
                 throw;
             }
 
-            await RecordSecretAsync(store, admin, account, secret, key, "Rotate", ct).ConfigureAwait(false);
-            if (oldKey is { } previous && previous != key.KeyId)
+            await RecordSecretAsync(store, admin, account, secret, key, "Rotate", observer, ct).ConfigureAwait(false);
+            if (oldKey is { } kept && kept != key.KeyId && !vault.IsAvailable)
+            {
+                // The new secret exists only in this session's memory: the old one may be the only copy that survives it.
+                observer.Warning($"The old secret {kept} of app {account.AppId} was kept: the new secret cannot be stored on this machine and ends with this session. "
+                    + "Remove the old secret in Entra ID (App registrations, Certificates & secrets) only once the new one is kept where your automation reads it.");
+            }
+            else if (oldKey is { } previous && previous != key.KeyId)
             {
                 var remove = force || await observer.ShouldContinueAsync(
                     $"The new secret works. Remove the old secret {previous} from app {account.AppId}? Anything still using it stops working.",
@@ -105,7 +111,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
             using var proof = await ServiceAppSession.SignInAsync(admin, account.AppId!, secret, ct).ConfigureAwait(false);
             var application = await TryFindApplicationAsync(directory, account.AppId!, ct).ConfigureAwait(false);
             key = SecretKeys.Match(application, secret);
-            await RecordSecretAsync(store, admin, account, secret, key, "UpdateSecret", ct).ConfigureAwait(false);
+            await RecordSecretAsync(store, admin, account, secret, key, "UpdateSecret", observer, ct).ConfigureAwait(false);
         }
 
         return (await new AccountRepository(store).GetAsync(accountId, ct).ConfigureAwait(false))!;
@@ -133,7 +139,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
         }
 
         var key = SecretKeys.Match(application, secret);
-        var secretRef = StoreSecret(account.SecretReference, secret);
+        var secretRef = StoreSecret(account.TenantId, appId, account.SecretReference, secret, observer);
         var updated = account with
         {
             AppId = appId,
@@ -164,7 +170,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
         }, ct).ConfigureAwait(false);
 
         // The old subscriptions belong to the old app; without its secret they are left to expire on their own.
-        var oldSecret = account.SecretReference is { } r && !account.IsLegacy ? vault.Read(r) : null;
+        var oldSecret = !account.IsLegacy ? StoredSecret(account) : null;
         if (old.Count > 0 && oldSecret is not null && account.AppId is { } oldApp)
         {
             using var previous = await ServiceAppSession.SignInAsync(admin, oldApp, oldSecret, ct).ConfigureAwait(false);
@@ -251,7 +257,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
                 break;
         }
 
-        var secret = clientSecret is { Length: > 0 } s ? SecureStrings.Reveal(s) : account.SecretReference is { } r ? vault.Read(r) : null;
+        var secret = GivenOrStoredSecret(account, clientSecret);
         if (secret is null)
         {
             Add("AccessToken", HealthStatus.Unknown, "The secret is not stored on this machine, so the token was not tested.", "Pass -ClientSecret to test the token.");
@@ -346,18 +352,47 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
     {
         if (given is { Length: > 0 })
         {
-            return SecureStrings.Reveal(given);
+            var value = SecureStrings.Reveal(given);
+            if (account.AppId is { } appId)
+            {
+                vault.Remember(account.TenantId, appId, value);
+            }
+
+            return value;
         }
 
-        return (account.SecretReference is { } r ? vault.Read(r) : null) ?? throw new CasException(ErrorIds.SecretNotAvailable, CasErrorCategory.InvalidOperation,
-            $"The secret of app {account.AppId} is not stored on this machine.",
-            "Pass the secret's value with -ClientSecret.", account.AccountId.ToString());
+        return StoredSecret(account) ?? throw new CasException(ErrorIds.SecretNotAvailable, CasErrorCategory.InvalidOperation,
+            $"The secret of app {account.AppId} is not stored on this machine and was not given in this session.",
+            "Pass the secret's value with -ClientSecret once in this session; later commands of the session reuse it.", account.AccountId.ToString());
     }
 
-    private string? StoreSecret(string? existingRef, string secret)
+    /// <summary>The account's secret from the OS store, else from this session's memory.</summary>
+    private string? StoredSecret(CasServiceAccount account) =>
+        (account.SecretReference is { } r ? vault.Read(r) : null) ?? vault.Recall(account.TenantId, account.AppId);
+
+    private string? GivenOrStoredSecret(CasServiceAccount account, SecureString? given)
     {
+        if (given is not { Length: > 0 })
+        {
+            return StoredSecret(account);
+        }
+
+        var value = SecureStrings.Reveal(given);
+        if (account.AppId is { } appId)
+        {
+            vault.Remember(account.TenantId, appId, value);
+        }
+
+        return value;
+    }
+
+    /// <summary>Keeps the secret for the session, and in the OS store where one works; returns the store's reference.</summary>
+    private string? StoreSecret(string tenantId, string appId, string? existingRef, string secret, IOperationObserver observer)
+    {
+        vault.Remember(tenantId, appId, secret);
         if (!vault.IsAvailable)
         {
+            observer.Warning(SecretKeys.SessionOnlyWarning(appId));
             return null;
         }
 
@@ -366,9 +401,9 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
         return reference;
     }
 
-    private async Task RecordSecretAsync(RegistryStore store, CasConnection admin, CasServiceAccount account, string secret, Microsoft.Graph.Models.PasswordCredential? key, string action, CancellationToken ct)
+    private async Task RecordSecretAsync(RegistryStore store, CasConnection admin, CasServiceAccount account, string secret, Microsoft.Graph.Models.PasswordCredential? key, string action, IOperationObserver observer, CancellationToken ct)
     {
-        var reference = StoreSecret(account.SecretReference, secret);
+        var reference = StoreSecret(account.TenantId, account.AppId!, account.SecretReference, secret, observer);
         var updated = account with
         {
             SecretKeyId = key?.KeyId?.ToString(),

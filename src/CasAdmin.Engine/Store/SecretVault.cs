@@ -1,4 +1,9 @@
+using System.Collections.Concurrent;
+using System.Security;
 using System.Text;
+using System.Text.RegularExpressions;
+using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Errors;
 using Microsoft.Identity.Client.Extensions.Msal;
 
 namespace CasAdmin.Engine.Store;
@@ -17,6 +22,67 @@ internal interface ISecretVault
     string? Read(string reference);
 
     void Delete(string reference);
+
+    /// <summary>Keeps a secret given or created in this session, per app, for the rest of the session.</summary>
+    void Remember(string tenantId, string appId, string secret)
+    {
+    }
+
+    /// <summary>The secret of an app given or created earlier in this session, or null.</summary>
+    string? Recall(string tenantId, string? appId) => null;
+}
+
+/// <summary>
+/// The engine's vault: the OS-protected store where one works, and in any case the session's memory. A secret given
+/// or created in a session (New-CasTeamsChatApp's, -ClientSecret once) serves every later command of that session,
+/// kept per app as a read-only <see cref="SecureString"/>; on hosts without a keyring (Linux servers, containers,
+/// Azure Automation) it is the only copy, and the commands that create one warn that it ends with the session.
+/// </summary>
+internal sealed class SessionSecretVault(ISecretVault persistent) : ISecretVault
+{
+    private readonly ConcurrentDictionary<string, SecureString> byApp = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True where secrets outlive the session (the OS store works).</summary>
+    public bool IsAvailable => persistent.IsAvailable;
+
+    public void Save(string reference, string secret) => persistent.Save(SecretReferences.Checked(reference), secret);
+
+    public string? Read(string reference) => persistent.Read(SecretReferences.Checked(reference));
+
+    public void Delete(string reference) => persistent.Delete(SecretReferences.Checked(reference));
+
+    public void Remember(string tenantId, string appId, string secret)
+    {
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            return;
+        }
+
+        var kept = SecureStrings.Protect(secret);
+        byApp.AddOrUpdate(Key(tenantId, appId), kept, (_, old) =>
+        {
+            old.Dispose();
+            return kept;
+        });
+    }
+
+    public string? Recall(string tenantId, string? appId) =>
+        appId is not null && byApp.TryGetValue(Key(tenantId, appId), out var kept) ? SecureStrings.Reveal(kept) : null;
+
+    private static string Key(string tenantId, string appId) => tenantId + "/" + appId;
+}
+
+/// <summary>A registry's secret reference becomes a file and keyring attribute name: only the form CasAdmin writes passes.</summary>
+internal static partial class SecretReferences
+{
+    public static string Checked(string reference) =>
+        reference is not null && Form().IsMatch(reference) ? reference
+            : throw new CasException(ErrorIds.StoreCorrupt, CasErrorCategory.InvalidData,
+                "The registry holds a secret reference that CasAdmin never writes; it is not used as a file name.",
+                "Restore the registry from a backup, or pass the secret with -ClientSecret and record it again with Update-CasServiceAccountSecret.", null);
+
+    [GeneratedRegex("^[0-9a-f]{32}$", RegexOptions.CultureInvariant)]
+    private static partial Regex Form();
 }
 
 /// <summary>Keeps nothing: the honest answer where no protected storage exists.</summary>

@@ -91,6 +91,11 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
             ThrowCasError(ex, target);
             throw;
         }
+        catch (Exception ex) when (IsUnexpected(ex))
+        {
+            ThrowCasError(ErrorRecords.Unexpected(ex, target), target);
+            throw;
+        }
     }
 
     /// <summary>
@@ -117,7 +122,21 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
             result = default;
             return false;
         }
+        catch (Exception ex) when (IsUnexpected(ex))
+        {
+            // One bad item is not the end of the pipeline, whatever failed.
+            WriteCasError(ErrorRecords.Unexpected(ex, item), item);
+            result = default;
+            return false;
+        }
     }
+
+    /// <summary>
+    /// An exception the engine did not translate. PowerShell's own (Ctrl+C, -ErrorAction Stop, a host's answer) and
+    /// cancellation pass through untouched; everything else still reaches the user as an ErrorRecord with a stable id.
+    /// </summary>
+    private static bool IsUnexpected(Exception exception) =>
+        exception is not (CasException or RuntimeException or OperationCanceledException or OutOfMemoryException or StackOverflowException);
 
     /// <summary>Failures that no other pipeline item could escape: the registry itself is unusable.</summary>
     protected static bool IsCmdletWide(CasException exception) => exception.ErrorId is

@@ -35,6 +35,66 @@ public sealed class ConnectTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         Assert.True(connection.ExpiresOn > DateTimeOffset.UtcNow.AddMinutes(30));
     }
 
+    [Theory]
+    [InlineData("https://10.1.2.3:8443/")]
+    [InlineData("https://sandbox.example.com/")]
+    [InlineData("https://192.168.0.10/")]
+    public async Task ASandboxConnection_OnlyReachesLoopback(string url)
+    {
+        var request = sandbox.Request(sandbox.Contoso, SignInMode.ClientSecret);
+        var remote = new ConnectionRequest
+        {
+            Mode = SignInMode.ClientSecret, Tenant = request.Tenant, Environment = CasCloud.Sandbox, SandboxUrl = new Uri(url),
+            SandboxThumbprint = request.SandboxThumbprint, ClientId = request.ClientId, ClientSecret = request.ClientSecret,
+        };
+
+        var error = await Assert.ThrowsAsync<CasException>(() => Connect(remote));
+
+        Assert.Equal(ErrorIds.InvalidArgument, error.ErrorId);
+        Assert.Contains("loopback", error.Message, StringComparison.Ordinal);
+        Assert.Empty(manager.GetConnections());
+    }
+
+    [Theory]
+    [InlineData("https://127.0.0.1:1/", true)]
+    [InlineData("https://[::1]:1/", true)]
+    [InlineData("https://localhost:1/", true)]
+    [InlineData("https://127.0.0.1.example.com/", false)]
+    [InlineData("https://10.0.0.1/", false)]
+    public void Loopback_MeansAnIpLoopbackLiteralOrLocalhost(string url, bool expected) =>
+        Assert.Equal(expected, HttpStack.IsLoopback(new Uri(url)));
+
+    [Fact]
+    public async Task TheFirstConnection_StaysTheDefault_AndClosingItLeavesNone()
+    {
+        var manager = new ConnectionManager();
+        Task<CasConnection> ConnectTo(CasAdmin.Sandbox.SandboxTenantInfo tenant) =>
+            manager.ConnectAsync(sandbox.Request(tenant, SignInMode.ClientSecret), NullOperationObserver.Instance, CancellationToken.None);
+
+        var contoso = await ConnectTo(sandbox.Contoso);
+        var fabrikam = await ConnectTo(sandbox.Fabrikam);
+        Assert.True(contoso.IsDefault);
+        Assert.False(fabrikam.IsDefault);
+        Assert.Same(contoso, manager.Resolve());
+
+        // The same identity again replaces the default and keeps that role.
+        var contosoAgain = await ConnectTo(sandbox.Contoso);
+        Assert.True(contosoAgain.IsDefault);
+        Assert.Equal(2, manager.GetConnections().Count);
+
+        // Closing the default never hands unqualified commands to another tenant.
+        Assert.True(manager.Disconnect(contosoAgain));
+        Assert.False(fabrikam.IsDefault);
+        var error = Assert.Throws<CasException>(() => manager.Resolve());
+        Assert.Equal(ErrorIds.NotConnected, error.ErrorId);
+
+        // The next connection, with no default left, becomes it.
+        var next = await ConnectTo(sandbox.Contoso);
+        Assert.True(next.IsDefault);
+        Assert.Same(next, manager.Resolve());
+        manager.DisconnectAll();
+    }
+
     [Fact]
     public async Task Certificate_Object_File_AndStore_AllConnect()
     {
@@ -296,12 +356,12 @@ public sealed class ConnectTests(SandboxFixture sandbox) : IClassFixture<Sandbox
     }
 
     [Fact]
-    public async Task SeveralTenants_AtOnce_ResolveByIdOrDomain_AndDefaultMovesOnDisconnect()
+    public async Task SeveralTenants_AtOnce_ResolveByIdOrDomain()
     {
         var contoso = await Connect(sandbox.Request(sandbox.Contoso, SignInMode.ClientSecret));
         var fabrikam = await Connect(sandbox.Request(sandbox.Fabrikam, SignInMode.ClientSecret));
 
-        Assert.Same(fabrikam, manager.Default);
+        Assert.Same(contoso, manager.Default);
         Assert.Same(contoso, manager.Resolve(sandbox.Contoso.Domain));
         Assert.Same(fabrikam, manager.Resolve(sandbox.Fabrikam.TenantId));
 

@@ -320,6 +320,23 @@ public sealed class TeamsChatProvisioningTests(SandboxFixture sandbox) : IClassF
     }
 
     [Fact]
+    public async Task Inventory_WhenTheOnlyScannerFails_EndsWithItsError_InsteadOfWaitingForEver()
+    {
+        using var h = new EngineHarness(sandbox);
+        var admin = await h.AdminAsync(sandbox.Contoso);
+        var app = await NewAppAsync(h, admin, Name("scanfail"));
+        var account = await ProvisionAsync(h, admin, app, skipInventory: true);
+
+        // One scanner, and a user whose chats answer 404: the producer then fills the queue with nobody reading it.
+        await sandbox.Host.Control.AddFaultAsync(new FaultRule { Method = "GET", Path = "/v1.0/users/*/chats", Status = 404, Nth = 1, Times = 1, TenantId = sandbox.Contoso.TenantId });
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var run = h.Engine.TeamsChat.UpdateInventoryAsync(admin, account.AccountId, null, 1, h.Observer, bound.Token);
+
+        var error = await Assert.ThrowsAsync<CasException>(() => run);
+        Assert.False(bound.IsCancellationRequested, "the run waited until the test's bound cancelled it");
+    }
+
+    [Fact]
     public async Task NewAccount_InventoryInterrupted_ResumesAndCountsNobodyTwice()
     {
         using var h = new EngineHarness(sandbox);
@@ -483,20 +500,64 @@ public sealed class TeamsChatProvisioningTests(SandboxFixture sandbox) : IClassF
     }
 
     [Fact]
-    public async Task NewAccessToken_SecretNotStored_AsksForClientSecret()
+    public async Task WithoutProtectedStorage_TheSessionKeepsTheSecret_WarnsOnce_AndALaterSessionAsksForIt()
     {
         using var h = new EngineHarness(sandbox, keepSecrets: false);
         var admin = await h.AdminAsync(sandbox.Contoso);
         var app = await NewAppAsync(h, admin, Name("nostore"));
         var account = await ProvisionAsync(h, admin, app, skipInventory: true);
         Assert.False(account.SecretStored);
+        Assert.Contains(h.Observer.Messages, m => m.StartsWith("WARNING", StringComparison.Ordinal) && m.Contains("this PowerShell session only", StringComparison.Ordinal) && m.Contains("-ClientSecret", StringComparison.Ordinal));
 
-        var error = await Assert.ThrowsAsync<CasException>(() => h.Engine.TeamsChat.NewAccessTokenAsync(admin, account.AccountId, null, false, h.Observer, CancellationToken.None));
+        // Later commands of the same session need no -ClientSecret.
+        var sameSession = await h.Engine.TeamsChat.NewAccessTokenAsync(admin, account.AccountId, null, false, h.Observer, CancellationToken.None);
+        Assert.Empty(sameSession.MissingRoles);
 
+        // A later session (another engine, the same registry) has no copy: it asks, and then keeps what it is given.
+        var later = new CasEngine(NoSecretVault.Instance);
+        var error = await Assert.ThrowsAsync<CasException>(() => later.TeamsChat.NewAccessTokenAsync(admin, account.AccountId, null, false, h.Observer, CancellationToken.None));
         Assert.Equal(ErrorIds.SecretNotAvailable, error.ErrorId);
         Assert.Contains("-ClientSecret", error.RecommendedAction, StringComparison.Ordinal);
-        var ok = await h.Engine.TeamsChat.NewAccessTokenAsync(admin, account.AccountId, app.Secret, false, h.Observer, CancellationToken.None);
+        var ok = await later.TeamsChat.NewAccessTokenAsync(admin, account.AccountId, app.Secret, false, h.Observer, CancellationToken.None);
         Assert.Empty(ok.MissingRoles);
+        var again = await later.TeamsChat.NewAccessTokenAsync(admin, account.AccountId, null, false, h.Observer, CancellationToken.None);
+        Assert.Empty(again.MissingRoles);
+    }
+
+    [Fact]
+    public async Task Rotate_WithoutProtectedStorage_NeverRemovesTheOldSecret()
+    {
+        using var h = new EngineHarness(sandbox, keepSecrets: false);
+        var admin = await h.AdminAsync(sandbox.Contoso);
+        var app = await NewAppAsync(h, admin, Name("rotate-nostore"));
+        var account = await ProvisionAsync(h, admin, app, skipInventory: true);
+        h.Observer.Confirm = _ => true;
+
+        var rotated = await h.Engine.TeamsChat.UpdateSecretAsync(admin, account.AccountId, null, true, TimeSpan.FromDays(30), true, h.Observer, CancellationToken.None);
+
+        var keys = (await new Graph.DirectoryClient(admin.Context.Graph, admin.Permissions).FindApplicationByAppIdAsync(app.AppId, CancellationToken.None))!
+            .PasswordCredentials!.Select(p => p.KeyId.ToString()).ToArray();
+        Assert.Contains(rotated.SecretKeyId, keys);
+        Assert.Contains(account.SecretKeyId, keys);
+        Assert.Contains(h.Observer.Messages, m => m.StartsWith("WARNING", StringComparison.Ordinal) && m.Contains(account.SecretKeyId!, StringComparison.Ordinal) && m.Contains("was kept", StringComparison.Ordinal));
+
+        // The old secret, which the admin still has, still signs in.
+        var token = await new CasEngine(NoSecretVault.Instance).TeamsChat.NewAccessTokenAsync(admin, account.AccountId, app.Secret, false, h.Observer, CancellationToken.None);
+        Assert.Empty(token.MissingRoles);
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd")]
+    [InlineData("ABCDEF")]
+    [InlineData("0123456789abcdef0123456789abcdef/x")]
+    public void ASecretReference_IsCheckedBeforeItBecomesAFileName(string reference)
+    {
+        var vault = new SessionSecretVault(new InMemorySecretVault());
+
+        var error = Assert.Throws<CasException>(() => vault.Read(reference));
+
+        Assert.Equal(ErrorIds.StoreCorrupt, error.ErrorId);
+        Assert.DoesNotContain(reference, error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

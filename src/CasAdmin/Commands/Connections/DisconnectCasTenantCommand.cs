@@ -9,7 +9,7 @@ namespace CasAdmin.Commands.Connections;
 
 /// <summary>
 /// Closes connections: the default one, those to a tenant, the ones piped in, or all. When the default
-/// connection closes, the most recent remaining one becomes the default.
+/// connection closes, none is the default until the next Connect-CasTenant.
 /// </summary>
 [Cmdlet(VerbsCommunications.Disconnect, "CasTenant", DefaultParameterSetName = TenantIdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 public sealed class DisconnectCasTenantCommand : CasCmdlet

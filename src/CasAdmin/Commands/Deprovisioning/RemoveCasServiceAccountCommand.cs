@@ -113,22 +113,26 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
             ThrottleLimit = ThrottleLimit,
         };
         var results = Run((observer, ct) => CasEngine.Shared.Deprovisioning.RemoveAsync(targets, options, observer, ct));
+
+        // Every job first, then the errors: with -ErrorAction Stop the first error ends the cmdlet, and the jobs that
+        // finished must already be in the output by then.
+        foreach (var job in results.Select(r => r.Job).OfType<CasRemovalJob>())
+        {
+            WriteObject(job);
+            if (job.Status != RemovalJobStatus.Failed && job.RemainingChanges.Count > 0)
+            {
+                WriteInformation($"The {job.Service} account of {job.TenantDomain ?? job.TenantId} left {job.RemainingChanges.Count} change(s) in the tenant: Get-CasCleanupItem -JobId {job.JobId} lists them.",
+                    [InformationTag, MyInvocation.MyCommand.Name]);
+            }
+        }
+
         foreach (var result in results)
         {
-            if (result.Job is { } job)
+            if (result.Job is { Status: RemovalJobStatus.Failed } job)
             {
-                WriteObject(job);
-                if (job.Status == RemovalJobStatus.Failed)
-                {
-                    WriteCasError(ErrorRecords.FromFailedRemovalJob(job), job);
-                }
-                else if (job.RemainingChanges.Count > 0)
-                {
-                    WriteInformation($"The {job.Service} account of {job.TenantDomain ?? job.TenantId} left {job.RemainingChanges.Count} change(s) in the tenant: Get-CasCleanupItem -JobId {job.JobId} lists them.",
-                        [InformationTag, MyInvocation.MyCommand.Name]);
-                }
+                WriteCasError(ErrorRecords.FromFailedRemovalJob(job), job);
             }
-            else if (result.Error is { } error && !IsCmdletWide(error))
+            else if (result.Job is null && result.Error is { } error && !IsCmdletWide(error))
             {
                 WriteCasError(error, accounts.TryGetValue(result.AccountId, out var account) ? account : result.AccountId);
             }
@@ -204,6 +208,8 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
             return;
         }
 
+        // With -Force nobody saw the warning: the target stays unconfirmed, so the engine writes it into the run's log.
+        var confirmed = !Force;
         if (DeprovisioningRules.NeedsConfirmation(account) && !Force)
         {
             WriteWarning(DeprovisioningRules.ExchangeWarning);
@@ -216,7 +222,7 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
         }
 
         accounts[account.AccountId] = account;
-        targets.Add(new RemovalTarget(account.AccountId, connection, AdminConnection, Confirmed: true));
+        targets.Add(new RemovalTarget(account.AccountId, connection, AdminConnection, Confirmed: confirmed));
     }
 
     private string RemovalAction(CasServiceAccount account)

@@ -58,6 +58,13 @@ internal static class SandboxSessions
 
     public static void Remove(int processId) => Sessions.TryRemove(processId, out _);
 
+    /// <summary>The process id of the session's sandbox a connection points at, or null.</summary>
+    public static int? ProcessOf(CasConnection connection) =>
+        connection.SandboxUrl is { } url
+            ? Sessions.Values.Where(s => Uri.Compare(s.Sandbox.Url, url, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
+                .Select(s => (int?)s.Sandbox.ProcessId).FirstOrDefault()
+            : null;
+
     /// <summary>
     /// A registry of the sandbox's own, in the temporary folder: a sandbox starts from its seed every time, so its
     /// accounts must not mix with those of real tenants or of earlier sandboxes.

@@ -88,13 +88,13 @@ public sealed class StartCasSandboxCommand : CasCmdlet
 
     #endregion
 
-    /// <summary>One connection per tenant, the first tenant connected last (the most recent connection is the default).</summary>
+    /// <summary>One connection per tenant, in the sandbox's order: the first tenant's connection is the default when there was none.</summary>
     private void ConnectTenants(CasSandbox sandbox)
     {
         var storePath = StorePath is null ? SandboxSessions.DefaultStorePath(sandbox)
             : StoreLocator.IsConnectionString(StorePath) ? StorePath : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StorePath);
         var connections = new CasConnection?[sandbox.Tenants.Count];
-        for (var i = sandbox.Tenants.Count - 1; i >= 0; i--)
+        for (var i = 0; i < sandbox.Tenants.Count; i++)
         {
             var tenant = sandbox.Tenants[i];
             var request = new ConnectionRequest

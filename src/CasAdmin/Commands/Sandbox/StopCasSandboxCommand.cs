@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using CasAdmin.Base;
 using CasAdmin.Engine;
+using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Sandbox;
 
@@ -14,12 +15,21 @@ public sealed class StopCasSandboxCommand : CasCmdlet
 {
     private const string ProcessIdSet = "ProcessId";
     private const string AllSet = "All";
+    private const string ConnectionSet = "Connection";
+    private readonly HashSet<int> stopped = [];
 
     #region Parameters
 
     /// <summary>The process id of the sandbox to stop. Start-CasSandbox's output binds to it from the pipeline.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessIdSet)]
     public int[]? ProcessId { get; set; }
+
+    /// <summary>
+    /// Connections to a sandbox of this session: its sandbox stops (once). Lets <c>Start-CasSandbox -Connect | Stop-CasSandbox</c>
+    /// take everything Start-CasSandbox wrote, the sandbox and its connections alike.
+    /// </summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ConnectionSet)]
+    public CasConnection[]? Connection { get; set; }
 
     /// <summary>Stops every sandbox this session started. Nothing to stop is not an error.</summary>
     [Parameter(Mandatory = true, ParameterSetName = AllSet)]
@@ -31,6 +41,12 @@ public sealed class StopCasSandboxCommand : CasCmdlet
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == ConnectionSet)
+        {
+            StopConnected(Connection!);
+            return;
+        }
+
         var processIds = ParameterSetName == AllSet ? SandboxSessions.Known : ProcessId!;
         if (processIds.Count == 0)
         {
@@ -45,8 +61,36 @@ public sealed class StopCasSandboxCommand : CasCmdlet
 
     #endregion
 
+    private void StopConnected(IEnumerable<CasConnection> connections)
+    {
+        foreach (var connection in connections)
+        {
+            if (SandboxSessions.ProcessOf(connection) is { } processId)
+            {
+                Stop(processId);
+            }
+            else if (connection.Environment == CasCloud.Sandbox)
+            {
+                // Its sandbox stopped already (earlier in this pipeline, as Start-CasSandbox -Connect | Stop-CasSandbox does).
+                WriteVerbose($"The sandbox of {connection} is not running in this session any more.");
+            }
+            else
+            {
+                WriteCasError(
+                    new CasException(ErrorIds.InvalidArgument, CasErrorCategory.InvalidArgument, $"{connection} is not a connection to a sandbox.",
+                        "Pipe the sandbox or its connections from Start-CasSandbox; close other connections with Disconnect-CasTenant.", connection.TenantId),
+                    connection);
+            }
+        }
+    }
+
     private void Stop(int processId)
     {
+        if (!stopped.Add(processId))
+        {
+            return;
+        }
+
         var sandbox = SandboxSessions.Find(processId);
         var running = SandboxSessions.Running.Contains(processId);
         if (sandbox is null && !running)
