@@ -48,7 +48,7 @@ public sealed class ConnectionManager
         }
 
         var endpoints = CloudEndpoints.For(request.Environment, request.SandboxUrl);
-        var http = new HttpStack(request.Environment == CasCloud.Sandbox ? request.SandboxThumbprint : null);
+        var http = new HttpStack(request.Environment == CasCloud.Sandbox ? request.SandboxThumbprint : null, request.Resilience);
         using var scope = OperationScope.Enter(observer);
         try
         {
@@ -67,6 +67,7 @@ public sealed class ConnectionManager
             var context = new ConnectionContext(endpoints, request.Mode, http, tokens, new Graph.GraphGateway(endpoints, tokens, http.Primary, request.Resilience));
             var connection = ConnectionSessions.Create(context, identity, request.StorePath);
             await DescribeTenantAsync(connection, observer, cancellationToken).ConfigureAwait(false);
+            WarnWithoutConsent(connection, observer);
             Register(connection);
             observer.Verbose($"Connected to {connection}.");
             return connection;
@@ -78,11 +79,34 @@ public sealed class ConnectionManager
                 $"The server at {request.SandboxUrl} did not present the certificate with thumbprint {request.SandboxThumbprint}.",
                 "Use the thumbprint the sandbox printed when it started (Start-CasSandbox returns it).", request.SandboxUrl?.ToString(), ex);
         }
+        catch (Exception ex) when (NetworkErrors.TryTranslate(ex, endpoints.AuthorityHost.Authority, "Sign-in", request.Tenant, cancellationToken) is { } network)
+        {
+            http.Dispose();
+            throw network;
+        }
         catch
         {
             http.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// An app without admin consent signs in app-only all the same, with a token that carries no permission; every
+    /// command would then fail with InsufficientPrivileges. Say so at once, and name what to consent to.
+    /// </summary>
+    private static void WarnWithoutConsent(CasConnection connection, IOperationObserver observer)
+    {
+        if (!connection.IsAppOnly || connection.Permissions.Count > 0)
+        {
+            return;
+        }
+
+        observer.Warning(
+            $"App {connection.AppId} signed in to tenant {connection.TenantDomain ?? connection.TenantId} without any Microsoft Graph application permission: " +
+            $"admin consent has not been granted for it. CasAdmin needs admin consent for {string.Join(", ", Provisioning.GraphPermissions.ProvisioningAdminRoles)} " +
+            "(and Group.ReadWrite.All to remove groups, Organization.Read.All for licensing model A). Grant it in Entra ID " +
+            "(App registrations > the app > API permissions > Grant admin consent), then connect again.");
     }
 
     /// <summary>The connection for a tenant id or domain, or the default when none is named.</summary>

@@ -14,10 +14,15 @@ internal sealed class HttpStack : IMsalHttpClientFactory, IDisposable
 {
     private int pinMismatches;
 
-    public HttpStack(string? pinnedThumbprint)
+    /// <param name="pinnedThumbprint">The sandbox certificate's SHA-256 thumbprint, or null for the public clouds.</param>
+    /// <param name="resilience">Bounds every call: connecting (TCP and TLS) and each request/response of MSAL.</param>
+    public HttpStack(string? pinnedThumbprint, Resilience.ResilienceOptions? resilience = null)
     {
+        resilience ??= Resilience.ResilienceOptions.Default;
         var handler = new SocketsHttpHandler
         {
+            // A host that accepts TCP and never completes TLS (or never accepts) fails within this time, for MSAL and Graph alike.
+            ConnectTimeout = resilience.ConnectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
             MaxConnectionsPerServer = 64,
@@ -47,7 +52,8 @@ internal sealed class HttpStack : IMsalHttpClientFactory, IDisposable
         Primary = handler;
 
         // MSAL wants one long-lived HttpClient; it must not dispose the shared handler.
-        MsalClient = new HttpClient(handler, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(100) };
+        // MSAL has no timeout of its own: HttpClient's bounds each sign-in request; Graph calls are bounded by Polly.
+        MsalClient = new HttpClient(handler, disposeHandler: false) { Timeout = resilience.AttemptTimeout };
     }
 
     public SocketsHttpHandler Primary { get; }

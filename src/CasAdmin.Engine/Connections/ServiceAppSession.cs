@@ -42,6 +42,12 @@ internal sealed class ServiceAppSession : IDisposable
                 "Copy the Application (client) ID from the app's Overview page in Entra ID.", appId);
         }
 
+        if (string.IsNullOrWhiteSpace(secret))
+        {
+            throw CasException.InvalidArgument($"The client secret for app {appId} is empty or only white space.",
+                "Pass the secret's Value (from the app's 'Certificates & secrets' page) with -ClientSecret.", appId);
+        }
+
         var endpoints = via.Context.Endpoints;
         var sandbox = endpoints.Cloud == CasCloud.Sandbox;
         var builder = ConfidentialClientApplicationBuilder.Create(appId)
@@ -54,7 +60,7 @@ internal sealed class ServiceAppSession : IDisposable
             builder = builder.WithInstanceDiscovery(false);
         }
 
-        var source = new ConfidentialClientTokenSource(builder.Build(), endpoints.DefaultScope, via.TenantId);
+        var source = new ConfidentialClientTokenSource(builder.Build(), endpoints.DefaultScope, via.TenantId, SignInPurpose.ServiceAccount, endpoints.AuthorityHost.Authority);
         var token = await source.GetTokenAsync(ct).ConfigureAwait(false);
         return new ServiceAppSession(via, appId, source, token, resilience ?? ResilienceOptions.Default);
     }

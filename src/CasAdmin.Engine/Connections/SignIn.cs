@@ -34,23 +34,33 @@ internal static class SignIn
         switch (request.Mode)
         {
             case SignInMode.ClientSecret:
-                Require(request.ClientSecret is { Length: > 0 }, "ClientSecret");
+                // A blank secret is the same mistake as an empty one (MSAL would throw ArgumentNullException on it).
+                Require(SecureStrings.HasValue(request.ClientSecret), "ClientSecret");
                 break;
             case SignInMode.Certificate:
                 Require(request.Certificate is not null || !string.IsNullOrWhiteSpace(request.CertificatePath) || !string.IsNullOrWhiteSpace(request.CertificateThumbprint), "Certificate");
                 break;
             case SignInMode.AccessToken:
-                Require(request.AccessToken is { Length: > 0 }, "AccessToken");
+                Require(SecureStrings.HasValue(request.AccessToken), "AccessToken");
                 break;
+        }
+
+        if (request.Environment != CasCloud.Sandbox && (request.SandboxUrl is not null || request.SandboxThumbprint is not null))
+        {
+            // Silently ignoring them would send the sign-in to the real cloud the administrator did not mean.
+            throw CasException.InvalidArgument(
+                $"-SandboxUrl and -SandboxThumbprint belong to -Environment Sandbox, but -Environment is {request.Environment}.",
+                "To sign in to the sandbox, pass -Environment Sandbox; to sign in to a Microsoft cloud, leave -SandboxUrl and -SandboxThumbprint out.",
+                request.SandboxUrl?.OriginalString ?? request.Tenant);
         }
 
         if (request.Environment == CasCloud.Sandbox)
         {
             Require(request.SandboxUrl is not null, "SandboxUrl");
             Require(!string.IsNullOrWhiteSpace(request.SandboxThumbprint), "SandboxThumbprint");
-            if (request.SandboxUrl!.Scheme != Uri.UriSchemeHttps)
+            if (!request.SandboxUrl!.IsAbsoluteUri || request.SandboxUrl.Scheme != Uri.UriSchemeHttps)
             {
-                throw CasException.InvalidArgument("The sandbox URL must use https.", "Use the url that Start-CasSandbox or the sandbox's first output line gives.", request.SandboxUrl.ToString());
+                throw CasException.InvalidArgument("The sandbox URL must use https.", "Use the url that Start-CasSandbox or the sandbox's first output line gives.", request.SandboxUrl.OriginalString);
             }
         }
     }
@@ -78,7 +88,7 @@ internal static class SignIn
                 builder = request.Mode == SignInMode.ClientSecret
                     ? builder.WithClientSecret(SecureStrings.Reveal(request.ClientSecret!))
                     : builder.WithCertificate(LoadCertificate(request), sendX5C: false);
-                var source = new ConfidentialClientTokenSource(builder.Build(), scope, request.Tenant!);
+                var source = new ConfidentialClientTokenSource(builder.Build(), scope, request.Tenant!, SignInPurpose.Connection, endpoints.AuthorityHost.Authority);
                 await source.GetTokenAsync(cancellationToken).ConfigureAwait(false);
                 return source;
             }
@@ -114,10 +124,14 @@ internal static class SignIn
                 }
                 catch (MsalException ex)
                 {
-                    throw EntraErrorTranslator.Translate(ex, request.ClientId, request.Tenant);
+                    throw EntraErrorTranslator.Translate(ex, request.ClientId, request.Tenant, SignInPurpose.Connection, endpoints.AuthorityHost.Authority);
+                }
+                catch (Exception ex) when (NetworkErrors.TryTranslate(ex, endpoints.AuthorityHost.Authority, "Sign-in", request.Tenant, cancellationToken) is { } network)
+                {
+                    throw network;
                 }
 
-                return new PublicClientTokenSource(app, result.Account, scope, request.Tenant!);
+                return new PublicClientTokenSource(app, result.Account, scope, request.Tenant!, endpoints.AuthorityHost.Authority);
             }
 
             case SignInMode.ManagedIdentity:

@@ -14,7 +14,12 @@ internal interface ITokenSource
     Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken);
 }
 
-internal sealed class ConfidentialClientTokenSource(IConfidentialClientApplication app, string scope, string tenant) : ITokenSource
+/// <param name="app">The MSAL application of the app.</param>
+/// <param name="scope">The Graph .default scope of the cloud.</param>
+/// <param name="tenant">The tenant signed in to.</param>
+/// <param name="purpose">Whose app this is: the connection's sign-in app, or a service account's; the advice on a bad secret differs.</param>
+/// <param name="endpoint">The sign-in host, named when it cannot be reached.</param>
+internal sealed class ConfidentialClientTokenSource(IConfidentialClientApplication app, string scope, string tenant, SignInPurpose purpose, string endpoint) : ITokenSource
 {
     public Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken) => GetTokenAsync(forceRefresh: false, cancellationToken);
 
@@ -28,13 +33,17 @@ internal sealed class ConfidentialClientTokenSource(IConfidentialClientApplicati
         }
         catch (MsalException ex)
         {
-            throw EntraErrorTranslator.Translate(ex, app.AppConfig.ClientId, tenant);
+            throw EntraErrorTranslator.Translate(ex, app.AppConfig.ClientId, tenant, purpose, endpoint);
+        }
+        catch (Exception ex) when (NetworkErrors.TryTranslate(ex, endpoint, "Sign-in", tenant, cancellationToken) is { } network)
+        {
+            throw network;
         }
     }
 }
 
 /// <summary>A signed-in person: the first token came from an interactive flow, later ones silently.</summary>
-internal sealed class PublicClientTokenSource(IPublicClientApplication app, IAccount account, string scope, string tenant) : ITokenSource
+internal sealed class PublicClientTokenSource(IPublicClientApplication app, IAccount account, string scope, string tenant, string endpoint) : ITokenSource
 {
     public async Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken)
     {
@@ -51,7 +60,11 @@ internal sealed class PublicClientTokenSource(IPublicClientApplication app, IAcc
         }
         catch (MsalException ex)
         {
-            throw EntraErrorTranslator.Translate(ex, app.AppConfig.ClientId, tenant);
+            throw EntraErrorTranslator.Translate(ex, app.AppConfig.ClientId, tenant, SignInPurpose.Connection, endpoint);
+        }
+        catch (Exception ex) when (NetworkErrors.TryTranslate(ex, endpoint, "Sign-in", tenant, cancellationToken) is { } network)
+        {
+            throw network;
         }
     }
 }
@@ -67,7 +80,11 @@ internal sealed class ManagedIdentityTokenSource(IManagedIdentityApplication app
         }
         catch (MsalException ex)
         {
-            throw EntraErrorTranslator.Translate(ex, null, null);
+            throw EntraErrorTranslator.Translate(ex, null, null, SignInPurpose.Connection, "the managed identity endpoint");
+        }
+        catch (Exception ex) when (NetworkErrors.TryTranslate(ex, "the managed identity endpoint", "Sign-in", null, cancellationToken) is { } network)
+        {
+            throw network;
         }
     }
 }
@@ -101,6 +118,37 @@ internal static class SecureStrings
 
         secure.MakeReadOnly();
         return secure;
+    }
+
+    /// <summary>
+    /// True when the secret holds something other than white space. Empty and blank secrets are the same mistake
+    /// (a blank secret is never valid, and MSAL rejects it with an ArgumentNullException); this reads the characters
+    /// in place, without copying the secret into a managed string.
+    /// </summary>
+    public static bool HasValue([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] SecureString? value)
+    {
+        if (value is null || value.Length == 0)
+        {
+            return false;
+        }
+
+        var pointer = Marshal.SecureStringToGlobalAllocUnicode(value);
+        try
+        {
+            for (var i = 0; i < value.Length; i++)
+            {
+                if (!char.IsWhiteSpace((char)Marshal.ReadInt16(pointer, i * sizeof(char))))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        finally
+        {
+            Marshal.ZeroFreeGlobalAllocUnicode(pointer);
+        }
     }
 
     /// <summary>Copies a secret out of a SecureString only at the moment a library needs it as text.</summary>

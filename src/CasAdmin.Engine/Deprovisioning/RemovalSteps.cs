@@ -60,10 +60,14 @@ internal static class RemovalSteps
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    /// <summary>Errors that forced removal may step past; a missing role or permission is never one of them.</summary>
+    /// <summary>
+    /// Errors that forced removal may step past; a missing role or permission is never one of them, nor a network that
+    /// is down (the tenant was not asked, so nothing is known about it: run again when it is back).
+    /// </summary>
     public static bool IsForceable(CasException ex) =>
         ex.ErrorId is not (ErrorIds.GlobalAdministratorRequired or ErrorIds.PimActivationRequired or ErrorIds.AdminPermissionMissing
-            or ErrorIds.InsufficientPrivileges or ErrorIds.StoreReadOnly or ErrorIds.StoreLocked or ErrorIds.LeaseLost);
+            or ErrorIds.InsufficientPrivileges or ErrorIds.StoreReadOnly or ErrorIds.StoreLocked or ErrorIds.LeaseLost
+            or ErrorIds.TenantUnreachable or ErrorIds.SecureConnectionFailed or ErrorIds.RequestTimedOut or ErrorIds.NotConnected);
 
     private static async Task<StepOutcome> VerifyAccountAsync(RemovalContext x, CancellationToken ct)
     {

@@ -25,4 +25,5 @@ public enum CasErrorCategory
     NotInstalled,
     ReadError,
     WriteError,
+    OperationTimeout,
 }

@@ -11,7 +11,7 @@ namespace CasAdmin.Engine.Errors;
 /// </summary>
 internal static partial class EntraErrorTranslator
 {
-    private sealed record Entry(string ErrorId, CasErrorCategory Category, string Message, string Action);
+    private sealed record Entry(string ErrorId, CasErrorCategory Category, string Message, string Action, bool TenantIsTarget = false, string? SignInAction = null);
 
     private static readonly Dictionary<int, Entry> Table = Build();
 
@@ -28,12 +28,18 @@ internal static partial class EntraErrorTranslator
 
         Add(new(ErrorIds.InvalidClientSecret, CasErrorCategory.AuthenticationError,
             "The client secret is not valid for app {app}. Often the secret ID was copied instead of the secret value.",
-            "Copy the secret's Value (not its Secret ID) from the app's 'Certificates & secrets' page, or create a new secret with Update-CasServiceAccountSecret -Rotate."),
+            "Copy the secret's Value (not its Secret ID) from the app's 'Certificates & secrets' page, or create a new secret with Update-CasServiceAccountSecret -Rotate.",
+            SignInAction: "Copy the sign-in app's secret Value (not its Secret ID) from Entra ID (App registrations > the app > Certificates & secrets), or create a new client secret there, and run Connect-CasTenant again with it."),
             7000215);
         Add(new(ErrorIds.SecretExpired, CasErrorCategory.AuthenticationError,
             "The client secret of app {app} has expired.",
-            "Rotate the secret with Update-CasServiceAccountSecret -Rotate, or supply a current secret value."),
+            "Rotate the secret with Update-CasServiceAccountSecret -Rotate, or supply a current secret value.",
+            SignInAction: "Create a new client secret for the sign-in app in Entra ID (App registrations > the app > Certificates & secrets) and run Connect-CasTenant again with it; a certificate (-CertificatePath) or a managed identity does not expire like a secret."),
             7000222);
+        Add(new(ErrorIds.CertificateNotRegistered, CasErrorCategory.AuthenticationError,
+            "App {app} did not accept the certificate: it is not registered on the app, its registration has expired, or the signature did not match.",
+            "Upload the certificate's public key (.cer) to the app in Entra ID (App registrations > the app > Certificates & secrets), or sign in with the certificate that is registered there."),
+            700027);
         Add(new(ErrorIds.AppNotFound, CasErrorCategory.ObjectNotFound,
             "App {app} was not found in tenant {tenant}.",
             "Check the App Id and the tenant, and that the app has a service principal in this tenant (it gets one when it is consented or created there)."),
@@ -52,7 +58,7 @@ internal static partial class EntraErrorTranslator
             650056, 650057);
         Add(new(ErrorIds.TenantNotFound, CasErrorCategory.ObjectNotFound,
             "Tenant {tenant} was not found.",
-            "Check the tenant id or domain, and the -Environment (a US Government or China tenant is not in the Global cloud)."),
+            "Check the tenant id or domain, and the -Environment (a US Government or China tenant is not in the Global cloud).", TenantIsTarget: true),
             90002);
         Add(new(ErrorIds.ReplyUrlMismatch, CasErrorCategory.InvalidData,
             "The redirect URI sent for app {app} does not match any registered on the app.",
@@ -76,13 +82,24 @@ internal static partial class EntraErrorTranslator
             50173, 70008, 700082);
         Add(new(ErrorIds.TenantThrottled, CasErrorCategory.LimitsExceeded,
             "Entra ID is throttling sign-ins for tenant {tenant}.",
-            "Wait a few minutes and try again; CasAdmin caches tokens, so repeated sign-ins are not needed."),
+            "Wait a few minutes and try again; CasAdmin caches tokens, so repeated sign-ins are not needed.", TenantIsTarget: true),
             90055, 50196);
         return t;
     }
 
-    public static CasException Translate(MsalException exception, string? appId, string? tenant)
+    /// <param name="exception">What MSAL threw.</param>
+    /// <param name="appId">The app that signed in.</param>
+    /// <param name="tenant">The tenant signed in to.</param>
+    /// <param name="purpose">Whose credential it was: the connection's sign-in app, or a service account's app; the advice differs.</param>
+    /// <param name="endpoint">The sign-in host, named when it could not be reached.</param>
+    public static CasException Translate(MsalException exception, string? appId, string? tenant, SignInPurpose purpose = SignInPurpose.ServiceAccount, string? endpoint = null)
     {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (NetworkErrors.TryTranslate(exception, endpoint, "Sign-in", tenant ?? appId, CancellationToken.None) is { } network)
+        {
+            return network;
+        }
+
         if (exception is MsalClientException { ErrorCode: MsalError.AuthenticationCanceledError })
         {
             return new CasException(ErrorIds.SignInCanceled, CasErrorCategory.OperationStopped,
@@ -96,7 +113,8 @@ internal static partial class EntraErrorTranslator
 
         if (code is int number && Table.TryGetValue(number, out var entry))
         {
-            return new CasException(entry.ErrorId, entry.Category, Fill(entry.Message, appId, tenant), entry.Action, target, exception)
+            var action = purpose == SignInPurpose.Connection && entry.SignInAction is not null ? entry.SignInAction : entry.Action;
+            return new CasException(entry.ErrorId, entry.Category, Fill(entry.Message, appId, tenant), action, entry.TenantIsTarget ? tenant ?? target : target, exception)
             {
                 ServiceErrorCode = "AADSTS" + number.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 StatusCode = service?.StatusCode,
@@ -159,4 +177,14 @@ internal static partial class EntraErrorTranslator
 
     [GeneratedRegex(@"AADSTS(\d+)", RegexOptions.CultureInvariant)]
     private static partial Regex AadstsNumber();
+}
+
+/// <summary>Whose credential a sign-in used; it decides what the administrator is told to fix.</summary>
+internal enum SignInPurpose
+{
+    /// <summary>A service account's app (provisioning, New-CasAccessToken, Test-CasServiceAccount): Update-CasServiceAccountSecret fixes it.</summary>
+    ServiceAccount,
+
+    /// <summary>The app Connect-CasTenant signs in with: only Entra ID (or another credential) fixes it.</summary>
+    Connection,
 }

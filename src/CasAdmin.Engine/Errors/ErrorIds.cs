@@ -22,6 +22,12 @@ public static class ErrorIds
     public const string TenantThrottled = nameof(TenantThrottled);
     public const string SignInFailed = nameof(SignInFailed);
     public const string SignInCanceled = nameof(SignInCanceled);
+    public const string CertificateNotRegistered = nameof(CertificateNotRegistered);
+
+    // Network (any endpoint: Entra ID, Microsoft Graph, the sandbox)
+    public const string TenantUnreachable = nameof(TenantUnreachable);
+    public const string SecureConnectionFailed = nameof(SecureConnectionFailed);
+    public const string RequestTimedOut = nameof(RequestTimedOut);
 
     // Microsoft Graph
     public const string InsufficientPrivileges = nameof(InsufficientPrivileges);
@@ -77,4 +83,5 @@ public static class ErrorIds
     // Sandbox
     public const string SandboxNotFound = nameof(SandboxNotFound);
     public const string SandboxFailedToStart = nameof(SandboxFailedToStart);
+    public const string SandboxPortInUse = nameof(SandboxPortInUse);
 }

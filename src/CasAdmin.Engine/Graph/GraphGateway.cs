@@ -60,6 +60,11 @@ internal sealed class GraphGateway : IDisposable
         {
             throw GraphErrorTranslator.Translate(ex, target, requiredPermissions, heldPermissions);
         }
+        catch (Exception ex) when (NetworkErrors.TryTranslate(ex, Endpoints.GraphEndpoint.Authority, "A Microsoft Graph request", target, cancellationToken) is { } network)
+        {
+            // HttpRequestException, IOException, a timed-out attempt, a disposed (disconnected) connection: never raw.
+            throw network;
+        }
     }
 
     public void Dispose() => httpClient.Dispose();

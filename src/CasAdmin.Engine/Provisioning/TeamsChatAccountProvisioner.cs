@@ -33,12 +33,20 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
 
     public async Task<CasServiceAccount> RunAsync(CasConnection admin, NewTeamsChatAccountRequest request, IOperationObserver observer, CancellationToken ct)
     {
+        ValidateNotificationUrl(request.NotificationUrl, "NotificationUrl");
+        ValidateNotificationUrl(request.LifecycleNotificationUrl, "LifecycleNotificationUrl");
+        if (request.LifecycleNotificationUrl is not null && request.NotificationUrl is null)
+        {
+            throw CasException.InvalidArgument("-LifecycleNotificationUrl needs -NotificationUrl: lifecycle notifications belong to the chat message subscription.",
+                "Pass -NotificationUrl too, or leave -LifecycleNotificationUrl out.", request.LifecycleNotificationUrl.OriginalString);
+        }
+
         var store = RegistryStore.Open(admin.StorePath);
         store.EnsureWritable();
         var accounts = new AccountRepository(store);
-        var secret = request.ClientSecret is { Length: > 0 } s ? SecureStrings.Reveal(s)
+        var secret = SecureStrings.HasValue(request.ClientSecret) ? SecureStrings.Reveal(request.ClientSecret)
             : vault.Recall(admin.TenantId, request.AppId)
-            ?? throw CasException.InvalidArgument("The app's secret is required.", "Pass the secret's value with -ClientSecret.", request.AppId);
+            ?? throw CasException.InvalidArgument("The app's secret is required (the one given was empty or only white space).", "Pass the secret's value with -ClientSecret.", request.AppId);
 
         var existing = (await accounts.ListAsync(admin.TenantId, CasService.TeamsChat, null, includeRemoved: false, ct).ConfigureAwait(false)).FirstOrDefault();
         if (existing is not null && !(existing.Status == ServiceAccountStatus.Provisioning && string.Equals(existing.AppId, request.AppId, StringComparison.OrdinalIgnoreCase)))
@@ -122,6 +130,46 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Recorded", $"model {request.LicensingModel}"), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
+        try
+        {
+            await FinishAsync(admin, request, store, app, account, progress, observer, ct).ConfigureAwait(false);
+        }
+        catch (CasException ex)
+        {
+            // The account is recorded in status Provisioning: say so, and how to finish or remove it.
+            var recorded = $" The service account {account.AccountId} is recorded in status Provisioning.";
+            throw new CasException(ex.ErrorId, ex.Category, ex.Message + recorded,
+                (ex.RecommendedAction is null ? string.Empty : ex.RecommendedAction + " ") +
+                $"Then run New-CasTeamsChatAccount again with the same app to finish the provisioning, or remove the record with Remove-CasServiceAccount -AccountId {account.AccountId} -Force.",
+                ex.Target, ex)
+            {
+                ServiceErrorCode = ex.ServiceErrorCode, StatusCode = ex.StatusCode, RequestId = ex.RequestId, TraceId = ex.TraceId, CorrelationId = ex.CorrelationId,
+            };
+        }
+
+        return (await accounts.GetAsync(account.AccountId, ct).ConfigureAwait(false))!;
+    }
+
+    /// <summary>A notification URL is an absolute https URL: Graph refuses anything else, and only after the account is recorded.</summary>
+    private static void ValidateNotificationUrl(Uri? url, string parameter)
+    {
+        if (url is null)
+        {
+            return;
+        }
+
+        if (!url.IsAbsoluteUri || url.Scheme != Uri.UriSchemeHttps)
+        {
+            throw CasException.InvalidArgument($"-{parameter} '{url.OriginalString}' is not an absolute https URL.",
+                $"Give -{parameter} the full https address of the endpoint that receives Graph's notifications, e.g. https://notify.example.com/teams.",
+                url.OriginalString);
+        }
+    }
+
+    private static async Task FinishAsync(CasConnection admin, NewTeamsChatAccountRequest request, RegistryStore store, ServiceAppSession app, CasServiceAccount account, ProgressTracker progress, IOperationObserver observer, CancellationToken ct)
+    {
+        void Step(int index) => progress.Report(index, Steps[index], force: true);
+
         Step(5);
         if (request.SkipInventory)
         {
@@ -154,7 +202,6 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Succeeded", null), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
         observer.Information(ProtectedMessage, ["Notification", "TeamsChat"]);
-        return (await accounts.GetAsync(account.AccountId, ct).ConfigureAwait(false))!;
     }
 
     internal static async Task EnsureConsentAsync(CasConnection admin, string appId, bool grant, ServiceAppSession app, DirectoryClient directory, string? principalId, string? redirectUri, IOperationObserver observer, CancellationToken ct)

@@ -97,10 +97,22 @@ internal sealed class TeamsChatAppProvisioner
                 "Give -ConsoleUrl the address of your management console, e.g. https://admin.example.com.", request.ConsoleUrl?.ToString());
         }
 
-        if (request.SecretLifetime <= TimeSpan.Zero || request.SecretLifetime > TimeSpan.FromDays(3650))
+        ValidateSecretLifetime(request.SecretLifetime, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>
+    /// A client secret lives more than zero and at most ten calendar years from now (Entra's own limit on
+    /// the Entra admin center; ten years from 2026-12-01 is 3,653 days because of three leap days).
+    /// </summary>
+    internal static void ValidateSecretLifetime(TimeSpan lifetime, DateTimeOffset now)
+    {
+        if (lifetime <= TimeSpan.Zero || now + lifetime > now.AddYears(10))
         {
-            throw CasException.InvalidArgument("The secret lifetime must be more than zero and at most ten years.",
-                "Give -SecretLifetime a value such as (New-TimeSpan -Days 180).", request.SecretLifetime.ToString());
+            throw CasException.InvalidArgument(
+                string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"The secret lifetime {lifetime.TotalDays:0.##} days is not valid: it must be more than zero and at most ten years (until {now.AddYears(10):yyyy-MM-dd})."),
+                "Give -SecretLifetime a number of days or a TimeSpan such as (New-TimeSpan -Days 180).",
+                lifetime.ToString());
         }
     }
 
@@ -146,9 +158,19 @@ internal sealed class TeamsChatAppProvisioner
         {
             // The create may have been applied with its answer lost: look before creating again.
             observer.Verbose("The answer to the create was lost; checking whether the app exists.");
-            var found = await Replication.AfterCreateAsync(async c =>
-                await directory.FindApplicationByNameAsync(request.DisplayName, c).ConfigureAwait(false)
-                ?? throw new CasException(ErrorIds.ResourceNotFound, CasErrorCategory.ObjectNotFound, "not yet visible", "retry"), ct).ConfigureAwait(false);
+            Application found;
+            try
+            {
+                found = await Replication.AfterCreateAsync(async c =>
+                    await directory.FindApplicationByNameAsync(request.DisplayName, c).ConfigureAwait(false)
+                    ?? throw new CasException(ErrorIds.ResourceNotFound, CasErrorCategory.ObjectNotFound, "not yet visible", "retry"), ct).ConfigureAwait(false);
+            }
+            catch (CasException notFound) when (notFound.ErrorId == ErrorIds.ResourceNotFound)
+            {
+                // The create was not applied after all: the failure to report is the one that lost the answer.
+                throw ex is CasException cas ? cas : notFound;
+            }
+
             return (found, true);
         }
     }
@@ -197,7 +219,8 @@ internal sealed class TeamsChatAppProvisioner
     /// <summary>A failure after which the service may or may not have applied a write.</summary>
     internal static bool IsAmbiguous(Exception ex) =>
         ex is HttpRequestException or IOException
-        || (ex is CasException c && (c.ErrorId == ErrorIds.ServiceUnavailable || c.StatusCode is 500 or 502 or 503 or 504));
+        || (ex is CasException c && (c.ErrorId is ErrorIds.ServiceUnavailable or ErrorIds.TenantUnreachable or ErrorIds.RequestTimedOut
+            || c.StatusCode is 500 or 502 or 503 or 504));
 
     private static async Task AuditAsync(RegistryStore store, CasConnection admin, Application app, bool created, bool consented, CancellationToken ct)
     {

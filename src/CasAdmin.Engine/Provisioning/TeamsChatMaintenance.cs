@@ -57,6 +57,16 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
     /// <summary>Update Secret: a value from the admin (proved by a token before anything is recorded), or -Rotate.</summary>
     public async Task<CasServiceAccount> UpdateSecretAsync(CasConnection admin, Guid accountId, SecureString? newSecret, bool rotate, TimeSpan lifetime, bool force, IOperationObserver observer, CancellationToken ct)
     {
+        if (rotate)
+        {
+            TeamsChatAppProvisioner.ValidateSecretLifetime(lifetime, DateTimeOffset.UtcNow);
+        }
+        else if (!SecureStrings.HasValue(newSecret))
+        {
+            throw CasException.InvalidArgument("A new secret value or -Rotate is required (the secret given was empty or only white space).",
+                "Pass -ClientSecret with the new secret's value, or -Rotate to have CasAdmin create one.", accountId.ToString());
+        }
+
         var (store, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
         string secret;
@@ -106,8 +116,8 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
         }
         else
         {
-            secret = newSecret is { Length: > 0 } s ? SecureStrings.Reveal(s)
-                : throw CasException.InvalidArgument("A new secret value or -Rotate is required.", "Pass -ClientSecret with the new secret's value, or -Rotate to have CasAdmin create one.", accountId.ToString());
+            secret = SecureStrings.HasValue(newSecret) ? SecureStrings.Reveal(newSecret)
+                : throw CasException.InvalidArgument("A new secret value or -Rotate is required (the secret given was empty or only white space).", "Pass -ClientSecret with the new secret's value, or -Rotate to have CasAdmin create one.", accountId.ToString());
             using var proof = await ServiceAppSession.SignInAsync(admin, account.AppId!, secret, ct).ConfigureAwait(false);
             var application = await TryFindApplicationAsync(directory, account.AppId!, ct).ConfigureAwait(false);
             key = SecretKeys.Match(application, secret);
@@ -350,7 +360,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
 
     private string Secret(CasServiceAccount account, SecureString? given)
     {
-        if (given is { Length: > 0 })
+        if (SecureStrings.HasValue(given))
         {
             var value = SecureStrings.Reveal(given);
             if (account.AppId is { } appId)
@@ -372,7 +382,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
 
     private string? GivenOrStoredSecret(CasServiceAccount account, SecureString? given)
     {
-        if (given is not { Length: > 0 })
+        if (!SecureStrings.HasValue(given))
         {
             return StoredSecret(account);
         }

@@ -11,7 +11,10 @@ public sealed record ResilienceOptions
     /// <summary>All attempts and waits of one call together; past it the call fails with ThrottledTooLong or ServiceUnavailable.</summary>
     public TimeSpan TotalBudget { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>One attempt, from sending to the response headers.</summary>
+    /// <summary>Establishing one connection: TCP connect and TLS handshake (SocketsHttpHandler.ConnectTimeout), for sign-in and Graph alike.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>One attempt, from sending to the response headers; also bounds each sign-in request to Entra ID.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
     /// <summary>First backoff when the service gives no Retry-After; doubles with jitter.</summary>

@@ -52,6 +52,9 @@ public static class SandboxLauncher
                 "Build it (dotnet build CasAdmin.sln -c Release) or pass -SandboxPath.", sandboxDll);
         }
 
+        ValidateScenario(scenario);
+        ValidatePort(port);
+
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -92,8 +95,8 @@ public static class SandboxLauncher
             {
                 var error = await process.StandardError.ReadToEndAsync(CancellationToken.None).ConfigureAwait(false);
                 throw new CasException(ErrorIds.SandboxFailedToStart, CasErrorCategory.ResourceUnavailable,
-                    $"The sandbox exited before it was ready: {FirstLine(error)}",
-                    "Check that the .NET 10 runtime with ASP.NET Core is installed and that the scenario exists.", sandboxDll);
+                    $"The sandbox (scenario '{scenario}', {(port == 0 ? "any free port" : "port " + port.ToString(System.Globalization.CultureInfo.InvariantCulture))}) exited before it was ready. Its first error line: {FirstLine(error)}",
+                    "Run it by hand to see the whole error: dotnet \"" + sandboxDll + "\" --scenario " + scenario + " --port " + port.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".", sandboxDll);
             }
 
             var sandbox = Parse(process.Id, first, scenario, scale);
@@ -119,6 +122,50 @@ public static class SandboxLauncher
         {
             Kill(process);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The scenarios the sandbox knows: "default", "generated:…" (its parameters are checked by the sandbox), or an
+    /// existing JSON file. Checked here so that a typo gets its name back instead of the child's stack trace.
+    /// </summary>
+    internal static void ValidateScenario(string scenario)
+    {
+        if (string.IsNullOrWhiteSpace(scenario) || scenario.Equals("default", StringComparison.OrdinalIgnoreCase)
+            || scenario.StartsWith("generated:", StringComparison.OrdinalIgnoreCase) || File.Exists(scenario))
+        {
+            return;
+        }
+
+        throw CasException.InvalidArgument(
+            $"There is no sandbox scenario '{scenario}': it is neither 'default', nor 'generated:…', nor an existing scenario file.",
+            "Pass -Scenario default, -Scenario 'generated:tenants=2,users=100,chats=500,seed=1,accounts=1', or the path of a scenario JSON file.",
+            scenario);
+    }
+
+    /// <summary>A fixed port must be free on the loopback address the sandbox listens on.</summary>
+    internal static void ValidatePort(int port)
+    {
+        if (port == 0)
+        {
+            return;
+        }
+
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        try
+        {
+            probe.Start();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new CasException(ErrorIds.SandboxPortInUse, CasErrorCategory.ResourceUnavailable,
+                $"The sandbox cannot listen on port {port}: {(ex.SocketErrorCode == System.Net.Sockets.SocketError.AccessDenied ? "this account may not use it" : "another process already uses it")}.",
+                "Pass another -Port, or leave -Port out (any free port). Stop-CasSandbox stops a sandbox this session started.",
+                port.ToString(System.Globalization.CultureInfo.InvariantCulture), ex);
+        }
+        finally
+        {
+            probe.Stop();
         }
     }
 

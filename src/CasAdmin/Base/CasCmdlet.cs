@@ -204,7 +204,19 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
 
         public void WriteObject(object item) => cmdlet.WriteObject(item);
 
-        public bool ShouldContinue(string query, string caption) => cmdlet.ShouldContinue(query, caption);
+        /// <summary>A host that cannot ask (non-interactive, or without UI) answers no: the engine then reports its documented error.</summary>
+        public bool ShouldContinue(string query, string caption)
+        {
+            try
+            {
+                return cmdlet.ShouldContinue(query, caption);
+            }
+            catch (Exception ex) when (ex is System.Management.Automation.Host.HostException or PSInvalidOperationException or NotImplementedException)
+            {
+                cmdlet.WriteVerbose("This PowerShell host cannot ask: '" + caption + "' is answered no.");
+                return false;
+            }
+        }
 
         /// <summary>ProgressRecord rejects empty text, a percentage outside -1..100 and a parent equal to the activity.</summary>
         private static ProgressRecord ToRecord(CasProgress progress)

@@ -68,4 +68,38 @@ public sealed class SandboxLauncherTests
 
         Assert.Equal(ErrorIds.SandboxFailedToStart, error.ErrorId);
     }
+
+    [Fact]
+    public async Task Start_UnknownScenario_IsInvalidArgumentNamingIt_AndStartsNoProcess()
+    {
+        var dll = SandboxLauncher.Locate(ModuleFolder());
+        Assert.NotNull(dll);
+        var running = SandboxLauncher.Running.Count;
+
+        var error = await Assert.ThrowsAsync<CasException>(() => SandboxLauncher.StartAsync(dll!, "nosuch", 1, 0, TimeSpan.FromSeconds(60), CancellationToken.None));
+
+        Assert.Equal(ErrorIds.InvalidArgument, error.ErrorId);
+        Assert.Equal("nosuch", error.Target);
+        Assert.Contains("'nosuch'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(".NET", error.RecommendedAction, StringComparison.Ordinal);
+        Assert.Equal(running, SandboxLauncher.Running.Count);
+    }
+
+    [Fact]
+    public async Task Start_PortInUse_IsSandboxPortInUseNamingThePort()
+    {
+        var dll = SandboxLauncher.Locate(ModuleFolder());
+        Assert.NotNull(dll);
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var error = await Assert.ThrowsAsync<CasException>(() => SandboxLauncher.StartAsync(dll!, "default", 1, port, TimeSpan.FromSeconds(60), CancellationToken.None));
+
+        Assert.Equal(ErrorIds.SandboxPortInUse, error.ErrorId);
+        Assert.Equal(CasErrorCategory.ResourceUnavailable, error.Category);
+        Assert.Equal(port.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Target);
+        Assert.Contains("-Port", error.RecommendedAction, StringComparison.Ordinal);
+    }
 }

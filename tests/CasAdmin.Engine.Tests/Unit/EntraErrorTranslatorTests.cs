@@ -33,6 +33,7 @@ public sealed class EntraErrorTranslatorTests
     [InlineData(700082, "SignInExpired")]
     [InlineData(90055, "TenantThrottled")]
     [InlineData(50196, "TenantThrottled")]
+    [InlineData(700027, "CertificateNotRegistered")]
     public void Translate_KnownAadstsNumber_GivesItsErrorIdAndKeepsTraceIds(int code, string expected)
     {
         var error = EntraErrorTranslator.Translate(Failure(code), "app-1", "contoso.example");
@@ -42,7 +43,7 @@ public sealed class EntraErrorTranslatorTests
         Assert.Equal("trace-1", error.TraceId);
         Assert.Equal("corr-1", error.CorrelationId);
         Assert.False(string.IsNullOrWhiteSpace(error.RecommendedAction));
-        Assert.Equal("app-1", error.Target);
+        Assert.Equal(expected is "TenantNotFound" or "TenantThrottled" ? "contoso.example" : "app-1", error.Target);
     }
 
     [Fact]

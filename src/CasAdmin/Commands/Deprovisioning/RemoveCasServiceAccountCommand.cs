@@ -203,7 +203,18 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
         }
 
         var target = $"{account.Service} service account {account.AccountId} ({account.AppId ?? account.DelegateAccount}) of tenant {account.TenantDomain ?? account.TenantId}";
-        if (!ShouldProcess(target, RemovalAction(account)))
+        bool processed;
+        try
+        {
+            processed = ShouldProcess(target, RemovalAction(account));
+        }
+        catch (Exception ex) when (IsHostThatCannotPrompt(ex))
+        {
+            WriteCasError(NotConfirmed(account, "-Confirm:$false" + (DeprovisioningRules.NeedsConfirmation(account) ? " and -Force" : string.Empty), ex), account);
+            return;
+        }
+
+        if (!processed)
         {
             return;
         }
@@ -214,7 +225,18 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
         {
             WriteWarning(DeprovisioningRules.ExchangeWarning);
             var (query, caption) = DeprovisioningRules.ExchangeConfirmation(account);
-            if (!ShouldContinue(query, caption, ref yesToAll, ref noToAll))
+            try
+            {
+                confirmed = ShouldContinue(query, caption, ref yesToAll, ref noToAll);
+            }
+            catch (Exception ex) when (IsHostThatCannotPrompt(ex))
+            {
+                // A runbook or `pwsh -NonInteractive`: PowerShell's own error says nothing about -Force.
+                WriteCasError(NotConfirmed(account, "-Force", ex), account);
+                return;
+            }
+
+            if (!confirmed)
             {
                 WriteVerbose($"Not confirmed; the {account} is kept.");
                 return;
@@ -224,6 +246,16 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
         accounts[account.AccountId] = account;
         targets.Add(new RemovalTarget(account.AccountId, connection, AdminConnection, Confirmed: confirmed));
     }
+
+    /// <summary>The host cannot ask (non-interactive console, a runbook's or PowerShell.Create()'s host without UI).</summary>
+    private static bool IsHostThatCannotPrompt(Exception exception) =>
+        exception is System.Management.Automation.Host.HostException or PSInvalidOperationException or NotImplementedException;
+
+    private static CasException NotConfirmed(CasServiceAccount account, string pass, Exception inner) => new(
+        ErrorIds.RemovalNotConfirmed, CasErrorCategory.OperationStopped,
+        $"The removal of the {account.Service} service account {account.AccountId} was not confirmed: this PowerShell host cannot ask. Nothing was changed.",
+        $"In unattended runs pass {pass} to confirm the removal in advance.",
+        account.AccountId.ToString(), inner);
 
     private string RemovalAction(CasServiceAccount account)
     {

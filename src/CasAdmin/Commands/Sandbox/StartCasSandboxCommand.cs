@@ -77,7 +77,17 @@ public sealed class StartCasSandboxCommand : CasCmdlet
             return;
         }
 
-        var sandbox = Run((_, ct) => SandboxLauncher.StartAsync(dll, Scenario, Scale, Port, TimeSpan.FromSeconds(TimeoutSeconds), ct), dll);
+        // A scenario file is relative to the PowerShell location, not the process's working directory.
+        // A name that is no file stays as typed, so that the error names it as the administrator wrote it.
+        var scenario = Scenario;
+        if (!Scenario.Equals("default", StringComparison.OrdinalIgnoreCase) && !Scenario.StartsWith("generated:", StringComparison.OrdinalIgnoreCase)
+            && SessionState.Path.GetUnresolvedProviderPathFromPSPath(Scenario) is var file && File.Exists(file))
+        {
+            scenario = file;
+        }
+
+        // No explicit target: the engine names the scenario, the port or the sandbox file, whichever failed.
+        var sandbox = Run((_, ct) => SandboxLauncher.StartAsync(dll, scenario, Scale, Port, TimeSpan.FromSeconds(TimeoutSeconds), ct));
         SandboxSessions.Add(sandbox);
         WriteObject(sandbox);
         if (Connect)
