@@ -22,6 +22,9 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
     /// <summary>Test hook: called after each step is journaled; throwing here is a crash at a step boundary.</summary>
     internal Action<Guid, StepKind>? AfterStep { get; set; }
 
+    /// <summary>Test hook: called as each step's work starts; throwing here is that step's work failing.</summary>
+    internal Action<CasServiceAccount, StepKind>? BeforeStep { get; set; }
+
     public string Owner => owner;
 
     public async Task<IReadOnlyList<RemovalResult>> RunAsync(IReadOnlyList<RemovalTarget> targets, RemovalOptions options, IOperationObserver observer, CancellationToken ct)
@@ -280,25 +283,24 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             CasException? failure;
             try
             {
+                BeforeStep?.Invoke(x.Account, kind);
                 outcome = await RemovalSteps.RunAsync(kind, x, token).ConfigureAwait(false);
                 failure = null;
             }
-            catch (CasException ex) when (ex.ErrorId != ErrorIds.LeaseLost)
+            catch (CasException cas) when (cas.ErrorId != ErrorIds.LeaseLost)
             {
                 outcome = null!;
-                failure = ex;
+                failure = cas;
             }
-            catch (Exception ex) when (ex is not (OperationCanceledException or CasException or SimulatedCrash))
+            catch (Exception other) when (other is not (OperationCanceledException or CasException or SimulatedCrash))
             {
                 // Not foreseen (HttpRequestException, IOException, ObjectDisposedException…): still this step's failure, journaled like any other.
                 outcome = null!;
-                failure = Unexpected(ex, x.Account.AccountId.ToString());
+                failure = Unexpected(other, x.Account.AccountId.ToString());
             }
 
-            if (failure is { } ex2)
+            if (failure is { } ex)
             {
-                var ex = ex2;
-
                 // Journal the failure even when the operation was canceled meanwhile.
                 await jobs.FinishStepAsync(x.Job.JobId, Owner, step.Ordinal, RemovalStepStatus.Failed, null, ex.ErrorId, ex.Message, [], CancellationToken.None).ConfigureAwait(false);
                 if (x.Options.Force && RemovalSteps.IsForceable(ex))
