@@ -9,8 +9,9 @@
     Pester   only the Pester part of Test (the module must be built).
     Demo     builds, then runs samples/Walkthrough.ps1 -NonInteractive through the module against the sandbox: the main job.
     Docs     checks docs/en-US (platyPS markdown) and rebuilds the module's help.
-    Package  out/CasAdmin.<version>.nupkg for the PowerShell Gallery (dotnet build src/CasAdmin -t:PackModule),
-             with -ProjectUri and -LicenseUri written into the packaged manifest when given.
+    Package  builds, then out/CasAdmin.<version>.nupkg for the PowerShell Gallery, made by PSResourceGet's
+             Compress-PSResource from out/CasAdmin/<version> (build/New-GalleryPackage.ps1), with -ProjectUri and
+             -LicenseUri (https only) written into the packaged manifest when given.
     Sandbox  runs the Microsoft 365 tenant emulator in the foreground (Ctrl+C stops it).
 
 .EXAMPLE
@@ -173,8 +174,12 @@ try {
                 Invoke-Dotnet build src/CasAdmin/CasAdmin.csproj -c $Configuration
             }
             'Package' {
-                Invoke-Dotnet build src/CasAdmin/CasAdmin.csproj -c $Configuration -t:PackModule "-p:CasAdminProjectUri=$ProjectUri" "-p:CasAdminLicenseUri=$LicenseUri"
-                Write-Host "Package: $(Join-Path $root "out/CasAdmin.$(Get-CasAdminVersion).nupkg")"
+                Invoke-Dotnet build src/CasAdmin/CasAdmin.csproj -c $Configuration
+                $uris = @{}
+                if ($ProjectUri) { $uris.ProjectUri = $ProjectUri }
+                if ($LicenseUri) { $uris.LicenseUri = $LicenseUri }
+                $package = & (Join-Path $root 'build/New-GalleryPackage.ps1') -ModulePath (Join-Path $root "out/CasAdmin/$(Get-CasAdminVersion)") -DestinationPath (Join-Path $root 'out') @uris
+                Write-Host "Package: $package"
             }
             'Sandbox' {
                 Invoke-Dotnet run --project src/CasAdmin.Sandbox -c $Configuration

@@ -155,7 +155,7 @@ try {
         })
     if ($unfinished.Count -gt 0) {
         Write-Host "Resuming $($unfinished.Count) unfinished removal job(s):"
-        $unfinished | Format-Table -Property 'Service', 'TenantDomain', 'Status', 'CurrentStep', 'ErrorId' | Out-Host
+        $unfinished | Format-Table -Property Service, TenantDomain, Status, CurrentStep, ErrorId | Out-Host
     }
 
     # Every account not removed yet: new ones, and those whose removal is unfinished (Removing, RemovalFailed).

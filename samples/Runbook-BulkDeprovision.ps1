@@ -205,7 +205,7 @@ try {
             -ErrorAction SilentlyContinue -ErrorVariable removalErrors)
 
     $remaining = @{ Name = 'Remaining'; Expression = { $_.RemainingChanges.Count } }
-    $jobs | Format-Table -Property 'Service', 'TenantDomain', 'Status', 'AppId', $remaining -AutoSize | Out-String -Width 200 | Write-Output
+    $jobs | Format-Table -Property Service, TenantDomain, Status, AppId, $remaining -AutoSize | Out-String -Width 200 | Write-Output
     foreach ($err in @($removalErrors)) {
         # FullyQualifiedErrorId starts with the stable error ID (GlobalAdministratorRequired, AdminPermissionMissing...).
         Write-Output "FAILED $($err.TargetObject): $($err.FullyQualifiedErrorId): $($err.Exception.Message) $($err.ErrorDetails.RecommendedAction)"
@@ -214,7 +214,7 @@ try {
     $cleanup = @(Get-CasCleanupItem -TenantId $connection.TenantId @registry)
     if ($cleanup.Count -gt 0) {
         Write-Output "$($cleanup.Count) change(s) stayed in the tenant and need a manual clean-up:"
-        $cleanup | Format-Table -Property 'Service', 'Kind', 'Name', 'Action' -Wrap | Out-String -Width 200 | Write-Output
+        $cleanup | Format-Table -Property Service, Kind, Name, Action -Wrap | Out-String -Width 200 | Write-Output
     }
 
     $failed = @($jobs | Where-Object Status -EQ 'Failed').Count

@@ -36,11 +36,14 @@ public sealed class SandboxContractTests(ModuleMetadata module) : IClassFixture<
     }
 
     [Fact]
-    public void StopCasSandbox_TakesTheSandboxFromThePipeline_OrAll()
+    public void StopCasSandbox_TakesTheSandboxOrItsConnectionsFromThePipeline_OrAll()
     {
         var stop = Cmdlet("Stop-CasSandbox");
         Assert.Equal("ProcessId", stop.DefaultParameterSetName);
-        Assert.Equal(["All", "ProcessId"], stop.ParameterSets.Order(StringComparer.Ordinal));
+        Assert.Equal(["All", "Connection", "ProcessId"], stop.ParameterSets.Order(StringComparer.Ordinal));
+        var connection = stop.InSet("Connection").Single(p => p.Parameter.Name == "Connection");
+        Assert.True(connection.Declaration.Mandatory && connection.Declaration.ValueFromPipeline);
+        Assert.Equal("CasAdmin.Engine.Connections.CasConnection[]", connection.Parameter.Property.PropertyType.FullName);
         var processId = stop.InSet("ProcessId").Single(p => p.Parameter.Name == "ProcessId");
         Assert.True(processId.Declaration.Mandatory && processId.Declaration.ValueFromPipelineByPropertyName && processId.Declaration.Position == 0);
         Assert.Equal("System.Int32", module.PublicType(Sandbox).GetProperty("ProcessId")?.PropertyType.FullName);

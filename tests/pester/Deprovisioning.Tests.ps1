@@ -92,7 +92,7 @@ Describe 'Find | Register | Remove' {
         $jobs.Status | ForEach-Object { $_ | Should -BeIn @('Succeeded', 'Forced') }
         $jobs.TenantId | Sort-Object -Unique | Should -Be (@($contoso.TenantId, $fabrikam.TenantId) | Sort-Object -Unique)
         foreach ($job in $jobs) {
-            $job.Steps | Where-Object Status -In 'Pending', 'Running', 'Failed' | Should -BeNullOrEmpty
+            $job.Steps | Where-Object Status -In Pending, Running, Failed | Should -BeNullOrEmpty
         }
 
         Get-CasServiceAccount -Service $service | Should -BeNullOrEmpty

@@ -86,7 +86,7 @@ Describe 'A tenant from provisioning to removal' {
             Set-SandboxLatency 0
         }
 
-        $script:unfinished = @(Get-CasRemovalJob | Where-Object Status -In 'Pending', 'Running', 'Failed')
+        $script:unfinished = @(Get-CasRemovalJob | Where-Object Status -In Pending, Running, Failed)
         $unfinished | Should -Not -BeNullOrEmpty
         $unfinished | Where-Object LeaseOwner | Should -BeNullOrEmpty -Because 'Ctrl+C releases the leases so a rerun need not wait'
         Get-CasServiceAccount | Should -Not -BeNullOrEmpty

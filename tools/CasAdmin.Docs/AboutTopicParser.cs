@@ -25,7 +25,7 @@ public static class AboutTopicParser
 
     internal static AboutTopic? Parse(string path, string text, List<HelpIssue> issues)
     {
-        var md = new MarkdownReader(path, text, issues);
+        var md = new MarkdownPage(path, text, issues);
         md.ReadFrontMatter(required: false);
         var expected = Path.GetFileNameWithoutExtension(path);
         var titles = md.Headings.Where(h => h.Level == 1).ToList();
@@ -40,7 +40,7 @@ public static class AboutTopicParser
             md.Error(titles[0].Line, $"The title '# {titles[0].Text}' must equal the file name '{expected}'.");
         }
 
-        var stray = md.ReadBlocks(titles[0].Index + 1, md.Headings.FirstOrDefault(h => h.Level >= 2)?.Index ?? md.Lines.Length);
+        var stray = md.ReadBlocks(titles[0].Index + 1, md.Headings.FirstOrDefault(h => h.Level >= 2)?.Index ?? md.LineCount);
         if (stray.Count > 0)
         {
             md.Error(stray[0].Line, "Text between the title and '## SHORT DESCRIPTION' is not allowed.");
@@ -55,7 +55,7 @@ public static class AboutTopicParser
                 continue;
             }
 
-            var next = md.Headings.FirstOrDefault(x => x.Index > h.Index)?.Index ?? md.Lines.Length;
+            var next = md.Headings.FirstOrDefault(x => x.Index > h.Index)?.Index ?? md.LineCount;
             sections.Add(new AboutSection(h.Level, h.Text, md.ReadBlocks(h.Index + 1, next)));
         }
 

@@ -42,7 +42,7 @@ public static partial class CommandHelpParser
 
     internal static CommandHelp? Parse(string path, string text, List<HelpIssue> issues)
     {
-        var md = new MarkdownReader(path, text, issues);
+        var md = new MarkdownPage(path, text, issues);
         md.ReadFrontMatter(required: true);
         foreach (var key in RequiredFrontMatter)
         {
@@ -119,9 +119,9 @@ public static partial class CommandHelpParser
             links);
     }
 
-    private static Dictionary<string, MarkdownReader.Heading>? ReadSections(MarkdownReader md)
+    private static Dictionary<string, MarkdownPage.Heading>? ReadSections(MarkdownPage md)
     {
-        var found = new Dictionary<string, MarkdownReader.Heading>(StringComparer.Ordinal);
+        var found = new Dictionary<string, MarkdownPage.Heading>(StringComparer.Ordinal);
         var next = 0;
         foreach (var h in md.Headings.Where(h => h.Level == 2))
         {
@@ -156,16 +156,16 @@ public static partial class CommandHelpParser
         return missing.Count == 0 ? found : null;
     }
 
-    private static List<string> Paragraphs(MarkdownReader md, MarkdownReader.Heading section)
+    private static List<string> Paragraphs(MarkdownPage md, MarkdownPage.Heading section)
     {
         // One help paragraph per markdown paragraph or list item; code and tables keep their lines.
-        var end = md.EndOf(section, md.Lines.Length);
+        var end = md.EndOf(section, md.LineCount);
         return md.ReadBlocks(section.Index + 1, end).Select(b => b.Text).ToList();
     }
 
-    private static List<SyntaxBlock> ReadSyntax(MarkdownReader md, MarkdownReader.Heading section, string name)
+    private static List<SyntaxBlock> ReadSyntax(MarkdownPage md, MarkdownPage.Heading section, string name)
     {
-        var end = md.EndOf(section, md.Lines.Length);
+        var end = md.EndOf(section, md.LineCount);
         var result = new List<SyntaxBlock>();
         var sets = md.HeadingsBetween(3, section.Index, end).ToList();
         if (sets.Count == 0)
@@ -252,9 +252,9 @@ public static partial class CommandHelpParser
         return result;
     }
 
-    private static List<ExampleHelp> ReadExamples(MarkdownReader md, MarkdownReader.Heading section)
+    private static List<ExampleHelp> ReadExamples(MarkdownPage md, MarkdownPage.Heading section)
     {
-        var end = md.EndOf(section, md.Lines.Length);
+        var end = md.EndOf(section, md.LineCount);
         var result = new List<ExampleHelp>();
         var headings = md.HeadingsBetween(3, section.Index, end).ToList();
         if (headings.Count == 0)
@@ -310,9 +310,9 @@ public static partial class CommandHelpParser
     }
 
     private static (List<ParameterHelp> Parameters, bool Common) ReadParameters(
-        MarkdownReader md, MarkdownReader.Heading section, List<SyntaxBlock> syntax)
+        MarkdownPage md, MarkdownPage.Heading section, List<SyntaxBlock> syntax)
     {
-        var end = md.EndOf(section, md.Lines.Length);
+        var end = md.EndOf(section, md.LineCount);
         var result = new List<ParameterHelp>();
         var common = false;
         var knownSets = syntax.Select(s => s.ParameterSetName).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -446,31 +446,24 @@ public static partial class CommandHelpParser
         return (result, common);
     }
 
-    private static Dictionary<string, string>? ReadYaml(MarkdownReader md, MarkdownBlock yaml, string name)
+    private static Dictionary<string, string>? ReadYaml(MarkdownPage md, MarkdownBlock yaml, string name)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        var lineNo = yaml.Line;
-        foreach (var raw in yaml.Text.Split('\n'))
+        var entries = md.ReadYamlMapping(yaml.Text, yaml.Line + 1, $"Parameter -{name}");
+        if (entries is null)
         {
-            lineNo++;
-            var line = raw.Trim();
-            if (line.Length == 0)
+            return null;
+        }
+
+        foreach (var (key, value, line) in entries)
+        {
+            if (!YamlKeys.Contains(key, StringComparer.Ordinal))
             {
+                md.Error(line, $"Parameter -{name}: '{key}' is not one of the yaml keys {string.Join(", ", YamlKeys)}.");
                 continue;
             }
 
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            var key = colon > 0 ? line[..colon].Trim() : line;
-            if (colon <= 0 || !YamlKeys.Contains(key, StringComparer.Ordinal))
-            {
-                md.Error(lineNo, $"Parameter -{name}: '{line}' is not one of the yaml keys {string.Join(", ", YamlKeys)}.");
-                continue;
-            }
-
-            if (!fields.TryAdd(key, line[(colon + 1)..].Trim()))
-            {
-                md.Error(lineNo, $"Parameter -{name}: '{key}' appears twice in one yaml block.");
-            }
+            fields[key] = value.Trim();
         }
 
         var missing = YamlKeys.Where(k => k != "Accepted values" && !fields.ContainsKey(k)).ToList();
@@ -488,7 +481,7 @@ public static partial class CommandHelpParser
         return missing.Count == 0 ? fields : null;
     }
 
-    private static bool ReadBool(MarkdownReader md, MarkdownBlock yaml, string name, string key, string value)
+    private static bool ReadBool(MarkdownPage md, MarkdownBlock yaml, string name, string key, string value)
     {
         if (string.Equals(value, "True", StringComparison.OrdinalIgnoreCase))
         {
@@ -503,7 +496,7 @@ public static partial class CommandHelpParser
         return false;
     }
 
-    private static PipelineInput ReadPipeline(MarkdownReader md, MarkdownBlock yaml, string name, string value)
+    private static PipelineInput ReadPipeline(MarkdownPage md, MarkdownBlock yaml, string name, string value)
     {
         if (string.Equals(value, "False", StringComparison.OrdinalIgnoreCase))
         {
@@ -537,9 +530,9 @@ public static partial class CommandHelpParser
         return result;
     }
 
-    private static List<TypeHelp> ReadTypes(MarkdownReader md, MarkdownReader.Heading section)
+    private static List<TypeHelp> ReadTypes(MarkdownPage md, MarkdownPage.Heading section)
     {
-        var end = md.EndOf(section, md.Lines.Length);
+        var end = md.EndOf(section, md.LineCount);
         var result = new List<TypeHelp>();
         var headings = md.HeadingsBetween(3, section.Index, end).ToList();
         if (headings.Count == 0)
@@ -563,27 +556,25 @@ public static partial class CommandHelpParser
         return result;
     }
 
-    private static List<RelatedLink> ReadLinks(MarkdownReader md, MarkdownReader.Heading section)
+    private static List<RelatedLink> ReadLinks(MarkdownPage md, MarkdownPage.Heading section)
     {
-        var end = md.EndOf(section, md.Lines.Length);
+        var end = md.EndOf(section, md.LineCount);
         var result = new List<RelatedLink>();
         foreach (var block in md.ReadBlocks(section.Index + 1, end))
         {
-            var text = block.Kind == MarkdownBlockKind.ListItem ? block.Text[1..].Trim() : block.Text;
-            var links = LinkPattern().Matches(text);
-            if (links.Count == 0 || LinkPattern().Replace(text, string.Empty).Trim().Length > 0)
+            if (block.Links is null)
             {
                 md.Error(block.Line, $"RELATED LINKS holds '{block.Text}', which is not a list of [text](uri) links.");
                 continue;
             }
 
-            result.AddRange(links.Select(l => new RelatedLink(l.Groups["text"].Value.Trim(), l.Groups["uri"].Value.Trim())));
+            result.AddRange(block.Links);
         }
 
         return result;
     }
 
-    private static void CheckSyntaxAgainstParameters(MarkdownReader md, List<SyntaxBlock> syntax, List<ParameterHelp> parameters)
+    private static void CheckSyntaxAgainstParameters(MarkdownPage md, List<SyntaxBlock> syntax, List<ParameterHelp> parameters)
     {
         foreach (var set in syntax)
         {
@@ -644,7 +635,4 @@ public static partial class CommandHelpParser
 
     [GeneratedRegex(@"^True\s*\((?<kinds>[^)]*)\)$", RegexOptions.IgnoreCase)]
     private static partial Regex PipelinePattern();
-
-    [GeneratedRegex(@"\[(?<text>[^\]]+)\]\((?<uri>[^)\s]*)\)")]
-    private static partial Regex LinkPattern();
 }

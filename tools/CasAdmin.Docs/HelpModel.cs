@@ -161,6 +161,9 @@ public sealed record MarkdownBlock(MarkdownBlockKind Kind, string Text, int Line
 {
     /// <summary>The info string of a code fence (<c>powershell</c>, <c>yaml</c>, …); empty for other blocks.</summary>
     public string Language { get; init; } = string.Empty;
+
+    /// <summary>The links of a paragraph or list item made of links only (RELATED LINKS); null for any other block.</summary>
+    public IReadOnlyList<RelatedLink>? Links { get; init; }
 }
 
 /// <summary>The kinds of <see cref="MarkdownBlock"/>.</summary>

@@ -4,8 +4,6 @@ using CasAdmin.Docs;
 // CasAdmin.HelpBuilder — build-time tool (see build/Module.targets).
 //   help  --docs <docs/en-US> --out <dir>        MAML + about_*.help.txt from platyPS markdown
 //   check --docs <docs/en-US>                    parse and validate only
-//   pack  --module <module folder> --out <file>  PowerShell Gallery .nupkg of a module folder
-//         [--project-uri <https://…>] [--license-uri <https://…>]   written into the packaged manifest
 // Exit codes: 0 done, 1 malformed input (each problem printed as "file(line): error CASHELP: …"), 2 usage.
 try
 {
@@ -21,7 +19,7 @@ catch (HelpFormatException ex)
     Console.Error.WriteLine($"error CASHELP: {ex.Issues.Count} problem(s) in the help pages; no help was written.");
     return 1;
 }
-catch (Exception ex) when (ex is FormatException or IOException or InvalidDataException or UnauthorizedAccessException)
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"error CASHELP: {ex.Message}");
     return 1;
@@ -54,19 +52,10 @@ static int Run(string[] args)
             var set = HelpDocs.Load(options["docs"]);
             Console.WriteLine($"{set.Commands.Count} cmdlet page(s) and {set.AboutTopics.Count} about topic(s) are well formed.");
             return 0;
-        case "pack" when options.ContainsKey("module") && options.ContainsKey("out"):
-            GalleryPackage.Write(options["module"], options["out"], OptionalUri(options, "project-uri"), OptionalUri(options, "license-uri"));
-            Console.WriteLine($"Wrote {options["out"]}");
-            return 0;
         default:
             return Usage();
     }
 }
-
-static Uri? OptionalUri(Dictionary<string, string> options, string name) =>
-    !options.TryGetValue(name, out var text) || text.Length == 0 ? null
-    : Uri.TryCreate(text, UriKind.Absolute, out var uri) ? uri
-    : throw new InvalidDataException($"--{name} must be an absolute https:// address; '{text}' is not.");
 
 static void WriteHelp(HelpSet set, string outDir)
 {
@@ -92,7 +81,6 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: CasAdmin.HelpBuilder help  --docs <docs/en-US> --out <dir>
                CasAdmin.HelpBuilder check --docs <docs/en-US>
-               CasAdmin.HelpBuilder pack  --module <module folder> --out <file.nupkg> [--project-uri <https://…>] [--license-uri <https://…>]
         """);
     return 2;
 }

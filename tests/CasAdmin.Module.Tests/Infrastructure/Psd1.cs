@@ -1,52 +1,42 @@
-using System.Text.RegularExpressions;
+using System.Collections;
+using System.Management.Automation.Language;
 
 namespace CasAdmin.Module.Tests.Infrastructure;
 
-/// <summary>Reads the values of a module manifest's keys from its text (no PowerShell here to evaluate it).</summary>
-internal static partial class Psd1
+/// <summary>
+/// Reads a module manifest with PowerShell's own parser, the way Import-PowerShellDataFile does: the first
+/// hashtable of the file, evaluated as safe constant data.
+/// </summary>
+internal static class Psd1
 {
-    /// <summary>The manifest text without comments (line comments outside strings, and block comments).</summary>
-    public static string StripComments(string text)
+    /// <summary>The manifest's top-level hashtable (case-insensitive keys, as in PowerShell).</summary>
+    public static Hashtable Parse(string manifestText)
     {
-        text = BlockComment().Replace(text, string.Empty);
-        var lines = text.Split('\n').Select(line =>
+        var ast = Parser.ParseInput(manifestText, out _, out var errors);
+        if (errors.Length > 0)
         {
-            char? quote = null;
-            for (var i = 0; i < line.Length; i++)
-            {
-                var c = line[i];
-                if (quote is null && c == '#')
-                {
-                    return line[..i];
-                }
+            throw new InvalidDataException($"The manifest does not parse: line {errors[0].Extent.StartLineNumber}: {errors[0].Message}");
+        }
 
-                if (c is '\'' or '"')
-                {
-                    quote = quote is null ? c : quote == c ? null : quote;
-                }
-            }
-
-            return line;
-        });
-        return string.Join('\n', lines);
+        var table = ast.Find(a => a is HashtableAst, searchNestedScriptBlocks: false) as HashtableAst
+            ?? throw new InvalidDataException("The manifest holds no hashtable.");
+        return (Hashtable)table.SafeGetValue();
     }
 
-    /// <summary>The strings assigned to <paramref name="key"/>: <c>Key = @('a', "b")</c>, <c>Key = 'a', 'b'</c> or <c>Key = 'a'</c>; null when absent.</summary>
+    /// <summary>The strings assigned to <paramref name="key"/> (one for a scalar, none for <c>@()</c>); null when the key is absent.</summary>
     public static IReadOnlyList<string>? Strings(string manifestText, string key)
     {
-        var text = StripComments(manifestText);
-        var match = Regex.Match(text, $@"(?im)^\s*{Regex.Escape(key)}\s*=\s*(?:@\((?<body>[^)]*)\)|(?<body>(?:'[^']*'|""[^""]*"")(?:\s*,\s*(?:'[^']*'|""[^""]*""))*))");
-        if (!match.Success)
+        var data = Parse(manifestText);
+        if (!data.ContainsKey(key))
         {
             return null;
         }
 
-        return QuotedString().Matches(match.Groups["body"].Value).Select(m => m.Groups["s"].Success ? m.Groups["s"].Value : m.Groups["d"].Value).ToArray();
+        return data[key] switch
+        {
+            null => [],
+            object[] values => values.Select(v => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty).ToArray(),
+            var value => [Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty],
+        };
     }
-
-    [GeneratedRegex(@"<#.*?#>", RegexOptions.Singleline)]
-    private static partial Regex BlockComment();
-
-    [GeneratedRegex(@"'(?<s>[^']*)'|""(?<d>[^""]*)""")]
-    private static partial Regex QuotedString();
 }

@@ -1,6 +1,6 @@
 namespace CasAdmin.Module.Tests.Infrastructure;
 
-/// <summary>The manifest reader the manifest tests rely on: if it misread, they could pass on a wrong manifest.</summary>
+/// <summary>How the manifest tests turn PowerShell's parse of a manifest into string lists: if that misread, they could pass on a wrong manifest.</summary>
 public sealed class Psd1Tests
 {
     private const string Manifest = """
@@ -23,6 +23,14 @@ public sealed class Psd1Tests
     public void Strings_ReadsArrays_AcrossLines_IgnoringComments()
     {
         Assert.Equal(["Connect-CasTenant", "Get-CasConnection", "Disconnect-CasTenant"], Psd1.Strings(Manifest, "CmdletsToExport"));
+        Assert.Equal(["Connect-CasTenant", "Get-CasConnection", "Disconnect-CasTenant"], Psd1.Strings(Manifest, "cmdletstoexport"));
+    }
+
+    [Fact]
+    public void Parse_RefusesWhatIsNotData()
+    {
+        Assert.Throws<InvalidDataException>(() => Psd1.Parse("@{ RootModule = 'a' "));
+        Assert.ThrowsAny<Exception>(() => Psd1.Parse("@{ RootModule = (Get-Date) }"));
     }
 
     [Fact]
