@@ -31,6 +31,7 @@
         'Get-CasServiceAccount'
         'Test-CasServiceAccount'
         'Get-CasNotification'
+        'Get-CasAuditLog'
         'Update-CasTeamsChatInventory'
         'Find-CasServiceAccount'
         'Register-CasServiceAccount'

@@ -7,6 +7,7 @@ using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Operations;
 using CasAdmin.Engine.Store;
 using CasAdmin.Sandbox;
+using CasAdmin.Testing;
 
 namespace CasAdmin.Bench;
 
@@ -24,6 +25,14 @@ internal static class DeprovisionBench
 
     public static async Task<int> RunAsync(string[] args)
     {
+        var storeKind = Option(args, "--store") ?? "sqlite";
+        var runners = int.Parse(Option(args, "--runners") ?? "1", CultureInfo.InvariantCulture);
+        if (storeKind is not ("sqlite" or "postgres") || runners < 1 || (storeKind == "sqlite" && runners != 1))
+        {
+            Console.Error.WriteLine("usage: CasAdmin.Bench deprovision [--store sqlite|postgres] [--runners N (postgres)] [--pg \"Host=…;Database=…;Username=…\" (else a throwaway server)]");
+            return 2;
+        }
+
         await using var sandbox = await SandboxHost.StartAsync(new SandboxOptions
         {
             Scenario = $"generated:tenants={Tenants},users=10,chats=10,accounts={AccountsPerTenant},seed=5",
@@ -62,6 +71,22 @@ internal static class DeprovisionBench
         RegistryStore.ResetCache();
         var parStore = Path.Combine(folder, "parallel.db");
         File.Copy(seqStore, parStore);
+
+        // The shared registry: its own server unless one is given, the same accounts registered in it.
+        await using var cluster = storeKind == "postgres" && Option(args, "--pg") is null ? await PostgresCluster.StartAsync() : null;
+        var sharedAccounts = new List<CasServiceAccount>();
+        if (storeKind == "postgres")
+        {
+            parStore = Option(args, "--pg") ?? cluster!.ConnectionString(await cluster.CreateDatabaseAsync());
+            foreach (var a in accounts)
+            {
+                sharedAccounts.Add(await engine.Accounts.RegisterAsync(With(connections[a.TenantId], parStore), new RegisterAccountRequest
+                {
+                    Service = a.Service, Kind = a.Kind, AppId = a.AppId, DelegateAccount = a.DelegateAccount, DisplayName = a.DisplayName, IsLegacy = a.IsLegacy,
+                }, NullOperationObserver.Instance, CancellationToken.None));
+            }
+        }
+
         var options = new RemovalOptions { RemoveDelegateAccount = true, Force = true };
 
         // Baseline: one account at a time.
@@ -76,7 +101,21 @@ internal static class DeprovisionBench
         await sandbox.Control.ResetAsync();
         await sandbox.Control.SetLatencyAsync(LatencyMs);
         await sandbox.Control.SetThrottlingAsync(scale: Scale);
-        var parallel = await MeasureAsync(sandbox, engine, connections, accounts, parStore, options with { ThrottleLimit = Parallel });
+        var pausedBefore = connections.ToDictionary(c => c.Key, c => c.Value.Context.Graph.Pacer.Paused);
+        var removedTwice = 0;
+        Measured parallel;
+        if (storeKind == "postgres")
+        {
+            (parallel, removedTwice) = await MeasureRunnersAsync(sandbox, sharedAccounts, parStore, runners, folder);
+            accounts = sharedAccounts;
+        }
+        else
+        {
+            parallel = await MeasureAsync(sandbox, engine, connections, accounts, parStore, options with { ThrottleLimit = Parallel });
+        }
+
+        // Seconds each tenant's requests stood still on Retry-After (measured by this process's pacers: one runner only).
+        var paused = connections.Select(c => (c.Value.Context.Graph.Pacer.Paused - pausedBefore[c.Key]).TotalSeconds).ToArray();
 
         var stats = await sandbox.Control.GetStatsAsync();
         var ideal = IdealSeconds(parallel.Timeline, parallel.Calls);
@@ -114,9 +153,84 @@ internal static class DeprovisionBench
         var diff = await StateDiffAsync(engine, connections, accounts, parStore);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  detail: sequential={sequential.Seconds:0.0}s parallel={parallel.Seconds:0.0}s T_ideal={ideal:0.0}s calls={parallel.Calls} 429s={stats.Totals.TooManyRequests} premature_resends={stats.Totals.PrematureResends} failed={parallel.Failed} scale={Scale} latency={LatencyMs}ms"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"deprovision eta={eta:0.00} accounts={accounts.Count} tenants={connections.Count} speedup_vs_sequential={sequential.Seconds / parallel.Seconds:0.0} premature_retries={stats.Totals.PrematureRetries} duplicates={Duplicates(stats)} state_diff={diff}"));
+        if (storeKind == "postgres")
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"deprovision store=postgres runners={runners} eta={eta:0.00} accounts={accounts.Count} tenants={connections.Count} speedup_vs_sequential={sequential.Seconds / parallel.Seconds:0.0} premature_retries={stats.Totals.PrematureRetries} duplicates={Duplicates(stats) + removedTwice} state_diff={diff}"));
+        }
+        else
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"deprovision eta={eta:0.00} accounts={accounts.Count} tenants={connections.Count} speedup_vs_sequential={sequential.Seconds / parallel.Seconds:0.0} premature_retries={stats.Totals.PrematureRetries} duplicates={Duplicates(stats)} state_diff={diff} retry_after_pause_s_per_tenant=mean:{paused.Average():0.0},max:{paused.Max():0.0}"));
+        }
+
         return 0;
+    }
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>The runner processes' side: <c>deprovision-runner PLAN</c>.</summary>
+    public static Task<int> RunnerAsync(string[] args) => BulkRunner.RunAsync(args[0], Console.Out);
+
+    /// <summary>
+    /// Several runner processes (this program, <c>deprovision-runner</c>) remove every account through one shared registry,
+    /// each offered every account in its own order; returns the measure and how many accounts two runners both reported removed.
+    /// </summary>
+    private static async Task<(Measured, int)> MeasureRunnersAsync(SandboxHost sandbox, List<CasServiceAccount> accounts, string store, int runners, string folder)
+    {
+        var before = (await sandbox.Control.GetTimelineAsync()).Count;
+        var secrets = System.Text.Json.JsonSerializer.Serialize(sandbox.Tenants.ToDictionary(t => t.TenantId, t => t.AdminAppSecret));
+        var removed = new List<Guid>();
+        var processes = new List<System.Diagnostics.Process>();
+        for (var n = 0; n < runners; n++)
+        {
+            var plan = Path.Combine(folder, $"runner-{n}.json");
+            await File.WriteAllTextAsync(plan, System.Text.Json.JsonSerializer.Serialize(new RunnerPlan(sandbox.Url.AbsoluteUri, sandbox.Thumbprint, store,
+                sandbox.Tenants.Select(t => new RunnerTenant(t.TenantId, t.AdminAppId, accounts.Where(a => a.TenantId == t.TenantId).Select(a => a.AccountId).ToList())).ToList(),
+                ThrottleLimit: Math.Max(1, Parallel / runners), Seed: n + 1)));
+            var self = Environment.ProcessPath!;
+            var info = new System.Diagnostics.ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+            if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            {
+                info.ArgumentList.Add(typeof(DeprovisionBench).Assembly.Location);
+            }
+
+            info.ArgumentList.Add("deprovision-runner");
+            info.ArgumentList.Add(plan);
+            info.Environment[BulkRunner.SecretsVariable] = secrets;
+            var process = System.Diagnostics.Process.Start(info)!;
+            process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is { } line && line.StartsWith("REMOVED ", StringComparison.Ordinal))
+                {
+                    lock (removed)
+                    {
+                        removed.Add(Guid.Parse(line["REMOVED ".Length..]));
+                    }
+                }
+                else if (e.Data is { } other && other.StartsWith("FAILED", StringComparison.Ordinal))
+                {
+                    Console.Error.WriteLine("  runner: " + other);
+                }
+            };
+            process.BeginOutputReadLine();
+            processes.Add(process);
+        }
+
+        foreach (var process in processes)
+        {
+            await process.WaitForExitAsync();
+            process.Dispose();
+        }
+
+        var timeline = (await sandbox.Control.GetTimelineAsync()).Skip(before).Where(t => t.Path.StartsWith("/v1.0/", StringComparison.Ordinal)).ToArray();
+        var seconds = (timeline.Max(t => t.ArrivalMs) - timeline.Min(t => t.ArrivalMs)) / 1000.0;
+        var failed = accounts.Count - removed.Distinct().Count();
+        return (new Measured(seconds, timeline.Count(t => t.Status is >= 200 and < 300 or 404), failed, timeline), removed.Count - removed.Distinct().Count());
     }
 
     private sealed record Measured(double Seconds, int Calls, int Failed, IReadOnlyList<TimelineEntry> Timeline);

@@ -20,12 +20,13 @@ return mode switch
     "inventory" => await InventoryBench.RunAsync(args.Skip(1).ToArray()),
     "inventory-child" => await InventoryBench.ChildAsync(),
     "deprovision" => await DeprovisionBench.RunAsync(args.Skip(1).ToArray()),
+    "deprovision-runner" => await DeprovisionBench.RunnerAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: CasAdmin.Bench inventory|deprovision");
+    Console.Error.WriteLine("usage: CasAdmin.Bench inventory|deprovision [--store sqlite|postgres] [--runners N]");
     return 2;
 }
 

@@ -24,6 +24,52 @@ for (var i = 0; i < args.Length; i++)
 
 string Required(string name) => named.GetValueOrDefault(name) ?? throw new ArgumentException($"{name} is required.");
 
+if (named.GetValueOrDefault("--runner") is { } plan)
+{
+    // One of several runners sharing a registry (MultiRunnerTests): see CasAdmin.Testing.BulkRunner.
+    return await CasAdmin.Testing.BulkRunner.RunAsync(plan, Console.Out);
+}
+
+if (named.GetValueOrDefault("--register") is { } accountsFile)
+{
+    // Registers the accounts listed (JSON) once the parent says "go", so that two processes race (RegistrationRaceTests).
+    var engine = new CasEngine(new InMemorySecretVault());
+    var connection = await engine.Connections.ConnectAsync(new ConnectionRequest
+    {
+        Mode = SignInMode.ClientSecret, Tenant = named["--tenant"]!, ClientId = named["--app-id"]!,
+        ClientSecret = SecureStrings.Protect(Environment.GetEnvironmentVariable(SecretVariable)!),
+        Environment = CasCloud.Sandbox, SandboxUrl = new Uri(named["--sandbox-url"]!), SandboxThumbprint = named["--thumbprint"]!, StorePath = named["--store"]!,
+    }, NullOperationObserver.Instance, CancellationToken.None);
+    var requests = System.Text.Json.JsonSerializer.Deserialize<List<CasAdmin.Engine.Accounts.RegisterAccountRequest>>(await File.ReadAllTextAsync(accountsFile))!;
+    Console.Out.WriteLine("READY");
+    Console.Out.Flush();
+    Console.In.ReadLine();
+    foreach (var request in requests)
+    {
+        try
+        {
+            var account = await engine.Accounts.RegisterAsync(connection, request, NullOperationObserver.Instance, CancellationToken.None);
+            Console.Out.WriteLine($"REGISTERED {account.AccountId}");
+        }
+        catch (CasAdmin.Engine.Errors.CasException ex)
+        {
+            Console.Out.WriteLine($"{ex.ErrorId} {ex.Target}");
+        }
+    }
+
+    Console.Out.WriteLine("DONE");
+    return 0;
+}
+
+if (named.ContainsKey("--print-owner"))
+{
+    // A runner that dies holding nothing but its identity: print it, then wait to be killed (LeaseTakeoverTests).
+    Console.Out.WriteLine(new CasEngine(new InMemorySecretVault()).Deprovisioning.LeaseOwner);
+    Console.Out.Flush();
+    Console.In.ReadToEnd();
+    return 3;
+}
+
 try
 {
     var secret = Environment.GetEnvironmentVariable(SecretVariable) ?? throw new ArgumentException($"The {SecretVariable} environment variable is required.");

@@ -29,6 +29,16 @@ internal static class CrashHost
         return info;
     }
 
+    /// <summary>The lease owner of a runner process on this machine that was then killed (SIGKILL): nothing of it wound down.</summary>
+    public static async Task<string> KilledRunnerOwnerAsync()
+    {
+        using var process = Process.Start(StartInfo("--print-owner"))!;
+        var owner = await process.StandardOutput.ReadLineAsync() ?? throw new InvalidOperationException("The crash host printed no owner: " + await process.StandardError.ReadToEndAsync());
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        return owner;
+    }
+
     /// <summary>A process id on this machine whose process has certainly ended (the crash host refusing no arguments).</summary>
     public static async Task<int> EndedProcessIdAsync()
     {

@@ -25,12 +25,13 @@ BeforeAll {
     $token = $account | New-CasAccessToken -Confirm:$false
     $finding = $account | Test-CasServiceAccount | Select-Object -First 1
     $notification = Get-CasNotification -AccountId $account.AccountId | Select-Object -First 1
+    $audit = Get-CasAuditLog -AccountId $account.AccountId | Select-Object -First 1
     $candidate = Find-CasServiceAccount -Connection $contoso | Where-Object { $_.Service -eq 'ExchangeOnlineInline' } | Select-Object -First 1
     $job = $candidate | Register-CasServiceAccount -Confirm:$false | Remove-CasServiceAccount -Force -Confirm:$false
     $cleanup = $job | Get-CasCleanupItem | Select-Object -First 1
 
     $samples = @(
-        $contoso, $app, $account, $inventory, $token, $finding, $notification, $candidate, $job, $job.Steps[0], $cleanup,
+        $contoso, $app, $account, $inventory, $token, $finding, $notification, $audit, $candidate, $job, $job.Steps[0], $cleanup,
         $sandbox, $sandbox.Tenants[0]
     )
 }

@@ -57,7 +57,8 @@ Describe 'The Teams Chat cmdlets' {
     It 'has help with examples for every cmdlet' -ForEach @(
         @{ Name = 'New-CasTeamsChatApp' }, @{ Name = 'New-CasTeamsChatAccount' }, @{ Name = 'Set-CasLicensingModel' },
         @{ Name = 'Update-CasServiceAccountSecret' }, @{ Name = 'Set-CasServiceAccountApp' }, @{ Name = 'New-CasAccessToken' },
-        @{ Name = 'Get-CasServiceAccount' }, @{ Name = 'Test-CasServiceAccount' }, @{ Name = 'Get-CasNotification' }
+        @{ Name = 'Get-CasServiceAccount' }, @{ Name = 'Test-CasServiceAccount' }, @{ Name = 'Get-CasNotification' },
+        @{ Name = 'Get-CasAuditLog' }
     ) {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty

@@ -34,7 +34,11 @@ internal static class Discovery
     public static async Task<IReadOnlyList<CasServiceAccountCandidate>> FindAsync(CasConnection connection, string delegatePrefix, CancellationToken ct)
     {
         var directory = new DirectoryClient(connection.Context.Graph, connection.Permissions);
-        var registered = await new AccountRepository(RegistryStore.Open(connection.StorePath)).ListAsync(connection.TenantId, null, null, false, ct).ConfigureAwait(false);
+        // Only to mark what is registered already: a registry that does not exist yet holds nothing, and is not created by a look.
+        var location = StoreLocator.Resolve(connection.StorePath);
+        var registered = StoreLocator.IsConnectionString(location) || File.Exists(location)
+            ? await new AccountRepository(RegistryStore.Open(connection.StorePath, create: false)).ListAsync(connection.TenantId, null, null, false, ct).ConfigureAwait(false)
+            : [];
         bool IsRegistered(CasService? service, string? appId, string? upn) => registered.Any(a =>
             (service is null || a.Service == service)
             && (appId is null || string.Equals(a.AppId, appId, StringComparison.OrdinalIgnoreCase))
@@ -128,18 +132,17 @@ internal static class Discovery
         };
 
         var repository = new AccountRepository(store);
-        var existing = (await repository.ListAsync(connection.TenantId, request.Service, null, false, ct).ConfigureAwait(false))
-            .FirstOrDefault(a => request.Service == CasService.TeamsChat
-                || (string.Equals(a.AppId, request.AppId, StringComparison.OrdinalIgnoreCase) && string.Equals(a.DelegateAccount, request.DelegateAccount, StringComparison.OrdinalIgnoreCase)));
-        if (existing is not null)
-        {
-            throw new CasException(ErrorIds.ServiceAccountExists, CasErrorCategory.ResourceExists,
-                $"The {request.Service} account of {connection.TenantDomain ?? connection.TenantId} is already registered ({existing.AccountId}).",
-                "Use the registered account (Get-CasServiceAccount).", existing.AccountId.ToString());
-        }
-
         await store.WriteAsync(async (c, t, c2) =>
         {
+            // Checked inside the write transaction, and backed by the unique natural key: two processes registering the
+            // same account at once get one record, and the second an error naming it.
+            if (await AccountRepository.FindLiveAsync(c, t, connection.TenantId, request.Service, request.AppId, request.DelegateAccount, c2).ConfigureAwait(false) is { } existing)
+            {
+                throw new CasException(ErrorIds.ServiceAccountExists, CasErrorCategory.ResourceExists,
+                    $"The {request.Service} account of {connection.TenantDomain ?? connection.TenantId} is already registered ({existing}).",
+                    "Use the registered account (Get-CasServiceAccount).", existing.ToString());
+            }
+
             await AccountRepository.TouchTenantAsync(c, t, connection.TenantId, connection.TenantDomain, connection.TenantDisplayName, connection.Environment.ToString(), c2).ConfigureAwait(false);
             await AccountRepository.InsertAsync(c, t, account, c2).ConfigureAwait(false);
             await AccountRepository.AuditAsync(c, t, new AuditEntry(connection.Account ?? connection.AppId, account.TenantId, account.AccountId, "RegisterServiceAccount",

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
@@ -21,6 +22,9 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
     /// <summary>Test hook: called after each step is journaled; throwing here is a crash at a step boundary.</summary>
     internal Action<Guid, StepKind>? AfterStep { get; set; }
 
+    /// <summary>Test hook: called as each step's work starts; throwing here is that step's work failing.</summary>
+    internal Action<CasServiceAccount, StepKind>? BeforeStep { get; set; }
+
     public string Owner => owner;
 
     public async Task<IReadOnlyList<RemovalResult>> RunAsync(IReadOnlyList<RemovalTarget> targets, RemovalOptions options, IOperationObserver observer, CancellationToken ct)
@@ -30,14 +34,25 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         var done = 0;
         batch.Report(0, $"0 of {targets.Count} accounts", force: true);
         var scheduler = new TenantScheduler(targets, Math.Max(1, options.ThrottleLimit));
+        CasException? storeFailure = null;
         var workers = Enumerable.Range(0, Math.Min(Math.Max(1, options.ThrottleLimit), Math.Max(1, targets.Count))).Select(async _ =>
         {
-            while (scheduler.TryTake(out var i))
+            while (Volatile.Read(ref storeFailure) is null && scheduler.TryTake(out var i))
             {
                 try
                 {
                     ct.ThrowIfCancellationRequested();
                     results[i] = await RunOneAsync(targets[i], options, observer, batch.ActivityId, ct).ConfigureAwait(false);
+                    if (results[i].Error is { } error && StopsTheRun(error))
+                    {
+                        // Every other job would fail alike (and leave no record): start no more.
+                        Interlocked.CompareExchange(ref storeFailure, error, null);
+                    }
+                }
+                catch (SimulatedCrash crash)
+                {
+                    // A test's stand-in for the process dying at a step boundary: nothing may wind down.
+                    ExceptionDispatchInfo.Capture(crash.InnerException!).Throw();
                 }
                 finally
                 {
@@ -49,8 +64,18 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             }
         }).ToArray();
         await Task.WhenAll(workers).ConfigureAwait(false);
+        for (var i = 0; i < results.Length; i++)
+        {
+            results[i] ??= new RemovalResult(targets[i].AccountId, null, storeFailure);
+        }
+
         return results;
     }
+
+    /// <summary>A registry that cannot record anything (read-only, locked, damaged, gone): the bulk run stops starting jobs.</summary>
+    internal static bool StopsTheRun(CasException error) =>
+        error.ErrorId is ErrorIds.StoreReadOnly or ErrorIds.StoreLocked or ErrorIds.StoreCorrupt or ErrorIds.StoreSchemaTooNew or ErrorIds.StoreUnavailable
+            or ErrorIds.StoreAccessDenied or ErrorIds.StoreDatabaseMissing;
 
     /// <summary>
     /// Hands each free worker the next account of the tenant that can use it best: one not paused by Graph
@@ -137,7 +162,18 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         {
             return new RemovalResult(target.AccountId, null, ex);
         }
+        catch (Exception ex) when (ex is not (OperationCanceledException or SimulatedCrash))
+        {
+            // Whatever went wrong (a dropped connection, a disposed client, a full disk) ends this account's removal
+            // only: the other jobs run on and every finished one is still reported.
+            return new RemovalResult(target.AccountId, null, Unexpected(ex, target.AccountId.ToString()));
+        }
     }
+
+    /// <summary>An exception CasAdmin did not foresee, as an error scripts can match; its type and text are kept for support.</summary>
+    internal static CasException Unexpected(Exception ex, string target) => new(ErrorIds.RemovalFailed, CasErrorCategory.NotSpecified,
+        $"The removal failed unexpectedly ({ex.GetType().Name}: {ex.Message}).",
+        "Run Remove-CasServiceAccount again to resume (finished steps are not repeated); Get-CasRemovalJob shows the step that failed.", target, ex);
 
     private async Task<CasRemovalJob> RunJobAsync(RemovalTarget target, RemovalOptions options, IOperationObserver observer, int parentActivityId, CancellationToken ct)
     {
@@ -185,9 +221,9 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         var renewal = RenewLeaseAsync(jobs, job.JobId, options.LeaseDuration, leaseLost);
         try
         {
-            await jobs.MarkRunningAsync(job.JobId, ct).ConfigureAwait(false);
+            await jobs.MarkRunningAsync(job.JobId, owner, ct).ConfigureAwait(false);
             job = (await jobs.GetAsync(job.JobId, ct).ConfigureAwait(false))!;
-            var context = new RemovalContext(account, job, admin, options, store, vault, observer);
+            var context = new RemovalContext(account, job, admin, options, store, vault, observer, owner);
             // A person who confirmed has read the warning already; an unattended -Force run still gets it in its log.
             if (account.Service == CasService.ExchangeOnline && !target.Confirmed)
             {
@@ -207,8 +243,16 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             await leaseLost.CancelAsync().ConfigureAwait(false);
             await renewal.ConfigureAwait(false);
 
-            // Released even after Ctrl+C, so a rerun need not wait for the lease to expire.
-            await jobs.ReleaseLeaseAsync(job.JobId, owner, CancellationToken.None).ConfigureAwait(false);
+            // Released even after Ctrl+C, so a rerun need not wait for the lease to expire; should the store be down
+            // now, the lease simply expires, and the job's outcome is what matters to the caller.
+            try
+            {
+                await jobs.ReleaseLeaseAsync(job.JobId, owner, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (CasException ex)
+            {
+                observer.Verbose($"The lease of job {job.JobId} was not released ({ex.ErrorId}); it expires by itself.");
+            }
         }
 
         return (await jobs.GetAsync(job.JobId, CancellationToken.None).ConfigureAwait(false))!;
@@ -221,12 +265,12 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         var pending = Enumerable.Range(0, steps.Count).Where(i => steps[i].Status is not (RemovalStepStatus.Succeeded or RemovalStepStatus.Skipped)).ToList();
         if (pending.Count == 0)
         {
-            await x.Store.WriteAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Succeeded, false, null, null, null, c2), token).ConfigureAwait(false);
+            await x.JournalAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Succeeded, false, null, null, null, c2), token).ConfigureAwait(false);
             return;
         }
 
         // Each step's end is journaled together with the next one's start (or the job's success).
-        await jobs.StartStepAsync(x.Job.JobId, steps[pending[0]].Ordinal, token).ConfigureAwait(false);
+        await jobs.StartStepAsync(x.Job.JobId, Owner, steps[pending[0]].Ordinal, token).ConfigureAwait(false);
         for (var p = 0; p < pending.Count; p++)
         {
             var i = pending[p];
@@ -236,31 +280,53 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             progress.Report(i, step.Name, $"{step.Name} (about {StepClock.Estimate(RemovalJobStatus.Running, steps.Skip(i).ToList())} s left)", force: true);
             var started = DateTimeOffset.UtcNow;
             StepOutcome outcome;
+            CasException? failure;
             try
             {
+                BeforeStep?.Invoke(x.Account, kind);
                 outcome = await RemovalSteps.RunAsync(kind, x, token).ConfigureAwait(false);
+                failure = null;
             }
-            catch (CasException ex)
+            catch (CasException cas) when (cas.ErrorId != ErrorIds.LeaseLost)
+            {
+                outcome = null!;
+                failure = cas;
+            }
+            catch (Exception other) when (other is not (OperationCanceledException or CasException or SimulatedCrash))
+            {
+                // Not foreseen (HttpRequestException, IOException, ObjectDisposedException…): still this step's failure, journaled like any other.
+                outcome = null!;
+                failure = Unexpected(other, x.Account.AccountId.ToString());
+            }
+
+            if (failure is { } ex)
             {
                 // Journal the failure even when the operation was canceled meanwhile.
-                await jobs.FinishStepAsync(x.Job.JobId, step.Ordinal, RemovalStepStatus.Failed, null, ex.ErrorId, ex.Message, [], CancellationToken.None).ConfigureAwait(false);
+                await jobs.FinishStepAsync(x.Job.JobId, Owner, step.Ordinal, RemovalStepStatus.Failed, null, ex.ErrorId, ex.Message, [], CancellationToken.None).ConfigureAwait(false);
                 if (x.Options.Force && RemovalSteps.IsForceable(ex))
                 {
                     await ForceAsync(jobs, x, i, ex, observer, token).ConfigureAwait(false);
                     return;
                 }
 
-                await x.Store.WriteAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Failed, false, ex.ErrorId, ex.Message,
+                await x.JournalAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Failed, false, ex.ErrorId, ex.Message,
                     ex.RecommendedAction ?? "Run Remove-CasServiceAccount again to resume (finished steps are not repeated), or with -Force to forcibly remove CasAdmin's data.", c2),
                     CancellationToken.None).ConfigureAwait(false);
                 return;
             }
 
             StepClock.Record(step.Name, DateTimeOffset.UtcNow - started);
-            await jobs.FinishStepAsync(x.Job.JobId, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token,
+            await jobs.FinishStepAsync(x.Job.JobId, Owner, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token,
                 nextOrdinal: next, jobSucceeded: next is null).ConfigureAwait(false);
             observer.Verbose($"{x.Account.Service} {x.Account.TenantDomain ?? x.Account.TenantId}: {step.Name}: {outcome.Detail}");
-            AfterStep?.Invoke(x.Job.JobId, kind);
+            try
+            {
+                AfterStep?.Invoke(x.Job.JobId, kind);
+            }
+            catch (Exception crash)
+            {
+                throw new SimulatedCrash(crash);
+            }
         }
     }
 
@@ -274,7 +340,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             .Select(k => RemovalSteps.Pending(x, k, why.Message))
             .ToArray();
         var local = x.Job.Steps.Where(s => RemovalPlan.KindOf(s.Name) is StepKind.RemoveLocalData or StepKind.ListRemainingChanges).ToArray();
-        await x.Store.WriteAsync(async (c, t, c2) =>
+        await x.JournalAsync(async (c, t, c2) =>
         {
             foreach (var item in pending)
             {
@@ -291,12 +357,12 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
 
         foreach (var step in local)
         {
-            await jobs.StartStepAsync(x.Job.JobId, step.Ordinal, token).ConfigureAwait(false);
+            await jobs.StartStepAsync(x.Job.JobId, x.Owner, step.Ordinal, token).ConfigureAwait(false);
             var outcome = await RemovalSteps.RunAsync(RemovalPlan.KindOf(step.Name), x, token).ConfigureAwait(false);
-            await jobs.FinishStepAsync(x.Job.JobId, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token).ConfigureAwait(false);
+            await jobs.FinishStepAsync(x.Job.JobId, x.Owner, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token).ConfigureAwait(false);
         }
 
-        await x.Store.WriteAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Forced, true, why.ErrorId, why.Message,
+        await x.JournalAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Forced, true, why.ErrorId, why.Message,
             "Clean up what stayed in the tenant: Get-CasCleanupItem -JobId " + x.Job.JobId, c2), token).ConfigureAwait(false);
     }
 
@@ -328,7 +394,9 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
     {
         var id = await jobs.Store.WriteAsync(async (c, t, c2) =>
         {
-            // Inside BEGIN IMMEDIATE: two processes cannot both see "no open job" and both create one.
+            // Inside BEGIN IMMEDIATE (SQLite) or under the account's row lock (PostgreSQL): two runners cannot both see
+            // "no open job" and both create one.
+            await c.ExecuteAsync(t, "SELECT account_id FROM service_accounts WHERE account_id = $a FOR UPDATE", c2, ("$a", account.AccountId.ToString())).ConfigureAwait(false);
             var open = (string?)await c.ScalarAsync(t, "SELECT job_id FROM removal_jobs WHERE account_id = $a AND status IN ('Pending', 'Running', 'Failed')", c2,
                 ("$a", account.AccountId.ToString())).ConfigureAwait(false);
             if (open is not null)
@@ -363,14 +431,40 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         return (await jobs.GetAsync(id, ct).ConfigureAwait(false))!;
     }
 
+    /// <summary>
+    /// Renews the lease every third of its duration. A store error is retried (every few seconds) for as long as the
+    /// lease has not run out; once it has, or once the store says another runner holds the job, the job's work stops
+    /// (<paramref name="lease"/> is canceled) so that two runners never work on one job.
+    /// </summary>
     private async Task RenewLeaseAsync(RemovalJobRepository jobs, Guid jobId, TimeSpan duration, CancellationTokenSource lease)
     {
+        var heldUntil = DateTimeOffset.UtcNow + duration;
+        var wait = duration / 3;
         try
         {
             while (!lease.IsCancellationRequested)
             {
-                await Task.Delay(duration / 3, lease.Token).ConfigureAwait(false);
-                if (!await jobs.RenewLeaseAsync(jobId, owner, duration, lease.Token).ConfigureAwait(false))
+                await Task.Delay(wait, lease.Token).ConfigureAwait(false);
+                bool renewed;
+                try
+                {
+                    var asked = DateTimeOffset.UtcNow;
+                    renewed = await jobs.RenewLeaseAsync(jobId, owner, duration, lease.Token).ConfigureAwait(false);
+                    heldUntil = asked + duration;
+                    wait = duration / 3;
+                }
+                catch (CasException) when (DateTimeOffset.UtcNow + RenewRetry < heldUntil)
+                {
+                    // The store hiccuped (a restart, a dropped connection): try again soon, while the lease still holds.
+                    wait = RenewRetry;
+                    continue;
+                }
+                catch (CasException)
+                {
+                    renewed = false; // Out of time: the lease may already be someone else's.
+                }
+
+                if (!renewed)
                 {
                     await lease.CancelAsync().ConfigureAwait(false);
                 }
@@ -379,11 +473,12 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         catch (OperationCanceledException)
         {
         }
-        catch (CasException)
-        {
-            // A store hiccup on renewal: the lease may expire; the steps' own writes will report the store's state.
-        }
     }
+
+    private static readonly TimeSpan RenewRetry = TimeSpan.FromSeconds(2);
+
+    /// <summary>Carries an exception thrown by the <see cref="AfterStep"/> test hook past every handler, as a real crash would go.</summary>
+    private sealed class SimulatedCrash(Exception inner) : Exception(inner.Message, inner);
 }
 
 /// <summary>The product's rules about confirming a removal.</summary>

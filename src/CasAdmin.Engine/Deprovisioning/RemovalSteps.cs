@@ -16,9 +16,18 @@ internal sealed record RemovalContext(
     RemovalOptions Options,
     RegistryStore Store,
     ISecretVault Vault,
-    IOperationObserver Observer)
+    IOperationObserver Observer,
+    string Owner)
 {
     public DirectoryClient Directory { get; } = new(Admin.Context.Graph, Admin.Permissions);
+
+    /// <summary>A write of this job's work: recorded only while this runner still holds the job's lease, else it fails with LeaseLost and changes nothing.</summary>
+    public Task JournalAsync(Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, CancellationToken, Task> write, CancellationToken ct) =>
+        Store.WriteAsync(async (c, t, c2) =>
+        {
+            await RemovalJobRepository.AssertLeaseAsync(c, t, Job.JobId, Owner, c2).ConfigureAwait(false);
+            await write(c, t, c2).ConfigureAwait(false);
+        }, ct);
 }
 
 internal sealed record StepOutcome(RemovalStepStatus Status, string? Detail, IReadOnlyList<CasCleanupItem> Remaining)
@@ -120,7 +129,7 @@ internal static class RemovalSteps
             await ChatSubscriptions.DeleteAsync(app.Graph, id, ct).ConfigureAwait(false);
         }
 
-        await x.Store.WriteAsync((c, t, c2) => c.ExecuteAsync(t, "DELETE FROM subscriptions WHERE account_id = $a", c2, ("$a", x.Account.AccountId.ToString())), ct).ConfigureAwait(false);
+        await x.JournalAsync((c, t, c2) => c.ExecuteAsync(t, "DELETE FROM subscriptions WHERE account_id = $a", c2, ("$a", x.Account.AccountId.ToString())), ct).ConfigureAwait(false);
         return StepOutcome.Done($"{ids.Count} subscription(s) deleted");
     }
 
@@ -269,7 +278,7 @@ internal static class RemovalSteps
     {
         var a = x.Account;
         var account = a.AccountId.ToString();
-        await x.Store.WriteAsync(async (c, t, c2) =>
+        await x.JournalAsync(async (c, t, c2) =>
         {
             foreach (var table in new[] { "inventory_chats", "inventory_users", "inventory_runs", "subscriptions" })
             {

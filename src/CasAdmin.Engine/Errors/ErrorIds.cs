@@ -56,6 +56,9 @@ public static class ErrorIds
     public const string StoreCorrupt = nameof(StoreCorrupt);
     public const string StoreSchemaTooNew = nameof(StoreSchemaTooNew);
     public const string StoreUnavailable = nameof(StoreUnavailable);
+    public const string StoreAccessDenied = nameof(StoreAccessDenied);
+    public const string StoreDatabaseMissing = nameof(StoreDatabaseMissing);
+    public const string StoreDuplicateAccounts = nameof(StoreDuplicateAccounts);
 
     // Service accounts and provisioning
     public const string ServiceAccountNotFound = nameof(ServiceAccountNotFound);
@@ -75,6 +78,7 @@ public static class ErrorIds
     public const string RemovalNotConfirmed = nameof(RemovalNotConfirmed);
     public const string LeaseLost = nameof(LeaseLost);
     public const string AlreadyRemoved = nameof(AlreadyRemoved);
+    public const string RemovalFailed = nameof(RemovalFailed);
 
     // Sandbox
     public const string SandboxNotFound = nameof(SandboxNotFound);

@@ -3,7 +3,7 @@ using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Store;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.Graph.Models;
 
 namespace CasAdmin.Engine.Provisioning;
@@ -77,9 +77,13 @@ internal static class ChatSubscriptions
         }
     }
 
-    public static async Task InsertAsync(SqliteConnection c, SqliteTransaction t, Guid accountId, Recorded s, LicensingModel model, CancellationToken ct) =>
+    public static async Task InsertAsync(DbConnection c, DbTransaction t, Guid accountId, Recorded s, LicensingModel model, CancellationToken ct) =>
         await c.ExecuteAsync(t,
-            "INSERT OR REPLACE INTO subscriptions (subscription_id, account_id, resource, change_type, model, expires, created) VALUES ($id, $a, $r, $c, $m, $e, $now)",
+            """
+            INSERT INTO subscriptions (subscription_id, account_id, resource, change_type, model, expires, created) VALUES ($id, $a, $r, $c, $m, $e, $now)
+            ON CONFLICT (subscription_id) DO UPDATE SET account_id = excluded.account_id, resource = excluded.resource, change_type = excluded.change_type,
+                model = excluded.model, expires = excluded.expires, created = excluded.created
+            """,
             ct, ("$id", s.SubscriptionId), ("$a", accountId.ToString()), ("$r", s.Resource), ("$c", ChangeTypes), ("$m", model.ToString()),
             ("$e", s.Expires.Iso()), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
 

@@ -128,7 +128,7 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
             {
                 foreach (var id in ids)
                 {
-                    await c.ExecuteAsync(t, "INSERT OR IGNORE INTO inventory_users (account_id, user_id) VALUES ($a, $u)", c2, ("$a", account), ("$u", id)).ConfigureAwait(false);
+                    await c.ExecuteAsync(t, "INSERT INTO inventory_users (account_id, user_id) VALUES ($a, $u) ON CONFLICT DO NOTHING", c2, ("$a", account), ("$u", id)).ConfigureAwait(false);
                 }
             }, ct).ConfigureAwait(false);
 
@@ -220,7 +220,7 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
                 {
                     foreach (var (id, type) in user.Chats)
                     {
-                        await c.ExecuteAsync(t, "INSERT OR IGNORE INTO inventory_chats (account_id, chat_id, chat_type) VALUES ($a, $c, $t)", c2,
+                        await c.ExecuteAsync(t, "INSERT INTO inventory_chats (account_id, chat_id, chat_type) VALUES ($a, $c, $t) ON CONFLICT DO NOTHING", c2,
                             ("$a", account), ("$c", id), ("$t", type)).ConfigureAwait(false);
                     }
 

@@ -31,6 +31,7 @@ public sealed class TenantPacer
     private readonly object gate = new();
     private DateTimeOffset pausedUntil = DateTimeOffset.MinValue;
     private long pauses;
+    private long pausedTicks;
     private double intervalSeconds;
     private long capacity;
     private DateTimeOffset nextSlot = DateTimeOffset.MinValue;
@@ -77,8 +78,28 @@ public sealed class TenantPacer
         {
             if (until > pausedUntil)
             {
+                // Only the part of the pause that no earlier pause covered: overlapping 429s are one wait, not two.
+                var now = time.GetUtcNow();
+                var from = pausedUntil > now ? pausedUntil : now;
+                if (until > from)
+                {
+                    pausedTicks += (until - from).Ticks;
+                }
+
                 pausedUntil = until;
                 pauses++;
+            }
+        }
+    }
+
+    /// <summary>How long this tenant's requests were held back by Retry-After pauses so far (the union of the pauses).</summary>
+    public TimeSpan Paused
+    {
+        get
+        {
+            lock (gate)
+            {
+                return TimeSpan.FromTicks(pausedTicks);
             }
         }
     }

@@ -1,5 +1,5 @@
 using CasAdmin.Engine.Accounts;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace CasAdmin.Engine.Store;
 
@@ -20,7 +20,7 @@ internal sealed class AccountRepository(RegistryStore store)
         store.ReadAsync((c, ct) => c.QueryAsync(null,
             $"""
             SELECT {Columns}, tenant_domain FROM accounts_view
-            WHERE ($tenant IS NULL OR tenant_id = $tenant OR tenant_domain = $tenant COLLATE NOCASE)
+            WHERE ($tenant IS NULL OR tenant_id = $tenant OR lower(tenant_domain) = lower($tenant))
               AND ($service IS NULL OR service = $service)
               AND ($status IS NULL OR status = $status)
               AND ($all = 1 OR status <> 'Removed')
@@ -30,12 +30,25 @@ internal sealed class AccountRepository(RegistryStore store)
             ("$tenant", tenantId), ("$service", service?.ToString()), ("$status", status?.ToString()), ("$all", includeRemoved ? 1 : 0)),
             cancellationToken);
 
-    public static async Task InsertAsync(SqliteConnection c, SqliteTransaction t, CasServiceAccount a, CancellationToken ct) =>
+    public static async Task InsertAsync(DbConnection c, DbTransaction t, CasServiceAccount a, CancellationToken ct) =>
         await c.ExecuteAsync(t,
             $"INSERT INTO service_accounts ({Columns}) VALUES ($id, $tenant, $service, $kind, $legacy, $app, $appObj, $sp, $delegate, $name, $model, $status, $keyId, $hint, $expires, $ref, $tokenState, $tokenExpires, $roles, $url, $lifecycle, $created, $updated)",
             ct, Parameters(a)).ConfigureAwait(false);
 
-    public static async Task UpdateAsync(SqliteConnection c, SqliteTransaction t, CasServiceAccount a, CancellationToken ct) =>
+    /// <summary>The live account with this natural key (for Teams Chat: the tenant's one account), inside a write transaction.</summary>
+    public static async Task<Guid?> FindLiveAsync(DbConnection c, DbTransaction t, string tenantId, CasService service, string? appId, string? delegateAccount, CancellationToken ct) =>
+        await c.ScalarAsync(t,
+            """
+            SELECT account_id FROM service_accounts
+            WHERE tenant_id = $tenant AND service = $service AND status <> 'Removed'
+              AND ($service = 'TeamsChat' OR (COALESCE(lower(app_id), '') = COALESCE(lower($app), '') AND COALESCE(lower(delegate_account), '') = COALESCE(lower($delegate), '')))
+            ORDER BY created LIMIT 1
+            """,
+            ct, ("$tenant", tenantId), ("$service", service.ToString()), ("$app", appId), ("$delegate", delegateAccount)).ConfigureAwait(false) is string id
+            ? Guid.Parse(id)
+            : null;
+
+    public static async Task UpdateAsync(DbConnection c, DbTransaction t, CasServiceAccount a, CancellationToken ct) =>
         await c.ExecuteAsync(t,
             """
             UPDATE service_accounts SET tenant_id = $tenant, service = $service, kind = $kind, is_legacy = $legacy, app_id = $app,
@@ -47,24 +60,24 @@ internal sealed class AccountRepository(RegistryStore store)
             """,
             ct, Parameters(a)).ConfigureAwait(false);
 
-    public static async Task TouchTenantAsync(SqliteConnection c, SqliteTransaction t, string tenantId, string? domain, string? displayName, string cloud, CancellationToken ct)
+    public static async Task TouchTenantAsync(DbConnection c, DbTransaction t, string tenantId, string? domain, string? displayName, string cloud, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow.Iso();
         await c.ExecuteAsync(t,
             """
             INSERT INTO tenants (tenant_id, domain, display_name, cloud, first_seen, last_seen) VALUES ($id, $domain, $name, $cloud, $now, $now)
-            ON CONFLICT (tenant_id) DO UPDATE SET domain = COALESCE($domain, domain), display_name = COALESCE($name, display_name), last_seen = $now
+            ON CONFLICT (tenant_id) DO UPDATE SET domain = COALESCE($domain, tenants.domain), display_name = COALESCE($name, tenants.display_name), last_seen = $now
             """,
             ct, ("$id", tenantId), ("$domain", domain), ("$name", displayName), ("$cloud", cloud), ("$now", now)).ConfigureAwait(false);
     }
 
-    public static async Task NotifyAsync(SqliteConnection c, SqliteTransaction t, string tenantId, Guid? accountId, CasService? service, string level, string message, CancellationToken ct) =>
+    public static async Task NotifyAsync(DbConnection c, DbTransaction t, string tenantId, Guid? accountId, CasService? service, string level, string message, CancellationToken ct) =>
         await c.ExecuteAsync(t,
             "INSERT INTO notifications (tenant_id, account_id, service, level, message, created) VALUES ($tenant, $account, $service, $level, $message, $now)",
             ct, ("$tenant", tenantId), ("$account", accountId?.ToString()), ("$service", service?.ToString()), ("$level", level), ("$message", message), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
 
     /// <summary>One audit row: who did what to which account, and how it ended. Never a secret value.</summary>
-    public static async Task AuditAsync(SqliteConnection c, SqliteTransaction t, AuditEntry e, CancellationToken ct) =>
+    public static async Task AuditAsync(DbConnection c, DbTransaction t, AuditEntry e, CancellationToken ct) =>
         await c.ExecuteAsync(t,
             "INSERT INTO audit_log (at, actor, tenant_id, account_id, action, target, result, detail) VALUES ($at, $actor, $tenant, $account, $action, $target, $result, $detail)",
             ct, ("$at", DateTimeOffset.UtcNow.Iso()), ("$actor", e.Actor), ("$tenant", e.TenantId), ("$account", e.AccountId?.ToString()),
@@ -78,7 +91,7 @@ internal sealed class AccountRepository(RegistryStore store)
         store.ReadAsync((c, ct) => c.QueryAsync(null,
             """
             SELECT notification_id, tenant_id, account_id, service, level, message, created FROM notifications
-            WHERE ($tenant IS NULL OR tenant_id = $tenant OR tenant_id IN (SELECT tenant_id FROM tenants WHERE domain = $tenant COLLATE NOCASE))
+            WHERE ($tenant IS NULL OR tenant_id = $tenant OR tenant_id IN (SELECT tenant_id FROM tenants WHERE lower(domain) = lower($tenant)))
               AND ($account IS NULL OR account_id = $account)
             ORDER BY notification_id
             """,
@@ -102,6 +115,45 @@ internal sealed class AccountRepository(RegistryStore store)
             ct, ("$account", accountId?.ToString())),
             cancellationToken);
 
+    /// <summary>
+    /// The audit log, newest first, filtered by tenant (id or domain), account, action (case-insensitive; <c>*</c> as a
+    /// wildcard) and a time range (from inclusive, to exclusive).
+    /// </summary>
+    public Task<List<CasAuditEntry>> AuditLogAsync(string? tenant, Guid? accountId, string? action, DateTimeOffset? from, DateTimeOffset? to, int? newest, CancellationToken cancellationToken) =>
+        store.ReadAsync((c, ct) => c.QueryAsync(null,
+            $"""
+            SELECT l.audit_id, l.at, l.actor, l.tenant_id, t.domain, l.account_id, l.action, l.target, l.result, l.detail
+            FROM audit_log l LEFT JOIN tenants t ON t.tenant_id = l.tenant_id
+            WHERE ($tenant IS NULL OR l.tenant_id = $tenant OR lower(t.domain) = lower($tenant))
+              AND ($account IS NULL OR l.account_id = $account)
+              AND ($action IS NULL OR lower(l.action) LIKE lower($action) ESCAPE '\')
+              AND ($from IS NULL OR l.at >= $from)
+              AND ($to IS NULL OR l.at < $to)
+            ORDER BY l.audit_id DESC
+            {(newest is int n ? "LIMIT " + Math.Max(0, n).ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)}
+            """,
+            r => new CasAuditEntry
+            {
+                AuditId = r.Long("audit_id"),
+                Time = r.Time("at")!.Value,
+                Actor = r.Text("actor"),
+                TenantId = r.Text("tenant_id"),
+                TenantDomain = r.Text("domain"),
+                AccountId = r.Text("account_id") is { } a ? Guid.Parse(a) : null,
+                Action = r.Text("action")!,
+                Target = r.Text("target"),
+                Result = r.Text("result")!,
+                Detail = r.Text("detail"),
+            },
+            ct, ("$tenant", tenant), ("$account", accountId?.ToString()), ("$action", action is null ? null : LikePattern(action)),
+            ("$from", from?.Iso()), ("$to", to?.Iso())),
+            cancellationToken);
+
+    /// <summary>A PowerShell-style wildcard (<c>*</c>, <c>?</c>) as a LIKE pattern, with LIKE's own characters taken literally.</summary>
+    private static string LikePattern(string wildcard) => wildcard
+        .Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal)
+        .Replace('*', '%').Replace('?', '_');
+
     private static (string, object?)[] Parameters(CasServiceAccount a) =>
     [
         ("$id", a.AccountId.ToString()), ("$tenant", a.TenantId), ("$service", a.Service.ToString()), ("$kind", a.Kind.ToString()),
@@ -112,7 +164,7 @@ internal sealed class AccountRepository(RegistryStore store)
         ("$url", a.NotificationUrl), ("$lifecycle", a.LifecycleNotificationUrl), ("$created", a.CreatedOn.Iso()), ("$updated", a.UpdatedOn.Iso()),
     ];
 
-    private static CasServiceAccount Map(SqliteDataReader r) => new()
+    private static CasServiceAccount Map(DbDataReader r) => new()
     {
         AccountId = Guid.Parse(r.Text("account_id")!),
         TenantId = r.Text("tenant_id")!,

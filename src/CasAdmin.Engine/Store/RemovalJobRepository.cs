@@ -1,6 +1,7 @@
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Deprovisioning;
-using Microsoft.Data.Sqlite;
+using CasAdmin.Engine.Errors;
+using System.Data.Common;
 
 namespace CasAdmin.Engine.Store;
 
@@ -24,7 +25,7 @@ internal sealed class RemovalJobRepository(RegistryStore store)
             ct, ("$j", jobId?.ToString()), ("$a", accountId?.ToString()), ("$t", tenantId), ("$s", status?.ToString()));
 
     /// <summary>Creates a job with its planned steps, all Pending, in one transaction.</summary>
-    public static async Task CreateAsync(SqliteConnection c, SqliteTransaction t, CasRemovalJob job, IReadOnlyList<string> steps, CancellationToken ct)
+    public static async Task CreateAsync(DbConnection c, DbTransaction t, CasRemovalJob job, IReadOnlyList<string> steps, CancellationToken ct)
     {
         await c.ExecuteAsync(t,
             "INSERT INTO removal_jobs (job_id, account_id, tenant_id, service, app_id, delegate_account, status, created) VALUES ($j, $a, $t, $s, $app, $d, 'Pending', $now)",
@@ -46,8 +47,16 @@ internal sealed class RemovalJobRepository(RegistryStore store)
         store.WriteAsync(async (c, t, c2) =>
         {
             var now = DateTimeOffset.UtcNow;
-            var row = (await c.QueryAsync(t, "SELECT status, lease_owner, lease_expires FROM removal_jobs WHERE job_id = $j",
-                r => (Status: r.Text("status")!, Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), c2, ("$j", jobId.ToString())).ConfigureAwait(false)).Single();
+            // The row lock (PostgreSQL; SQLite's write lock covers the file) makes the look and the take one step. A row
+            // another runner is changing right now is skipped rather than waited for: that runner holds the job.
+            var rows = await c.QueryAsync(t, "SELECT status, lease_owner, lease_expires FROM removal_jobs WHERE job_id = $j FOR UPDATE SKIP LOCKED",
+                r => (Status: r.Text("status")!, Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), c2, ("$j", jobId.ToString())).ConfigureAwait(false);
+            if (rows.Count == 0)
+            {
+                return LeaseOutcome.HeldBy("another runner (busy with this job right now)");
+            }
+
+            var row = rows[0];
             if (row.Status is "Succeeded" or "Forced")
             {
                 return LeaseOutcome.Finished;
@@ -82,16 +91,39 @@ internal sealed class RemovalJobRepository(RegistryStore store)
             "UPDATE removal_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job_id = $j AND lease_owner = $o", c2,
             ("$j", jobId.ToString()), ("$o", owner)), ct);
 
-    public Task MarkRunningAsync(Guid jobId, CancellationToken ct) =>
-        store.WriteAsync((c, t, c2) => c.ExecuteAsync(t,
-            "UPDATE removal_jobs SET status = 'Running', started = COALESCE(started, $now), error_id = NULL, error = NULL, recommended = NULL WHERE job_id = $j", c2,
-            ("$j", jobId.ToString()), ("$now", DateTimeOffset.UtcNow.Iso())), ct);
+    /// <summary>
+    /// Inside a journal write: fails it (so it changes nothing) unless <paramref name="owner"/> still holds the job's
+    /// lease. The row lock keeps a takeover from slipping in between this check and the write's commit.
+    /// </summary>
+    public static async Task AssertLeaseAsync(DbConnection c, DbTransaction t, Guid jobId, string owner, CancellationToken ct)
+    {
+        var holder = (string?)await c.ScalarAsync(t, "SELECT lease_owner FROM removal_jobs WHERE job_id = $j FOR UPDATE", ct, ("$j", jobId.ToString())).ConfigureAwait(false);
+        if (!string.Equals(holder, owner, StringComparison.Ordinal))
+        {
+            throw new CasException(ErrorIds.LeaseLost, CasErrorCategory.ResourceUnavailable,
+                $"The removal job {jobId} is no longer held by this runner ({(holder is null ? "its lease was released" : "now held by " + holder)}); this runner's step was not recorded.",
+                "Check Get-CasRemovalJob; the runner that holds the job resumes it.", jobId.ToString());
+        }
+    }
+
+    public Task MarkRunningAsync(Guid jobId, string owner, CancellationToken ct) =>
+        store.WriteAsync(async (c, t, c2) =>
+        {
+            await AssertLeaseAsync(c, t, jobId, owner, c2).ConfigureAwait(false);
+            await c.ExecuteAsync(t,
+                "UPDATE removal_jobs SET status = 'Running', started = COALESCE(started, $now), error_id = NULL, error = NULL, recommended = NULL WHERE job_id = $j", c2,
+                ("$j", jobId.ToString()), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
+        }, ct);
 
     /// <summary>Journaled before the step's work starts.</summary>
-    public Task StartStepAsync(Guid jobId, int ordinal, CancellationToken ct) =>
-        store.WriteAsync((c, t, c2) => StartStepAsync(c, t, jobId, ordinal, DateTimeOffset.UtcNow.Iso(), c2), ct);
+    public Task StartStepAsync(Guid jobId, string owner, int ordinal, CancellationToken ct) =>
+        store.WriteAsync(async (c, t, c2) =>
+        {
+            await AssertLeaseAsync(c, t, jobId, owner, c2).ConfigureAwait(false);
+            await StartStepAsync(c, t, jobId, ordinal, DateTimeOffset.UtcNow.Iso(), c2).ConfigureAwait(false);
+        }, ct);
 
-    private static Task StartStepAsync(SqliteConnection c, SqliteTransaction t, Guid jobId, int ordinal, string now, CancellationToken ct) =>
+    private static Task StartStepAsync(DbConnection c, DbTransaction t, Guid jobId, int ordinal, string now, CancellationToken ct) =>
         c.ExecuteAsync(t,
             "UPDATE removal_steps SET status = 'Running', started = $now, finished = NULL, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o", ct,
             ("$j", jobId.ToString()), ("$o", ordinal), ("$now", now));
@@ -101,10 +133,11 @@ internal sealed class RemovalJobRepository(RegistryStore store)
     /// also journals what comes next, the start of step <paramref name="nextOrdinal"/> or the job's success, so a
     /// step boundary costs one durable write, not two.
     /// </summary>
-    public Task FinishStepAsync(Guid jobId, int ordinal, RemovalStepStatus status, string? detail, string? errorId, string? error, IReadOnlyList<CasCleanupItem> remaining,
+    public Task FinishStepAsync(Guid jobId, string owner, int ordinal, RemovalStepStatus status, string? detail, string? errorId, string? error, IReadOnlyList<CasCleanupItem> remaining,
         CancellationToken ct, int? nextOrdinal = null, bool jobSucceeded = false) =>
         store.WriteAsync(async (c, t, c2) =>
         {
+            await AssertLeaseAsync(c, t, jobId, owner, c2).ConfigureAwait(false);
             var now = DateTimeOffset.UtcNow.Iso();
             await c.ExecuteAsync(t,
                 "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = $eid, error = $e WHERE job_id = $j AND ordinal = $o", c2,
@@ -126,18 +159,18 @@ internal sealed class RemovalJobRepository(RegistryStore store)
             }
         }, ct);
 
-    public static Task AddCleanupAsync(SqliteConnection c, SqliteTransaction t, CasCleanupItem item, CancellationToken ct) =>
+    public static Task AddCleanupAsync(DbConnection c, DbTransaction t, CasCleanupItem item, CancellationToken ct) =>
         c.ExecuteAsync(t,
-            "INSERT OR IGNORE INTO cleanup_items (job_id, tenant_id, service, kind, name, location, reason, action) VALUES ($j, $t, $s, $k, $n, $l, $r, $a)",
+            "INSERT INTO cleanup_items (job_id, tenant_id, service, kind, name, location, reason, action) VALUES ($j, $t, $s, $k, $n, $l, $r, $a) ON CONFLICT DO NOTHING",
             ct, ("$j", item.JobId.ToString()), ("$t", item.TenantId), ("$s", item.Service.ToString()), ("$k", item.Kind), ("$n", item.Name),
             ("$l", item.Location), ("$r", item.Reason), ("$a", item.Action));
 
-    public static Task SkipRemainingStepsAsync(SqliteConnection c, SqliteTransaction t, Guid jobId, int fromOrdinal, string reason, CancellationToken ct) =>
+    public static Task SkipRemainingStepsAsync(DbConnection c, DbTransaction t, Guid jobId, int fromOrdinal, string reason, CancellationToken ct) =>
         c.ExecuteAsync(t,
             "UPDATE removal_steps SET status = 'Skipped', detail = $d WHERE job_id = $j AND ordinal >= $o AND status IN ('Pending', 'Running', 'Failed')",
             ct, ("$j", jobId.ToString()), ("$o", fromOrdinal), ("$d", reason));
 
-    public static Task FinishJobAsync(SqliteConnection c, SqliteTransaction t, Guid jobId, RemovalJobStatus status, bool forced, string? errorId, string? error, string? recommended, CancellationToken ct) =>
+    public static Task FinishJobAsync(DbConnection c, DbTransaction t, Guid jobId, RemovalJobStatus status, bool forced, string? errorId, string? error, string? recommended, CancellationToken ct) =>
         c.ExecuteAsync(t,
             "UPDATE removal_jobs SET status = $s, forced = $f, finished = $now, error_id = $eid, error = $e, recommended = $r WHERE job_id = $j",
             ct, ("$j", jobId.ToString()), ("$s", status.ToString()), ("$f", forced ? 1 : 0), ("$now", status is RemovalJobStatus.Failed ? null : DateTimeOffset.UtcNow.Iso()),
@@ -184,7 +217,7 @@ internal sealed class RemovalJobRepository(RegistryStore store)
             return result;
         }, ct).ConfigureAwait(false);
 
-    private static CasRemovalJob MapJob(SqliteDataReader r) => new()
+    private static CasRemovalJob MapJob(DbDataReader r) => new()
     {
         JobId = Guid.Parse(r.Text("job_id")!),
         AccountId = Guid.Parse(r.Text("account_id")!),
@@ -205,7 +238,7 @@ internal sealed class RemovalJobRepository(RegistryStore store)
         LeaseOwner = r.Text("status") is "Running" or "Pending" && r.Time("lease_expires") is { } until && until > DateTimeOffset.UtcNow ? r.Text("lease_owner") : null,
     };
 
-    private static CasCleanupItem MapItem(SqliteDataReader r) => new()
+    private static CasCleanupItem MapItem(DbDataReader r) => new()
     {
         ItemId = r.Long("item_id"),
         JobId = Guid.Parse(r.Text("job_id")!),

@@ -1,31 +1,51 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 
 namespace CasAdmin.Engine.Store;
 
-/// <summary>Small conveniences over ADO.NET so repositories read as SQL plus parameters.</summary>
-internal static class SqlExtensions
+/// <summary>
+/// Small conveniences over ADO.NET so repositories read as SQL plus parameters, on either store. The SQL is written
+/// once, in the subset both SQLite and PostgreSQL understand; the two spellings that differ are adapted here:
+/// <c>$name</c> parameters (PostgreSQL reads <c>$1</c> as positional, so they become <c>@name</c>) and row locks
+/// (<c>FOR UPDATE</c>, which SQLite has no need for: <c>BEGIN IMMEDIATE</c> already holds the whole file).
+/// </summary>
+internal static partial class SqlExtensions
 {
-    public static SqliteCommand Command(this SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    public static DbCommand Command(this DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
+        var sqlite = connection is SqliteConnection;
         var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = sql;
+        command.CommandText = sqlite ? RowLock().Replace(sql, string.Empty) : Parameter().Replace(sql, "@$1");
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            var p = command.CreateParameter();
+            p.ParameterName = sqlite ? name : "@" + name.TrimStart('$', '@');
+            p.Value = value ?? DBNull.Value;
+
+            // Every nullable parameter is text (ids, names, ISO timestamps): a typed null lets PostgreSQL infer
+            // "$x IS NULL OR column = $x" instead of refusing an unknown type.
+            if (value is null)
+            {
+                p.DbType = DbType.String;
+            }
+
+            command.Parameters.Add(p);
         }
 
         return command;
     }
 
-    public static async Task<int> ExecuteAsync(this SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    public static async Task<int> ExecuteAsync(this DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var command = connection.Command(transaction, sql, parameters);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public static async Task<List<T>> QueryAsync<T>(this SqliteConnection connection, SqliteTransaction? transaction, string sql, Func<SqliteDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    public static async Task<List<T>> QueryAsync<T>(this DbConnection connection, DbTransaction? transaction, string sql, Func<DbDataReader, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var command = connection.Command(transaction, sql, parameters);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -38,26 +58,32 @@ internal static class SqlExtensions
         return rows;
     }
 
-    public static async Task<object?> ScalarAsync(this SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    public static async Task<object?> ScalarAsync(this DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var command = connection.Command(transaction, sql, parameters);
         var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return value is DBNull ? null : value;
+        return value is DBNull ? null : value is int i ? (long)i : value;
     }
 
-    public static string? Text(this SqliteDataReader reader, string column)
+    public static string? Text(this DbDataReader reader, string column)
     {
         var i = reader.GetOrdinal(column);
         return reader.IsDBNull(i) ? null : reader.GetString(i);
     }
 
-    public static long Long(this SqliteDataReader reader, string column) => reader.GetInt64(reader.GetOrdinal(column));
+    public static long Long(this DbDataReader reader, string column) => Convert.ToInt64(reader.GetValue(reader.GetOrdinal(column)), CultureInfo.InvariantCulture);
 
-    public static DateTimeOffset? Time(this SqliteDataReader reader, string column) =>
+    public static DateTimeOffset? Time(this DbDataReader reader, string column) =>
         reader.Text(column) is { } s ? DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind) : null;
 
     /// <summary>Timestamps are stored as round-trip ISO 8601 in UTC so they sort and compare as text.</summary>
     public static string Iso(this DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     public static string? Iso(this DateTimeOffset? value) => value?.Iso();
+
+    [GeneratedRegex(@"\$([A-Za-z_][A-Za-z0-9_]*)", RegexOptions.CultureInvariant)]
+    private static partial Regex Parameter();
+
+    [GeneratedRegex(@"\s+FOR UPDATE(\s+SKIP LOCKED)?", RegexOptions.CultureInvariant)]
+    private static partial Regex RowLock();
 }

@@ -1,26 +1,48 @@
+using System.Text.RegularExpressions;
+using CasAdmin.Engine.Errors;
+
 namespace CasAdmin.Engine.Store;
 
-/// <summary>Where the registry file lives: the connection's -StorePath, else CASADMIN_STORE, else the per-user data folder.</summary>
-public static class StoreLocator
+/// <summary>
+/// Where the registry lives: the connection's -StorePath, else CASADMIN_STORE, else the per-user data folder. Either
+/// a file path (SQLite) or a PostgreSQL connection string such as <c>Host=db;Database=casadmin;Username=casadmin</c>,
+/// whose password comes from PGPASSWORD or a PGPASSFILE, never from the string itself (it would be shown with the
+/// connection and kept in the session's history).
+/// </summary>
+public static partial class StoreLocator
 {
     public const string EnvironmentVariable = "CASADMIN_STORE";
     public const string FileName = "registry.db";
 
     public static string Resolve(string? explicitPath = null)
     {
-        if (!string.IsNullOrWhiteSpace(explicitPath))
+        var named = !string.IsNullOrWhiteSpace(explicitPath) ? explicitPath : Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(named))
         {
-            return Path.GetFullPath(explicitPath);
+            return Path.Combine(DefaultFolder(), FileName);
         }
 
-        var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        if (IsConnectionString(named))
         {
-            return Path.GetFullPath(fromEnvironment);
+            if (PasswordKey().IsMatch(named))
+            {
+                throw CasException.InvalidArgument(
+                    "The PostgreSQL connection string of the registry holds a password; CasAdmin does not take it there, so that it is never shown or kept in history. Nothing was changed.",
+                    "Remove Password= from the connection string and set the PGPASSWORD environment variable, or a PGPASSFILE.", "StorePath");
+            }
+
+            return named.Trim();
         }
 
-        return Path.Combine(DefaultFolder(), FileName);
+        return Path.GetFullPath(named);
     }
+
+    /// <summary>True for a PostgreSQL connection string (<c>Host=…;…</c>), false for a file path.</summary>
+    public static bool IsConnectionString(string? store) => store is not null && HostKey().IsMatch(store);
+
+    /// <summary>True when the registry was named (-StorePath or CASADMIN_STORE) rather than left to the default location.</summary>
+    internal static bool IsExplicit(string? explicitPath) =>
+        !string.IsNullOrWhiteSpace(explicitPath) || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(EnvironmentVariable));
 
     public static string DefaultFolder()
     {
@@ -35,4 +57,10 @@ public static class StoreLocator
             : xdg;
         return Path.Combine(root, "casadmin");
     }
+
+    [GeneratedRegex(@"(^|;)\s*(Host|Server)\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HostKey();
+
+    [GeneratedRegex(@"(^|;)\s*(Password|Pwd)\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PasswordKey();
 }

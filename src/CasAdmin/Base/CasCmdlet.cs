@@ -139,8 +139,9 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
         exception is not (CasException or RuntimeException or OperationCanceledException or OutOfMemoryException or StackOverflowException);
 
     /// <summary>Failures that no other pipeline item could escape: the registry itself is unusable.</summary>
-    private static bool IsCmdletWide(CasException exception) => exception.ErrorId is
-        ErrorIds.StoreLocked or ErrorIds.StoreReadOnly or ErrorIds.StoreCorrupt or ErrorIds.StoreSchemaTooNew or ErrorIds.StoreUnavailable;
+    protected static bool IsCmdletWide(CasException exception) => exception.ErrorId is
+        ErrorIds.StoreLocked or ErrorIds.StoreReadOnly or ErrorIds.StoreCorrupt or ErrorIds.StoreSchemaTooNew or ErrorIds.StoreUnavailable
+            or ErrorIds.StoreAccessDenied or ErrorIds.StoreDatabaseMissing;
 
     /// <summary>Writes a per-item failure (non-terminating), with its support ids as a debug line.</summary>
     protected void WriteCasError(CasException exception, object? item)

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using CasAdmin.Engine;
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Base;
 
@@ -26,7 +27,7 @@ public abstract class CasRegistryCmdlet : CasCmdlet
     /// <summary>-StorePath (relative to the PowerShell location), else the default connection's, else null (the default location).</summary>
     protected string? ResolveStorePath() =>
         StorePath is not null
-            ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(StorePath)
+            ? StoreLocator.IsConnectionString(StorePath) ? StorePath : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StorePath)
             : CasEngine.Shared.Connections.TryResolve(null, out var connection) ? connection?.StorePath : null;
 
     /// <summary>

@@ -185,6 +185,80 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
     }
 
     [Fact]
+    public async Task AnUnforeseenException_FailsOnlyItsJobs_JournalsTheStep_AndEveryFinishedJobIsReported()
+    {
+        var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 2);
+        using var _ = h;
+        var targets = Targets(h, accounts);
+        var broken = connections[1];
+
+        // The work of one tenant's steps fails with what no translation foresaw (a disk, a socket, a disposed object).
+        h.Engine.Deprovisioning.Runner.BeforeStep = (account, kind) =>
+        {
+            if (account.TenantId == broken.TenantId)
+            {
+                throw new IOException("simulated: the disk went away");
+            }
+        };
+
+        var results = await h.Engine.Deprovisioning.RemoveAsync(targets, new RemovalOptions { ThrottleLimit = 4 }, h.Observer, CancellationToken.None);
+
+        Assert.Equal(targets.Length, results.Count);
+        Assert.All(results.Where(r => accounts.Single(a => a.AccountId == r.AccountId).TenantId != broken.TenantId), r => Assert.True(r.Succeeded, r.Error?.Message ?? r.Job?.Error));
+        var failed = results.Where(r => accounts.Single(a => a.AccountId == r.AccountId).TenantId == broken.TenantId).ToList();
+        Assert.NotEmpty(failed);
+        foreach (var r in failed)
+        {
+            Assert.False(r.Succeeded);
+            Assert.Equal(ErrorIds.RemovalFailed, r.Error?.ErrorId ?? r.Job?.ErrorId);
+            if (r.Job is { } job)
+            {
+                Assert.Equal(RemovalJobStatus.Failed, job.Status);
+                var step = Assert.Single(job.Steps, s => s.Status == RemovalStepStatus.Failed);
+                Assert.Equal(ErrorIds.RemovalFailed, step.ErrorId);
+                Assert.DoesNotContain(job.Steps, s => s.Status == RemovalStepStatus.Running);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AReadOnlyRegistry_StopsTheBulkRun_EveryResultSaysStoreReadOnly_AndNothingChanges()
+    {
+        var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 2);
+        using var _ = h;
+        RegistryStore.ResetCache();
+        SetReadOnly(h.StorePath, true);
+        try
+        {
+            var results = await h.Engine.Deprovisioning.RemoveAsync(Targets(h, accounts), new RemovalOptions { ThrottleLimit = 4 }, h.Observer, CancellationToken.None);
+
+            Assert.Equal(accounts.Count, results.Count);
+            Assert.All(results, r => Assert.Equal(ErrorIds.StoreReadOnly, r.Error?.ErrorId));
+            Assert.True(RemovalRunner.StopsTheRun(results[0].Error!));
+        }
+        finally
+        {
+            SetReadOnly(h.StorePath, false);
+            RegistryStore.ResetCache();
+        }
+
+        Assert.Empty(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, null, null, null, CancellationToken.None));
+        Assert.Equal(accounts.Count, await LivePrincipalsAsync(connections, accounts.Where(a => a.AppId is not null)) + accounts.Count(a => a.AppId is null));
+    }
+
+    private static void SetReadOnly(string path, bool readOnly)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            File.SetAttributes(path, readOnly ? FileAttributes.ReadOnly : FileAttributes.Normal);
+        }
+        else
+        {
+            File.SetUnixFileMode(path, readOnly ? UnixFileMode.UserRead | UnixFileMode.GroupRead : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        }
+    }
+
+    [Fact]
     public async Task CtrlC_DuringABulkRemoval_LeavesResumableJobs_ThatFinishOnRerun()
     {
         var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 3);

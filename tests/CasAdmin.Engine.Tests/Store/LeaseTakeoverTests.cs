@@ -7,7 +7,7 @@ namespace CasAdmin.Engine.Tests.Store;
 /// <summary>A removal job's lease held by an engine on this machine whose process is gone is taken over at once; any other holder keeps it until it expires.</summary>
 public sealed class LeaseTakeoverTests : IDisposable
 {
-    private const string Me = "this-test/pid 1/00000000";
+    private const string Me = "this-test/pid 1/0123456789abcdef0123456789abcdef/00000000";
     private readonly TempFolder folder = new();
 
     public void Dispose() => folder.Dispose();
@@ -38,7 +38,7 @@ public sealed class LeaseTakeoverTests : IDisposable
     [Fact]
     public async Task HolderOnThisMachineWhoseProcessEnded_IsTakenOverAtOnce()
     {
-        var dead = $"{Environment.MachineName}/pid {await CrashHost.EndedProcessIdAsync()}/0123abcd";
+        var dead = await CrashHost.KilledRunnerOwnerAsync();
         var (jobs, jobId) = await JobLeasedByAsync(dead);
 
         var outcome = await jobs.TryLeaseAsync(jobId, Me, TimeSpan.FromMinutes(2), CancellationToken.None);
@@ -51,15 +51,19 @@ public sealed class LeaseTakeoverTests : IDisposable
     [Theory]
     [InlineData("a running process (this one: another engine in it)")]
     [InlineData("another machine")]
+    [InlineData("a cloned machine with the same host name")]
     [InlineData("an owner string in another format")]
     public async Task AnyOtherHolder_KeepsItsLeaseUntilItExpires(string who)
     {
         var ended = await CrashHost.EndedProcessIdAsync();
         var holder = who switch
         {
-            "another machine" => $"not-{Environment.MachineName}/pid {ended}/0123abcd",
-            "an owner string in another format" => $"{Environment.MachineName}/pid {ended}",
-            _ => $"{Environment.MachineName}/pid {Environment.ProcessId}/0123abcd",
+            "another machine" => $"not-{Environment.MachineName}/pid {ended}/{Guid.NewGuid():N}/0123abcd",
+
+            // Same host name and a pid that has ended here: the old owner format took such a live lease over at once.
+            "a cloned machine with the same host name" => $"{Environment.MachineName}/pid {ended}/{Guid.NewGuid():N}/0123abcd",
+            "an owner string in another format" => $"{Environment.MachineName}/pid {ended}/0123abcd",
+            _ => new DeprovisioningService(NoSecretVault.Instance).LeaseOwner,
         };
         var (jobs, jobId) = await JobLeasedByAsync(holder);
 

@@ -5,6 +5,7 @@ using CasAdmin.Base;
 using CasAdmin.Completers;
 using CasAdmin.Engine;
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Commands.Connections;
 
@@ -155,5 +156,5 @@ public sealed class ConnectCasTenantCommand : CasCmdlet
 
     /// <summary>Paths are relative to the PowerShell location, not the process's working directory.</summary>
     private string? FileSystemPath(string? path) =>
-        path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        path is null || StoreLocator.IsConnectionString(path) ? path : SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 }

@@ -132,10 +132,16 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
             {
                 WriteCasError(ErrorRecords.FromFailedRemovalJob(job), job);
             }
-            else if (result.Job is null && result.Error is { } error)
+            else if (result.Job is null && result.Error is { } error && !IsCmdletWide(error))
             {
                 WriteCasError(error, accounts.TryGetValue(result.AccountId, out var account) ? account : result.AccountId);
             }
+        }
+
+        // A registry that cannot record (read-only, locked, gone) ends the cmdlet, after the jobs that finished were written.
+        if (results.FirstOrDefault(r => r.Job is null && r.Error is { } e && IsCmdletWide(e))?.Error is { } registry)
+        {
+            ThrowCasError(registry, registry.Target);
         }
     }
 

@@ -5,6 +5,7 @@ using CasAdmin.Engine;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Sandbox;
+using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Commands.Sandbox;
 
@@ -100,7 +101,8 @@ public sealed class StartCasSandboxCommand : CasCmdlet
     /// <summary>One connection per tenant, in the sandbox's order: the first tenant's connection is the default when there was none.</summary>
     private void ConnectTenants(CasSandbox sandbox)
     {
-        var storePath = StorePath is not null ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(StorePath) : SandboxSessions.DefaultStorePath(sandbox);
+        var storePath = StorePath is null ? SandboxSessions.DefaultStorePath(sandbox)
+            : StoreLocator.IsConnectionString(StorePath) ? StorePath : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StorePath);
         var connections = new CasConnection?[sandbox.Tenants.Count];
         for (var i = 0; i < sandbox.Tenants.Count; i++)
         {
