@@ -71,6 +71,8 @@ BeforeDiscovery {
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.adminAppId -ClientSecret $T.AdminSecret -Environment Sandbox -SandboxUrl $T.ClosedUrl -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
         @{ Name = 'sandbox URL that is not loopback (secret)'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.adminAppId -ClientSecret $T.AdminSecret -Environment Sandbox -SandboxUrl 'https://casadmin-no-such-host.invalid/' -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
+        @{ Name = 'refused connection (access token)'; Id = 'TenantUnreachable'; Category = 'ConnectionError'; NoTarget = $true
+            Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -AccessToken $T.ContosoToken -Environment Sandbox -SandboxUrl $T.ClosedUrl -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
         @{ Name = 'refused connection (certificate)'; Id = 'TenantUnreachable'; Category = 'ConnectionError'
             Run = { param($T) $sbx = $T.Sbx; Connect-CasTenant -TenantId $T.C.tenantId -ClientId $T.C.adminAppId -Certificate $T.Unregistered -Environment Sandbox -SandboxUrl $T.ClosedUrl -SandboxThumbprint $T.Thumbprint -StorePath $T.Registry } }
         @{ Name = 'refused connection (device code)'; Id = 'TenantUnreachable'; Category = 'ConnectionError'

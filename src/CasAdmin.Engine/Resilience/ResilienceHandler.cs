@@ -45,7 +45,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 UseJitter = true,
                 Delay = options.BaseDelay,
                 MaxDelay = options.MaxDelay,
-                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome, args.Context)),
+                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Outcome, args.Context, args.AttemptNumber, options.MaxConnectRetryAttempts)),
                 DelayGenerator = args => ValueTask.FromResult(ServiceDelay(args.Outcome)),
                 OnRetry = args =>
                 {
@@ -106,7 +106,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
     private static bool IsIdempotent(HttpRequestMessage request) =>
         request.Method != HttpMethod.Post || CasRequestOption.From(request)?.Idempotent == true;
 
-    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context, int attempt, int maxConnectRetries)
     {
         context.Properties.TryGetValue(IdempotentKey, out var idempotent);
         if (outcome.Exception is { } exception)
@@ -116,7 +116,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
                 OperationCanceledException when context.CancellationToken.IsCancellationRequested => false,
 
                 // Nothing reached the service: safe to send again whatever the method.
-                HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } => true,
+                HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } => attempt < maxConnectRetries,
 
                 // The connection dropped or the attempt timed out after sending: the service may have applied it.
                 HttpRequestException or TimeoutRejectedException or IOException => idempotent,

@@ -8,6 +8,12 @@ public sealed record ResilienceOptions
     /// <summary>Retries after the first attempt.</summary>
     public int MaxRetryAttempts { get; init; } = 12;
 
+    /// <summary>
+    /// Retries after a connection that could not be made at all (refused, unknown host): a network blip passes within a
+    /// few tries, while a wrong address or a dead proxy should fail soon with TenantUnreachable, not after the whole budget.
+    /// </summary>
+    public int MaxConnectRetryAttempts { get; init; } = 3;
+
     /// <summary>All attempts and waits of one call together; past it the call fails with ThrottledTooLong or ServiceUnavailable.</summary>
     public TimeSpan TotalBudget { get; init; } = TimeSpan.FromMinutes(5);
 

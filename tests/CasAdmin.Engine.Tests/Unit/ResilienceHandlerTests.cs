@@ -52,6 +52,18 @@ public sealed class ResilienceHandlerTests
     }
 
     [Fact]
+    public async Task ARefusedConnection_IsRetriedAFewTimes_NotForTheWholeBudget()
+    {
+        var options = Fast with { MaxRetryAttempts = 12, MaxConnectRetryAttempts = 3 };
+        var (client, script, _, _) = Build(options, _ => throw new HttpRequestException(HttpRequestError.ConnectionError, "refused"));
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(new Uri("https://graph.example/v1.0/users")));
+
+        Assert.Equal(HttpRequestError.ConnectionError, error.HttpRequestError);
+        Assert.Equal(1 + 3, script.Seen.Count);
+    }
+
+    [Fact]
     public async Task Get_503Burst_IsRetriedUntilSuccess()
     {
         var (client, script, counters, _) = Build(Fast,
