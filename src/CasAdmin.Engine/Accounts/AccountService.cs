@@ -16,22 +16,25 @@ public sealed class AccountService
 
     /// <summary>Accounts matching every filter given; removed ones only with <paramref name="includeRemoved"/>.</summary>
     public async Task<IReadOnlyList<CasServiceAccount>> GetAsync(string? storePath, string? tenantId, CasService? service, ServiceAccountStatus? status, bool includeRemoved, CancellationToken cancellationToken) =>
-        await new AccountRepository(RegistryStore.Open(storePath, create: false)).ListAsync(tenantId, service, status, includeRemoved || status == ServiceAccountStatus.Removed, cancellationToken).ConfigureAwait(false);
+        RegistryStore.NotCreatedYet(storePath) ? []
+            : await new AccountRepository(RegistryStore.Open(storePath, create: false)).ListAsync(tenantId, service, status, includeRemoved || status == ServiceAccountStatus.Removed, cancellationToken).ConfigureAwait(false);
 
     public async Task<CasServiceAccount> GetAsync(string? storePath, Guid accountId, CancellationToken cancellationToken) =>
-        await new AccountRepository(RegistryStore.Open(storePath, create: false)).GetAsync(accountId, cancellationToken).ConfigureAwait(false)
+        (RegistryStore.NotCreatedYet(storePath) ? null : await new AccountRepository(RegistryStore.Open(storePath, create: false)).GetAsync(accountId, cancellationToken).ConfigureAwait(false))
         ?? throw new CasException(ErrorIds.ServiceAccountNotFound, CasErrorCategory.ObjectNotFound,
             $"No service account {accountId} is in the registry.", "List the accounts with Get-CasServiceAccount.", accountId.ToString());
 
     public async Task<IReadOnlyList<CasNotification>> GetNotificationsAsync(string? storePath, string? tenantId, Guid? accountId, CancellationToken cancellationToken) =>
-        await new AccountRepository(RegistryStore.Open(storePath, create: false)).NotificationsAsync(tenantId, accountId, cancellationToken).ConfigureAwait(false);
+        RegistryStore.NotCreatedYet(storePath) ? []
+            : await new AccountRepository(RegistryStore.Open(storePath, create: false)).NotificationsAsync(tenantId, accountId, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// The registry's audit log, newest first: by tenant (id or domain), account, action (wildcards <c>*</c> and
     /// <c>?</c>), and time range (<paramref name="from"/> inclusive, <paramref name="to"/> exclusive).
     /// </summary>
     public async Task<IReadOnlyList<CasAuditEntry>> GetAuditLogAsync(string? storePath, string? tenant, Guid? accountId, string? action, DateTimeOffset? from, DateTimeOffset? to, int? newest, CancellationToken cancellationToken) =>
-        await new AccountRepository(RegistryStore.Open(storePath, create: false)).AuditLogAsync(tenant, accountId, action, from, to, newest, cancellationToken).ConfigureAwait(false);
+        RegistryStore.NotCreatedYet(storePath) ? []
+            : await new AccountRepository(RegistryStore.Open(storePath, create: false)).AuditLogAsync(tenant, accountId, action, from, to, newest, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Service-account footprints already in the connection's tenant (vendor principals, CasAdmin's apps, delegate users).</summary>
     public async Task<IReadOnlyList<CasServiceAccountCandidate>> FindAsync(CasConnection connection, string? delegatePrefix, IOperationObserver observer, CancellationToken cancellationToken)

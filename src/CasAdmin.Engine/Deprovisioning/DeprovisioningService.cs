@@ -28,8 +28,10 @@ public sealed class DeprovisioningService
     }
 
     public async Task<IReadOnlyList<CasRemovalJob>> GetJobsAsync(string? storePath, Guid? jobId, Guid? accountId, string? tenantId, RemovalJobStatus? status, CancellationToken cancellationToken) =>
-        await new RemovalJobRepository(RegistryStore.Open(storePath, create: false)).ListAsync(jobId, accountId, tenantId, status, cancellationToken).ConfigureAwait(false);
+        RegistryStore.NotCreatedYet(storePath) ? []
+            : await new RemovalJobRepository(RegistryStore.Open(storePath, create: false)).ListAsync(jobId, accountId, tenantId, status, cancellationToken).ConfigureAwait(false);
 
     public async Task<IReadOnlyList<CasCleanupItem>> GetCleanupItemsAsync(string? storePath, string? tenantId, CasService? service, Guid? jobId, CancellationToken cancellationToken) =>
-        await new RemovalJobRepository(RegistryStore.Open(storePath, create: false)).CleanupItemsAsync(tenantId, service, jobId, cancellationToken).ConfigureAwait(false);
+        RegistryStore.NotCreatedYet(storePath) ? []
+            : await new RemovalJobRepository(RegistryStore.Open(storePath, create: false)).CleanupItemsAsync(tenantId, service, jobId, cancellationToken).ConfigureAwait(false);
 }

@@ -44,6 +44,17 @@ internal abstract class RegistryStore
         return Opened.GetOrAdd(resolved, store);
     }
 
+    /// <summary>
+    /// True when a read can answer "nothing" without opening anything: a file registry that does not exist yet in a
+    /// folder that does. Reads then create nothing (only writes do); a missing folder is still an error (a typo).
+    /// </summary>
+    internal static bool NotCreatedYet(string? path)
+    {
+        var resolved = StoreLocator.Resolve(path);
+        return !Opened.ContainsKey(resolved) && !StoreLocator.IsConnectionString(resolved) && !File.Exists(resolved) && !Directory.Exists(resolved)
+            && Directory.Exists(System.IO.Path.GetDirectoryName(resolved));
+    }
+
     /// <summary>Forgets opened stores (tests that replace a registry under the same name).</summary>
     internal static void ResetCache()
     {

@@ -265,6 +265,23 @@ public sealed class SharedRegistryTests(PostgresFixture postgres) : IDisposable
         Assert.False(Directory.Exists(Path.GetDirectoryName(path)));
     }
 
+    [Fact]
+    public async Task Reads_OfARegistryNotCreatedYet_AnswerNothing_AndCreateNothing()
+    {
+        var path = folder.File("not-yet.db");
+        var engine = new CasEngine(new InMemorySecretVault());
+
+        Assert.Empty(await engine.Accounts.GetAsync(path, null, null, null, true, CancellationToken.None));
+        Assert.Empty(await engine.Accounts.GetNotificationsAsync(path, null, null, CancellationToken.None));
+        Assert.Empty(await engine.Accounts.GetAuditLogAsync(path, null, null, null, null, null, null, CancellationToken.None));
+        Assert.Empty(await engine.Deprovisioning.GetJobsAsync(path, null, null, null, null, CancellationToken.None));
+        Assert.Empty(await engine.Deprovisioning.GetCleanupItemsAsync(path, null, null, null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<CasException>(() => engine.Accounts.GetAsync(path, Guid.NewGuid(), CancellationToken.None));
+        Assert.Equal(ErrorIds.ServiceAccountNotFound, error.ErrorId);
+
+        Assert.False(File.Exists(path));
+    }
+
     private (string Name, Func<int, Task> SetVersion, Func<string, Task> Execute) Sqlite()
     {
         var path = folder.File(Guid.NewGuid().ToString("N") + ".db");
