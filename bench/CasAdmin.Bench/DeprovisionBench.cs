@@ -139,6 +139,16 @@ internal static class DeprovisionBench
                     $"  slowest @{second.Key,2}s: requests={second.Count(),3} 429s={second.Count(t => t.Status == 429)} cost={second.Where(t => t.Status != 429).Sum(t => t.Cost),3} level {second.Min(t => t.BucketLevel):0}..{second.Max(t => t.BucketLevel):0}"));
             }
 
+            if (Environment.GetEnvironmentVariable("CASBENCH_DIAG_TAIL") == "1")
+            {
+                foreach (var t in slowest.TakeLast(60))
+                {
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  tail {(t.ArrivalMs - start) / 1000:0.000} {t.Method} {t.Path} {t.Status} level {t.BucketLevel:0}"));
+                }
+            }
+
+            var intervals = connections.Values.Select(c => c.Context.Graph.Pacer.Interval.TotalMilliseconds).Order().ToArray();
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  pacer intervals ms: min {intervals[0]:0} median {intervals[intervals.Length / 2]:0} max {intervals[^1]:0}"));
             foreach (var x in spans.Where((_, i) => i % 10 == 0 || i == spans.Length - 1))
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  tenant span {x.First:0.0}-{x.Last:0.0}s gaps>0.3s={x.Gaps} ({x.GapSeconds:0.0}s) 429s={x.Throttled} own_ideal={x.Own:0.0}s end_level={x.EndLevel:0} mean_level={x.MeanLevel:0}"));

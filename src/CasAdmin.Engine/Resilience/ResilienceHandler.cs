@@ -18,6 +18,8 @@ namespace CasAdmin.Engine.Resilience;
 internal sealed class ResilienceHandler : DelegatingHandler
 {
     private const string ClientRequestIdHeader = "client-request-id";
+    private const string LimitPercentageHeader = "x-ms-throttle-limit-percentage";
+    private const string ResourceUnitHeader = "x-ms-resource-unit";
 
     private static readonly ResiliencePropertyKey<bool> IdempotentKey = new("cas.idempotent");
     private static readonly ResiliencePropertyKey<int> LastStatusKey = new("cas.lastStatus");
@@ -85,6 +87,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
                         (Handler: state.Handler, Attempt: attempt),
                         ctx.CancellationToken).ConfigureAwait(false);
                     ctx.Properties.Set(LastStatusKey, (int)response.StatusCode);
+                    state.Handler.ReadQuotaWarning(response);
                     return response;
                 },
                 context,
@@ -98,6 +101,25 @@ internal sealed class ResilienceHandler : DelegatingHandler
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>Hands Graph's early warning (or its absence on an answer charged to the quota) to the pacer.</summary>
+    private void ReadQuotaWarning(HttpResponseMessage response)
+    {
+        if (response.StatusCode == HttpStatusCode.TooManyRequests)
+        {
+            return;
+        }
+
+        if (response.Headers.TryGetValues(LimitPercentageHeader, out var values)
+            && double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var used))
+        {
+            pacer.NearLimit(used);
+        }
+        else if (response.Headers.Contains(ResourceUnitHeader))
+        {
+            pacer.Unhindered();
         }
     }
 

@@ -8,6 +8,9 @@ namespace CasAdmin.Engine.Resilience;
 /// requests of the first burst). Requests are then spaced to the refill rate, and slots left unused (a pause, a
 /// lull while jobs journal, the gap between two runs) may be caught up at once, as far as the bucket holds, so
 /// bulk work spends the quota as it refills instead of leaving it unused or bursting into the next 429.
+/// Graph also warns before it throttles: above 80 % of a limit, answers carry <c>x-ms-throttle-limit-percentage</c>.
+/// Near the limit the pacer starts pacing without waiting for a 429, and while pacing it holds the quota between
+/// nearly and completely used: slower when the warning says it is almost gone, faster when the warning stops.
 /// </summary>
 public sealed class TenantPacer
 {
@@ -21,7 +24,25 @@ public sealed class TenantPacer
     // How much of the rate learnt so far each new window between two 429s keeps.
     private const double Memory = 0.7;
 
-    // Without a 429 for this long the tenant is no longer busy: pacing stops until the next one.
+    // Pacing starts when an answer says this much of the limit is used: the rest covers the requests in flight.
+    private const double NearlyUsed = 0.9;
+
+    // While pacing, the pace holds the used share near this: the few percent left cover the requests in flight.
+    private const double Target = 0.95;
+
+    // How hard the pace leans against the distance from the target: 5 × (0.95 − used) faster or slower, so the
+    // quota moves back to the target in about two seconds without overshooting; and how fast the estimate of the
+    // refill rate itself follows a level that stays off the target.
+    private const double Gain = 5;
+    private const double Drift = 0.2;
+
+    // An answer without a warning: at least this much is left.
+    private const double Unwarned = 0.8;
+
+    // Graph's resource-unit limits are a quota per 10 s (domain.md §7): a bucket holds ten seconds of its refill.
+    private const double QuotaWindowSeconds = 10;
+
+    // Without a 429 or a warning for this long the tenant is no longer busy: pacing stops until the next one.
     private static readonly TimeSpan Forget = TimeSpan.FromSeconds(30);
 
     // Slots left unused may always be caught up this far back, even before the capacity is known.
@@ -43,6 +64,11 @@ public sealed class TenantPacer
     private long admittedAtBurstStart;
     private double sentSeen;
     private double secondsSeen;
+    private bool warned;
+    private DateTimeOffset warningSince = DateTimeOffset.MinValue;
+    private long admittedAtWarning;
+    private double usedAtWarning;
+    private double refillInterval;
 
     public TenantPacer(TimeProvider? timeProvider = null) => time = timeProvider ?? TimeProvider.System;
 
@@ -142,7 +168,7 @@ public sealed class TenantPacer
                     // earlier windows count too, fading, so the estimate settles instead of jumping by a request.
                     sentSeen = sentSeen * Memory + sent;
                     secondsSeen = secondsSeen * Memory + span;
-                    intervalSeconds = secondsSeen / sentSeen;
+                    intervalSeconds = refillInterval = secondsSeen / sentSeen;
                 }
             }
 
@@ -159,6 +185,97 @@ public sealed class TenantPacer
         }
 
         PauseUntil(now + retryAfter);
+    }
+
+    /// <summary>
+    /// An answer said <paramref name="usedFraction"/> of a limit is used (<c>x-ms-throttle-limit-percentage</c>, sent from
+    /// 0.8 up). Unpaced and near the limit: start pacing, at the rate learnt from earlier 429s or else at the rate the
+    /// warnings so far imply. Paced: slow down when the quota is almost gone.
+    /// </summary>
+    public void NearLimit(double usedFraction)
+    {
+        var now = time.GetUtcNow();
+        lock (gate)
+        {
+            warned = true;
+            if (intervalSeconds > 0)
+            {
+                if (usedFraction >= NearlyUsed)
+                {
+                    lastThrottled = now;
+                }
+
+                Steer(usedFraction);
+                return;
+            }
+
+            if (warningSince == DateTimeOffset.MinValue)
+            {
+                warningSince = now;
+                admittedAtWarning = admitted;
+                usedAtWarning = usedFraction;
+            }
+
+            if (usedFraction < NearlyUsed)
+            {
+                return;
+            }
+
+            // Since the first warning, n requests used the share Δu of a bucket of ten seconds' refill r, plus what
+            // refilled in those t seconds: n = r·(10·Δu + t).
+            var n = admitted - admittedAtWarning;
+            var used = usedFraction - usedAtWarning;
+            var seconds = (now - warningSince).TotalSeconds;
+            if (sentSeen > 0)
+            {
+                refillInterval = secondsSeen / sentSeen;
+            }
+            else if (n >= 4 && used > 0)
+            {
+                refillInterval = (QuotaWindowSeconds * used + seconds) / n;
+            }
+            else
+            {
+                return;
+            }
+
+            intervalSeconds = refillInterval;
+            Steer(usedFraction);
+            lastThrottled = now;
+            nextSlot = now;
+            pauseCredit = MinimumCredit;
+        }
+    }
+
+    /// <summary>An answer charged to the quota came without a warning: more than a fifth of it is left, so a pace may quicken.</summary>
+    public void Unhindered()
+    {
+        lock (gate)
+        {
+            if (intervalSeconds <= 0)
+            {
+                warningSince = DateTimeOffset.MinValue;
+            }
+            else if (warned)
+            {
+                Steer(Unwarned);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sets the pace from the estimated refill rate and how far the used share is from the target (a proportional
+    /// controller: the level is the integral of the pace's error, so leaning on the level alone settles it).
+    /// </summary>
+    private void Steer(double usedFraction)
+    {
+        if (refillInterval <= 0)
+        {
+            refillInterval = intervalSeconds;
+        }
+
+        refillInterval *= 1 + (Drift * (usedFraction - Target));
+        intervalSeconds = refillInterval / Math.Clamp(1 + (Gain * (Target - usedFraction)), 0.5, 2);
     }
 
     /// <summary>Waits until no pause is in force and, while pacing, for this request's slot.</summary>
@@ -180,7 +297,7 @@ public sealed class TenantPacer
                 var now = time.GetUtcNow();
                 if (intervalSeconds > 0 && now - lastThrottled > Forget)
                 {
-                    intervalSeconds = 0;
+                    intervalSeconds = refillInterval = 0;
                     sentSeen = secondsSeen = 0;
                     admittedAtBurstStart = admitted;
                 }
@@ -204,8 +321,12 @@ public sealed class TenantPacer
                     return;
                 }
 
-                // Held back by the pace, not by a pause: ask a little more of the quota next time.
-                intervalSeconds *= Probe;
+                // Held back by the pace, not by a pause: ask a little more of the quota next time (where Graph sends no
+                // warnings; where it does, they steer the pace instead).
+                if (!warned)
+                {
+                    intervalSeconds *= Probe;
+                }
             }
 
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);

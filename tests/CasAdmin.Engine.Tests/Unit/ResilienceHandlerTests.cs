@@ -106,6 +106,30 @@ public sealed class ResilienceHandlerTests
     }
 
     [Fact]
+    public async Task GraphsQuotaWarning_ReachesThePacer_WhichPacesBeforeAny429()
+    {
+        static HttpResponseMessage Used(string share)
+        {
+            var response = Status(HttpStatusCode.OK);
+            response.Headers.TryAddWithoutValidation("x-ms-resource-unit", "1");
+            response.Headers.TryAddWithoutValidation("x-ms-throttle-limit-percentage", share);
+            return response;
+        }
+
+        var steps = new[] { "0.8", "0.82", "0.84", "0.86", "0.88", "0.9" }.Select(share => (Func<HttpRequestMessage, HttpResponseMessage>)(_ => Used(share))).ToArray();
+        var (client, _, counters, pacer) = Build(Fast, steps);
+
+        for (var i = 0; i < steps.Length; i++)
+        {
+            (await client.GetAsync(new Uri("https://graph.example/v1.0/servicePrincipals"))).Dispose();
+        }
+
+        Assert.True(pacer.Interval > TimeSpan.Zero, "nearly all the quota is used: the connection is paced");
+        Assert.Equal(0, pacer.Pauses);
+        Assert.Equal(0, counters.Throttled);
+    }
+
+    [Fact]
     public async Task EveryAttemptOfOneCall_CarriesTheSameClientRequestId_AndTheNextCallANewOne()
     {
         var (client, script, _, _) = Build(Fast,

@@ -1,4 +1,5 @@
 using CasAdmin.Engine.Resilience;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CasAdmin.Engine.Tests.Unit;
 
@@ -96,6 +97,145 @@ public sealed class TenantPacerTests
         // 20 requests' worth, plus the one due now.
         clock.Advance(TimeSpan.FromSeconds(20));
         Assert.Equal(21, ImmediatelyAdmitted(pacer));
+    }
+
+    [Fact]
+    public async Task GraphsWarning_StartsPacingBeforeAny429_AndSteersByHowMuchIsUsed()
+    {
+        var clock = new ManualTimeProvider();
+        var pacer = new TenantPacer(clock);
+        pacer.NearLimit(0.8);
+        for (var i = 0; i < 10; i++)
+        {
+            await pacer.WaitAsync(CancellationToken.None);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.Zero, pacer.Interval);
+
+        // Ten requests took a tenth of a ten-second bucket plus a second of refill: the refill is ten a second.
+        pacer.NearLimit(0.9);
+        var paced = pacer.Interval;
+        Assert.InRange(paced.TotalMilliseconds, 100, 200);
+        Assert.Equal(0, pacer.Pauses);
+
+        pacer.NearLimit(0.99);
+        Assert.True(pacer.Interval > paced, "almost all used: slower");
+        var slow = pacer.Interval;
+        pacer.Unhindered();
+        Assert.True(pacer.Interval < slow, "no warning: more than a fifth is left, faster");
+    }
+
+    [Fact]
+    public void AnswersWithoutAWarning_ForgetTheWarningsBefore_SoAnOldOneDoesNotSkewTheEstimate()
+    {
+        var clock = new ManualTimeProvider();
+        var pacer = new TenantPacer(clock);
+        pacer.NearLimit(0.8);
+        pacer.Unhindered();
+        clock.Advance(TimeSpan.FromMinutes(5));
+
+        // A single warning at 0.9 with nothing admitted since is no estimate: still unpaced.
+        pacer.NearLimit(0.9);
+
+        Assert.Equal(TimeSpan.Zero, pacer.Interval);
+    }
+
+    [Fact]
+    public async Task AgainstGraphsBucket_TheWarningsHoldTheQuotaNearlyUsed_WithoutA429()
+    {
+        // A bucket of 100 requests refilling 10 a second, answering as Graph does: the used share from 0.8 up. The
+        // fake clock fires the pacer's delays as it is moved.
+        var clock = new SteppingClock();
+        var pacer = new TenantPacer(clock);
+        var bucket = new SimulatedBucket(clock, capacity: 100, perSecond: 10);
+        var start = clock.GetUtcNow();
+        var sent = 0;
+        var empty = 0;
+        while (clock.GetUtcNow() - start < TimeSpan.FromSeconds(60))
+        {
+            await clock.RunAsync(pacer.WaitAsync(CancellationToken.None));
+            sent++;
+            if (!bucket.TryTake())
+            {
+                empty++;
+                pacer.Throttled(TimeSpan.FromSeconds(1));
+                continue;
+            }
+
+            // One request in flight: its answer comes 20 ms later.
+            clock.Advance(TimeSpan.FromMilliseconds(20));
+            if (bucket.Used >= 0.8)
+            {
+                pacer.NearLimit(bucket.Used);
+            }
+            else
+            {
+                pacer.Unhindered();
+            }
+        }
+
+        Assert.Equal(0, empty);
+
+        // All the quota the minute allows: the first bucket and 60 s of refill, less the few percent kept back.
+        Assert.InRange(sent, 0.95 * 700, 700);
+    }
+
+    /// <summary>
+    /// A fake clock that moves to each delay's end as soon as the code waits on it; the code's continuation then runs
+    /// on the thread pool, so the clock waits (in real time, bounded) until it either completes or waits again.
+    /// </summary>
+    private sealed class SteppingClock : FakeTimeProvider
+    {
+        private TimeSpan lastDelay;
+        private int timers;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lastDelay = dueTime;
+            Interlocked.Increment(ref timers);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+
+        public async Task RunAsync(ValueTask wait)
+        {
+            while (!wait.IsCompleted)
+            {
+                var before = Volatile.Read(ref timers);
+                Advance(lastDelay);
+                Assert.True(SpinWait.SpinUntil(() => wait.IsCompleted || Volatile.Read(ref timers) != before, TimeSpan.FromSeconds(30)), "the pacer neither admitted nor waited again");
+            }
+
+            await wait;
+        }
+    }
+
+    private sealed class SimulatedBucket(TimeProvider clock, double capacity, double perSecond)
+    {
+        private double level = double.MaxValue;
+        private DateTimeOffset at = clock.GetUtcNow();
+
+        public double Used => 1 - (Refilled() / capacity);
+
+        public bool TryTake()
+        {
+            if (Refilled() < 1)
+            {
+                level -= 1; // a throttled request is charged too
+                return false;
+            }
+
+            level -= 1;
+            return true;
+        }
+
+        private double Refilled()
+        {
+            var now = clock.GetUtcNow();
+            level = Math.Min(capacity, level + ((now - at).TotalSeconds * perSecond));
+            at = now;
+            return level;
+        }
     }
 
     private static int ImmediatelyAdmitted(TenantPacer pacer)
