@@ -194,8 +194,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             }
         }
 
-        var job = await OpenOrCreateJobAsync(jobs, account, ct).ConfigureAwait(false);
-        var lease = await jobs.TryLeaseAsync(job.JobId, owner, options.LeaseDuration, ct).ConfigureAwait(false);
+        var (jobId, lease) = await OpenAndLeaseJobAsync(jobs, account, options.LeaseDuration, ct).ConfigureAwait(false);
         if (lease.IsFinished)
         {
             // Another process finished it between our look and our lease.
@@ -212,6 +211,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 account.AccountId.ToString());
         }
 
+        var job = (await jobs.GetAsync(jobId, ct).ConfigureAwait(false))!;
         if (lease.TakenOverFrom is { } dead)
         {
             observer.Information($"Took over the removal of the {account.Service} account of {account.TenantDomain ?? account.TenantId} from {dead}, which is no longer running; it resumes at its first unfinished step.");
@@ -219,10 +219,9 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
 
         using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var renewal = RenewLeaseAsync(jobs, job.JobId, options.LeaseDuration, leaseLost);
+        var succeeded = false;
         try
         {
-            await jobs.MarkRunningAsync(job.JobId, owner, ct).ConfigureAwait(false);
-            job = (await jobs.GetAsync(job.JobId, ct).ConfigureAwait(false))!;
             var context = new RemovalContext(account, job, admin, options, store, vault, observer, owner);
             // A person who confirmed has read the warning already; an unattended -Force run still gets it in its log.
             if (account.Service == CasService.ExchangeOnline && !target.Confirmed)
@@ -230,7 +229,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 observer.Warning(DeprovisioningRules.ExchangeWarning);
             }
 
-            await ExecuteStepsAsync(jobs, context, observer, parentActivityId, leaseLost.Token, ct).ConfigureAwait(false);
+            succeeded = await ExecuteStepsAsync(jobs, context, observer, parentActivityId, leaseLost.Token, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !ct.IsCancellationRequested)
         {
@@ -243,11 +242,15 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             await leaseLost.CancelAsync().ConfigureAwait(false);
             await renewal.ConfigureAwait(false);
 
-            // Released even after Ctrl+C, so a rerun need not wait for the lease to expire; should the store be down
-            // now, the lease simply expires, and the job's outcome is what matters to the caller.
+            // Released even after Ctrl+C, so a rerun need not wait for the lease to expire (a job that succeeded let go
+            // of it in its last write); should the store be down now, the lease simply expires, and the job's outcome
+            // is what matters to the caller.
             try
             {
-                await jobs.ReleaseLeaseAsync(job.JobId, owner, CancellationToken.None).ConfigureAwait(false);
+                if (!succeeded)
+                {
+                    await jobs.ReleaseLeaseAsync(job.JobId, owner, CancellationToken.None).ConfigureAwait(false);
+                }
             }
             catch (CasException ex)
             {
@@ -258,7 +261,8 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         return (await jobs.GetAsync(job.JobId, CancellationToken.None).ConfigureAwait(false))!;
     }
 
-    private async Task ExecuteStepsAsync(RemovalJobRepository jobs, RemovalContext x, IOperationObserver observer, int parentActivityId, CancellationToken token, CancellationToken userToken)
+    /// <summary>Runs the job's unfinished steps; true when the job succeeded (its last write also released the lease).</summary>
+    private async Task<bool> ExecuteStepsAsync(RemovalJobRepository jobs, RemovalContext x, IOperationObserver observer, int parentActivityId, CancellationToken token, CancellationToken userToken)
     {
         var steps = x.Job.Steps;
         using var progress = new ProgressTracker(observer, $"Removing the {x.Account.Service} account of {x.Account.TenantDomain ?? x.Account.TenantId}", steps.Count, parentActivityId);
@@ -266,7 +270,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         if (pending.Count == 0)
         {
             await x.JournalAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Succeeded, false, null, null, null, c2), token).ConfigureAwait(false);
-            return;
+            return false;
         }
 
         // Each step's end is journaled together with the next one's start (or the job's success).
@@ -306,13 +310,13 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 if (x.Options.Force && RemovalSteps.IsForceable(ex))
                 {
                     await ForceAsync(jobs, x, i, ex, observer, token).ConfigureAwait(false);
-                    return;
+                    return false;
                 }
 
                 await x.JournalAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Failed, false, ex.ErrorId, ex.Message,
                     ex.RecommendedAction ?? "Run Remove-CasServiceAccount again to resume (finished steps are not repeated), or with -Force to forcibly remove CasAdmin's data.", c2),
                     CancellationToken.None).ConfigureAwait(false);
-                return;
+                return false;
             }
 
             StepClock.Record(step.Name, DateTimeOffset.UtcNow - started);
@@ -328,6 +332,8 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 throw new SimulatedCrash(crash);
             }
         }
+
+        return true;
     }
 
     /// <summary>Forced removal: the tenant steps not done are listed as remaining changes, then CasAdmin's own data goes.</summary>
@@ -390,45 +396,53 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         return account;
     }
 
-    private static async Task<CasRemovalJob> OpenOrCreateJobAsync(RemovalJobRepository jobs, CasServiceAccount account, CancellationToken ct)
+    /// <summary>
+    /// In one write: the account's unfinished job (or a new one), its lease and, once leased, its start. A runner that
+    /// meets a job another one holds learns so from this single write, and writes nothing.
+    /// </summary>
+    private async Task<(Guid JobId, LeaseOutcome Lease)> OpenAndLeaseJobAsync(RemovalJobRepository jobs, CasServiceAccount account, TimeSpan leaseDuration, CancellationToken ct)
     {
-        var id = await jobs.Store.WriteAsync(async (c, t, c2) =>
+        var (id, lease) = await jobs.Store.WriteAsync(async (c, t, c2) =>
         {
             // Inside BEGIN IMMEDIATE (SQLite) or under the account's row lock (PostgreSQL): two runners cannot both see
             // "no open job" and both create one.
             await c.ExecuteAsync(t, "SELECT account_id FROM service_accounts WHERE account_id = $a FOR UPDATE", c2, ("$a", account.AccountId.ToString())).ConfigureAwait(false);
             var open = (string?)await c.ScalarAsync(t, "SELECT job_id FROM removal_jobs WHERE account_id = $a AND status IN ('Pending', 'Running', 'Failed')", c2,
                 ("$a", account.AccountId.ToString())).ConfigureAwait(false);
+            Guid jobId;
             if (open is not null)
             {
-                return Guid.Parse(open);
+                jobId = Guid.Parse(open);
+            }
+            else
+            {
+                // Read again under the write lock: another process may have finished the removal since we loaded the account.
+                var status = (string?)await c.ScalarAsync(t, "SELECT status FROM service_accounts WHERE account_id = $a", c2, ("$a", account.AccountId.ToString())).ConfigureAwait(false);
+                if (status == nameof(ServiceAccountStatus.Removed))
+                {
+                    return (Guid.Empty, LeaseOutcome.Finished);
+                }
+
+                var job = new CasRemovalJob
+                {
+                    JobId = Guid.NewGuid(), AccountId = account.AccountId, TenantId = account.TenantId, Service = account.Service,
+                    AppId = account.AppId, DelegateAccount = account.DelegateAccount,
+                };
+                await RemovalJobRepository.CreateAsync(c, t, job, RemovalPlan.For(account).Select(k => RemovalPlan.Names[k]).ToArray(), c2).ConfigureAwait(false);
+                await c.ExecuteAsync(t, "UPDATE service_accounts SET status = 'Removing', updated = $now WHERE account_id = $a", c2,
+                    ("$a", account.AccountId.ToString()), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
+                jobId = job.JobId;
             }
 
-            // Read again under the write lock: another process may have finished the removal since we loaded the account.
-            var status = (string?)await c.ScalarAsync(t, "SELECT status FROM service_accounts WHERE account_id = $a", c2, ("$a", account.AccountId.ToString())).ConfigureAwait(false);
-            if (status == nameof(ServiceAccountStatus.Removed))
+            var outcome = await RemovalJobRepository.TryLeaseAsync(c, t, jobId, owner, leaseDuration, c2).ConfigureAwait(false);
+            if (outcome.IsAcquired)
             {
-                return Guid.Empty;
+                await RemovalJobRepository.MarkRunningAsync(c, t, jobId, c2).ConfigureAwait(false);
             }
 
-            var job = new CasRemovalJob
-            {
-                JobId = Guid.NewGuid(), AccountId = account.AccountId, TenantId = account.TenantId, Service = account.Service,
-                AppId = account.AppId, DelegateAccount = account.DelegateAccount,
-            };
-            await RemovalJobRepository.CreateAsync(c, t, job, RemovalPlan.For(account).Select(k => RemovalPlan.Names[k]).ToArray(), c2).ConfigureAwait(false);
-            await c.ExecuteAsync(t, "UPDATE service_accounts SET status = 'Removing', updated = $now WHERE account_id = $a", c2,
-                ("$a", account.AccountId.ToString()), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
-            return job.JobId;
+            return (jobId, outcome);
         }, ct).ConfigureAwait(false);
-        if (id == Guid.Empty)
-        {
-            throw new CasException(ErrorIds.AlreadyRemoved, CasErrorCategory.ObjectNotFound,
-                $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} was removed by another process just now.",
-                "Nothing to do; Get-CasRemovalJob -AccountId shows how it was removed.", account.AccountId.ToString());
-        }
-
-        return (await jobs.GetAsync(id, ct).ConfigureAwait(false))!;
+        return (id, lease);
     }
 
     /// <summary>

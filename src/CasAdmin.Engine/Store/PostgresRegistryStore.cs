@@ -65,6 +65,20 @@ internal sealed class PostgresRegistryStore : RegistryStore
             builder.Timeout = 10;
         }
 
+        // A runner sends the same few dozen statements thousands of times: prepared once per connection, the server
+        // skips parsing and planning them. CasAdmin changes no session state (its only advisory lock ends with its
+        // transaction), so a pooled connection needs no reset, which would also drop the prepared statements.
+        var defaults = new NpgsqlConnectionStringBuilder();
+        if (builder.MaxAutoPrepare == defaults.MaxAutoPrepare)
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.NoResetOnClose = true;
+        }
+
         var store = new PostgresRegistryStore(builder);
         try
         {

@@ -44,41 +44,44 @@ internal sealed class RemovalJobRepository(RegistryStore store)
     /// and its process is gone.
     /// </summary>
     public Task<LeaseOutcome> TryLeaseAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
-        store.WriteAsync(async (c, t, c2) =>
+        store.WriteAsync((c, t, c2) => TryLeaseAsync(c, t, jobId, owner, duration, c2), ct);
+
+    /// <summary>The lease taken inside a write that does more (opening the job, marking it running).</summary>
+    public static async Task<LeaseOutcome> TryLeaseAsync(DbConnection c, DbTransaction t, Guid jobId, string owner, TimeSpan duration, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        // The row lock (PostgreSQL; SQLite's write lock covers the file) makes the look and the take one step. A row
+        // another runner is changing right now is skipped rather than waited for: that runner holds the job.
+        var rows = await c.QueryAsync(t, "SELECT status, lease_owner, lease_expires FROM removal_jobs WHERE job_id = $j FOR UPDATE SKIP LOCKED",
+            r => (Status: r.Text("status")!, Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), ct, ("$j", jobId.ToString())).ConfigureAwait(false);
+        if (rows.Count == 0)
         {
-            var now = DateTimeOffset.UtcNow;
-            // The row lock (PostgreSQL; SQLite's write lock covers the file) makes the look and the take one step. A row
-            // another runner is changing right now is skipped rather than waited for: that runner holds the job.
-            var rows = await c.QueryAsync(t, "SELECT status, lease_owner, lease_expires FROM removal_jobs WHERE job_id = $j FOR UPDATE SKIP LOCKED",
-                r => (Status: r.Text("status")!, Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), c2, ("$j", jobId.ToString())).ConfigureAwait(false);
-            if (rows.Count == 0)
+            return LeaseOutcome.HeldBy("another runner (busy with this job right now)");
+        }
+
+        var row = rows[0];
+        if (row.Status is "Succeeded" or "Forced")
+        {
+            return LeaseOutcome.Finished;
+        }
+
+        string? takenOverFrom = null;
+        if (row.Owner is not null && row.Owner != owner && row.Expires > now)
+        {
+            // A killed or crashed engine on this machine never renews nor releases its lease: take over now rather
+            // than make the rerun wait out the lease. Decided under the write lock, so only one taker wins.
+            if (!LeaseHolder.IsDeadOnThisMachine(row.Owner))
             {
-                return LeaseOutcome.HeldBy("another runner (busy with this job right now)");
+                return LeaseOutcome.HeldBy(row.Owner);
             }
 
-            var row = rows[0];
-            if (row.Status is "Succeeded" or "Forced")
-            {
-                return LeaseOutcome.Finished;
-            }
+            takenOverFrom = row.Owner;
+        }
 
-            string? takenOverFrom = null;
-            if (row.Owner is not null && row.Owner != owner && row.Expires > now)
-            {
-                // A killed or crashed engine on this machine never renews nor releases its lease: take over now rather
-                // than make the rerun wait out the lease. Decided under the write lock, so only one taker wins.
-                if (!LeaseHolder.IsDeadOnThisMachine(row.Owner))
-                {
-                    return LeaseOutcome.HeldBy(row.Owner);
-                }
-
-                takenOverFrom = row.Owner;
-            }
-
-            await c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_owner = $o, lease_expires = $until WHERE job_id = $j", c2,
-                ("$j", jobId.ToString()), ("$o", owner), ("$until", (now + duration).Iso())).ConfigureAwait(false);
-            return takenOverFrom is null ? LeaseOutcome.Acquired : LeaseOutcome.TakenOver(takenOverFrom);
-        }, ct);
+        await c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_owner = $o, lease_expires = $until WHERE job_id = $j", ct,
+            ("$j", jobId.ToString()), ("$o", owner), ("$until", (now + duration).Iso())).ConfigureAwait(false);
+        return takenOverFrom is null ? LeaseOutcome.Acquired : LeaseOutcome.TakenOver(takenOverFrom);
+    }
 
     /// <summary>Extends the lease; false when it was lost (expired and taken over).</summary>
     public Task<bool> RenewLeaseAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
@@ -106,14 +109,11 @@ internal sealed class RemovalJobRepository(RegistryStore store)
         }
     }
 
-    public Task MarkRunningAsync(Guid jobId, string owner, CancellationToken ct) =>
-        store.WriteAsync(async (c, t, c2) =>
-        {
-            await AssertLeaseAsync(c, t, jobId, owner, c2).ConfigureAwait(false);
-            await c.ExecuteAsync(t,
-                "UPDATE removal_jobs SET status = 'Running', started = COALESCE(started, $now), error_id = NULL, error = NULL, recommended = NULL WHERE job_id = $j", c2,
-                ("$j", jobId.ToString()), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
-        }, ct);
+    /// <summary>Inside the write that took the lease: the job runs from now on.</summary>
+    public static Task MarkRunningAsync(DbConnection c, DbTransaction t, Guid jobId, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "UPDATE removal_jobs SET status = 'Running', started = COALESCE(started, $now), error_id = NULL, error = NULL, recommended = NULL WHERE job_id = $j", ct,
+            ("$j", jobId.ToString()), ("$now", DateTimeOffset.UtcNow.Iso()));
 
     /// <summary>Journaled before the step's work starts.</summary>
     public Task StartStepAsync(Guid jobId, string owner, int ordinal, CancellationToken ct) =>
@@ -131,7 +131,7 @@ internal sealed class RemovalJobRepository(RegistryStore store)
     /// <summary>
     /// Journaled after the step's work, with any remaining changes it found, in one transaction. That transaction
     /// also journals what comes next, the start of step <paramref name="nextOrdinal"/> or the job's success, so a
-    /// step boundary costs one durable write, not two.
+    /// step boundary costs one durable write, not two. The job's success also lets go of its lease.
     /// </summary>
     public Task FinishStepAsync(Guid jobId, string owner, int ordinal, RemovalStepStatus status, string? detail, string? errorId, string? error, IReadOnlyList<CasCleanupItem> remaining,
         CancellationToken ct, int? nextOrdinal = null, bool jobSucceeded = false) =>
@@ -156,6 +156,7 @@ internal sealed class RemovalJobRepository(RegistryStore store)
             if (jobSucceeded)
             {
                 await FinishJobAsync(c, t, jobId, RemovalJobStatus.Succeeded, false, null, null, null, c2).ConfigureAwait(false);
+                await c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job_id = $j", c2, ("$j", jobId.ToString())).ConfigureAwait(false);
             }
         }, ct);
 
