@@ -188,22 +188,23 @@ internal static class DeprovisionBench
 
     /// <summary>
     /// Several runner processes (this program, <c>deprovision-runner</c>) remove every account through one shared registry,
-    /// each offered every account in its own order; returns the measure and how many accounts two runners both reported removed.
+    /// each offered every account in its own order, all starting together once every one has signed in; returns the measure and how many accounts two runners both reported removed.
     /// </summary>
     private static async Task<(Measured, int)> MeasureRunnersAsync(SandboxHost sandbox, List<CasServiceAccount> accounts, string store, int runners, string folder)
     {
-        var before = (await sandbox.Control.GetTimelineAsync()).Count;
         var secrets = System.Text.Json.JsonSerializer.Serialize(sandbox.Tenants.ToDictionary(t => t.TenantId, t => t.AdminAppSecret));
         var removed = new List<Guid>();
         var processes = new List<System.Diagnostics.Process>();
+        var ready = 0;
+        var allReady = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         for (var n = 0; n < runners; n++)
         {
             var plan = Path.Combine(folder, $"runner-{n}.json");
             await File.WriteAllTextAsync(plan, System.Text.Json.JsonSerializer.Serialize(new RunnerPlan(sandbox.Url.AbsoluteUri, sandbox.Thumbprint, store,
                 sandbox.Tenants.Select(t => new RunnerTenant(t.TenantId, t.AdminAppId, accounts.Where(a => a.TenantId == t.TenantId).Select(a => a.AccountId).ToList())).ToList(),
-                ThrottleLimit: Math.Max(1, Parallel / runners), Seed: n + 1)));
+                ThrottleLimit: Math.Max(1, Parallel / runners), Seed: n + 1, WaitForGo: true)));
             var self = Environment.ProcessPath!;
-            var info = new System.Diagnostics.ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+            var info = new System.Diagnostics.ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
             if (Path.GetFileNameWithoutExtension(self) == "dotnet")
             {
                 info.ArgumentList.Add(typeof(DeprovisionBench).Assembly.Location);
@@ -215,7 +216,11 @@ internal static class DeprovisionBench
             var process = System.Diagnostics.Process.Start(info)!;
             process.OutputDataReceived += (_, e) =>
             {
-                if (e.Data is { } line && line.StartsWith("REMOVED ", StringComparison.Ordinal))
+                if (e.Data == "READY" && Interlocked.Increment(ref ready) == runners)
+                {
+                    allReady.TrySetResult();
+                }
+                else if (e.Data is { } line && line.StartsWith("REMOVED ", StringComparison.Ordinal))
                 {
                     lock (removed)
                     {
@@ -229,6 +234,15 @@ internal static class DeprovisionBench
             };
             process.BeginOutputReadLine();
             processes.Add(process);
+        }
+
+        // Every runner has started and signed in to every tenant: the measured removal starts now, for all at once.
+        await allReady.Task.WaitAsync(TimeSpan.FromMinutes(5));
+        var before = (await sandbox.Control.GetTimelineAsync()).Count;
+        foreach (var process in processes)
+        {
+            await process.StandardInput.WriteLineAsync("GO");
+            await process.StandardInput.FlushAsync();
         }
 
         foreach (var process in processes)

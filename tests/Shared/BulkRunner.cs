@@ -9,7 +9,9 @@ using CasAdmin.Engine.Store;
 namespace CasAdmin.Testing;
 
 /// <summary>What one runner process removes: every account of every tenant listed, against one shared registry.</summary>
-public sealed record RunnerPlan(string SandboxUrl, string Thumbprint, string Store, IReadOnlyList<RunnerTenant> Tenants, int ThrottleLimit, int Seed);
+/// <param name="WaitForGo">Connect first, print "READY", then wait for a line on standard input before removing anything
+/// (a benchmark's start line: it measures the removal, not each process's start and sign-ins).</param>
+public sealed record RunnerPlan(string SandboxUrl, string Thumbprint, string Store, IReadOnlyList<RunnerTenant> Tenants, int ThrottleLimit, int Seed, bool WaitForGo = false);
 
 public sealed record RunnerTenant(string TenantId, string AdminAppId, IReadOnlyList<Guid> Accounts);
 
@@ -41,6 +43,13 @@ public static class BulkRunner
                 Environment = CasCloud.Sandbox, SandboxUrl = new Uri(plan.SandboxUrl), SandboxThumbprint = plan.Thumbprint, StorePath = plan.Store,
             }, NullOperationObserver.Instance, CancellationToken.None);
             targets.AddRange(tenant.Accounts.Select(a => new RemovalTarget(a, connection, Confirmed: true)));
+        }
+
+        if (plan.WaitForGo)
+        {
+            output.WriteLine("READY");
+            output.Flush();
+            await Console.In.ReadLineAsync();
         }
 
         // Each runner its own order, so that the runners meet on some jobs and not on others.
