@@ -5,17 +5,17 @@ using CasAdmin.Sandbox;
 
 namespace CasAdmin.Engine.Tests;
 
-/// <summary>An engine with its own registry file and secret vault, pointed at a sandbox.</summary>
+/// <summary>An engine with its own registry (a file, unless a PostgreSQL connection string is given) and secret vault, pointed at a sandbox.</summary>
 public sealed class EngineHarness : IDisposable
 {
     private readonly TempFolder folder = new();
 
-    public EngineHarness(SandboxFixture sandbox, bool keepSecrets = true)
+    public EngineHarness(SandboxFixture sandbox, bool keepSecrets = true, string? storePath = null)
     {
         Sandbox = sandbox;
         Vault = keepSecrets ? new InMemorySecretVault() : NoSecretVault.Instance;
         Engine = new CasEngine(Vault);
-        StorePath = folder.File("registry.db");
+        StorePath = storePath ?? folder.File("registry.db");
     }
 
     public SandboxFixture Sandbox { get; }

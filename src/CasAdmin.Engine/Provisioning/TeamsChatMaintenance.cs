@@ -148,6 +148,8 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
             moved = await ChatSubscriptions.CreateAsync(app.Graph, newModel, new Uri(url), account.LifecycleNotificationUrl is { } l ? new Uri(l) : null, ct).ConfigureAwait(false);
         }
 
+        // Read before the new secret is kept: it is kept under the same vault reference, which then no longer holds the old app's.
+        var oldSecret = !account.IsLegacy ? StoredSecret(account) : null;
         var key = SecretKeys.Match(application, secret);
         var secretRef = StoreSecret(account.TenantId, appId, account.SecretReference, secret, observer);
         var updated = account with
@@ -180,7 +182,6 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
         }, ct).ConfigureAwait(false);
 
         // The old subscriptions belong to the old app; without its secret they are left to expire on their own.
-        var oldSecret = !account.IsLegacy ? StoredSecret(account) : null;
         if (old.Count > 0 && oldSecret is not null && account.AppId is { } oldApp)
         {
             using var previous = await ServiceAppSession.SignInAsync(admin, oldApp, oldSecret, ct).ConfigureAwait(false);

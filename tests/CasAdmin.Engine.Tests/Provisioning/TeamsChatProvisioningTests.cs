@@ -12,15 +12,15 @@ public sealed class TeamsChatProvisioningTests(SandboxFixture sandbox) : IClassF
 {
     private static readonly Uri Console = new("https://console.example.com");
 
-    private static string Name(string test) => "CasAdmin test " + test + " " + Guid.NewGuid().ToString("N")[..6];
+    internal static string Name(string test) => "CasAdmin test " + test + " " + Guid.NewGuid().ToString("N")[..6];
 
-    private static async Task<CasTeamsChatApp> NewAppAsync(EngineHarness h, CasConnection admin, string name, bool consent = true, TimeSpan? lifetime = null) =>
+    internal static async Task<CasTeamsChatApp> NewAppAsync(EngineHarness h, CasConnection admin, string name, bool consent = true, TimeSpan? lifetime = null) =>
         await h.Engine.TeamsChat.NewAppAsync(admin, new NewTeamsChatAppRequest
         {
             DisplayName = name, ConsoleUrl = Console, GrantAdminConsent = consent, SecretLifetime = lifetime ?? TimeSpan.FromDays(90),
         }, h.Observer, CancellationToken.None);
 
-    private static Task<CasServiceAccount> ProvisionAsync(EngineHarness h, CasConnection admin, CasTeamsChatApp app, LicensingModel model = LicensingModel.Evaluation,
+    internal static Task<CasServiceAccount> ProvisionAsync(EngineHarness h, CasConnection admin, CasTeamsChatApp app, LicensingModel model = LicensingModel.Evaluation,
         bool grant = false, Uri? notify = null, bool skipInventory = false) =>
         h.Engine.TeamsChat.NewAccountAsync(admin, new NewTeamsChatAccountRequest
         {
