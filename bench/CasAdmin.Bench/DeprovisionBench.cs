@@ -162,7 +162,7 @@ internal static class DeprovisionBench
         await sandbox.Control.SetThrottlingAsync(scale: 1.0);
         var diff = await StateDiffAsync(engine, connections, accounts, parStore);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  detail: sequential={sequential.Seconds:0.0}s parallel={parallel.Seconds:0.0}s T_ideal={ideal:0.0}s calls={parallel.Calls} 429s={stats.Totals.TooManyRequests} premature_resends={stats.Totals.PrematureResends} failed={parallel.Failed} scale={Scale} latency={LatencyMs}ms"));
+            $"  detail: sequential={sequential.Seconds:0.0}s parallel={parallel.Seconds:0.0}s T_ideal={ideal:0.0}s calls={parallel.Calls} 429s={stats.Totals.TooManyRequests} premature_resends={stats.Totals.PrematureResends} failed={parallel.Failed} scale={Scale} latency={LatencyMs}ms host_cpu_busy={parallel.CpuBusy:0.00} ({Environment.ProcessorCount} cores)"));
         if (storeKind == "postgres")
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -239,6 +239,7 @@ internal static class DeprovisionBench
         // Every runner has started and signed in to every tenant: the measured removal starts now, for all at once.
         await allReady.Task.WaitAsync(TimeSpan.FromMinutes(5));
         var before = (await sandbox.Control.GetTimelineAsync()).Count;
+        var cpu = HostCpu.Read();
         foreach (var process in processes)
         {
             await process.StandardInput.WriteLineAsync("GO");
@@ -251,22 +252,26 @@ internal static class DeprovisionBench
             process.Dispose();
         }
 
+        var cpuBusy = HostCpu.BusyShare(cpu, HostCpu.Read());
+
         var timeline = (await sandbox.Control.GetTimelineAsync()).Skip(before).Where(t => t.Path.StartsWith("/v1.0/", StringComparison.Ordinal)).ToArray();
         var seconds = (timeline.Max(t => t.ArrivalMs) - timeline.Min(t => t.ArrivalMs)) / 1000.0;
         var failed = accounts.Count - removed.Distinct().Count();
-        return (new Measured(seconds, timeline.Count(t => t.Status is >= 200 and < 300 or 404), failed, timeline), removed.Count - removed.Distinct().Count());
+        return (new Measured(seconds, timeline.Count(t => t.Status is >= 200 and < 300 or 404), failed, timeline, cpuBusy), removed.Count - removed.Distinct().Count());
     }
 
-    private sealed record Measured(double Seconds, int Calls, int Failed, IReadOnlyList<TimelineEntry> Timeline);
+    private sealed record Measured(double Seconds, int Calls, int Failed, IReadOnlyList<TimelineEntry> Timeline, double CpuBusy = double.NaN);
 
     private static async Task<Measured> MeasureAsync(SandboxHost sandbox, CasEngine engine, Dictionary<string, CasConnection> connections, List<CasServiceAccount> accounts, string store, RemovalOptions options)
     {
         var targets = accounts.Select(a => new RemovalTarget(a.AccountId, With(connections[a.TenantId], store), Confirmed: true)).ToArray();
         var before = (await sandbox.Control.GetTimelineAsync()).Count;
+        var cpu = HostCpu.Read();
         var results = await engine.Deprovisioning.RemoveAsync(targets, options, NullOperationObserver.Instance, CancellationToken.None);
+        var cpuBusy = HostCpu.BusyShare(cpu, HostCpu.Read());
         var timeline = (await sandbox.Control.GetTimelineAsync()).Skip(before).Where(t => t.Path.StartsWith("/v1.0/", StringComparison.Ordinal)).ToArray();
         var seconds = (timeline.Max(t => t.ArrivalMs) - timeline.Min(t => t.ArrivalMs)) / 1000.0;
-        return new Measured(seconds, timeline.Count(t => t.Status is >= 200 and < 300 or 404), results.Count(r => !r.Succeeded), timeline);
+        return new Measured(seconds, timeline.Count(t => t.Status is >= 200 and < 300 or 404), results.Count(r => !r.Succeeded), timeline, cpuBusy);
     }
 
     /// <summary>The same connection, pointed at another registry (each run has its own copy).</summary>
@@ -317,4 +322,27 @@ internal static class DeprovisionBench
 
         return diff;
     }
+}
+
+/// <summary>
+/// How busy the whole machine's processors were over the measured run (Linux <c>/proc/stat</c>; NaN elsewhere): near
+/// 1.0 means the runners, the sandbox and the database shared too few cores, and the run measured them, not the limits.
+/// </summary>
+internal static class HostCpu
+{
+    public static (long Busy, long Total)? Read()
+    {
+        if (!File.Exists("/proc/stat"))
+        {
+            return null;
+        }
+
+        // "cpu  user nice system idle iowait irq softirq steal …": idle and iowait are the idle time.
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+        var total = fields.Sum();
+        return (total - fields[3] - fields[4], total);
+    }
+
+    public static double BusyShare((long Busy, long Total)? before, (long Busy, long Total)? after) =>
+        before is { } b && after is { } a && a.Total > b.Total ? (a.Busy - b.Busy) / (double)(a.Total - b.Total) : double.NaN;
 }
