@@ -23,13 +23,19 @@ public sealed class TeamsChatRegistryTests(PostgresFixture postgres, SandboxFixt
     private async Task<EngineHarness> HarnessAsync(string kind) =>
         new(sandbox, storePath: kind == "sqlite" ? null : postgres.Cluster.ConnectionString(await postgres.Cluster.CreateDatabaseAsync()));
 
+    /// <summary>Signed in to Contoso as its administrator, with a new consented Teams Chat app.</summary>
+    private async Task<(CasConnection Admin, CasTeamsChatApp App)> ContosoAppAsync(EngineHarness h, string name)
+    {
+        var admin = await h.AdminAsync(sandbox.Contoso);
+        return (admin, await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name(name)));
+    }
+
     [Theory]
     [MemberData(nameof(SharedRegistryTests.Stores), MemberType = typeof(SharedRegistryTests))]
     public async Task NewAccount_RecordsEveryUserOnce_TheSubscription_AndTeamsChatProtected(string kind)
     {
         using var h = await HarnessAsync(kind);
-        var admin = await h.AdminAsync(sandbox.Contoso);
-        var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("pg-provision"));
+        var (admin, app) = await ContosoAppAsync(h, "pg-provision");
 
         var account = await TeamsChatProvisioningTests.ProvisionAsync(h, admin, app, LicensingModel.A, notify: Echo);
 
@@ -61,8 +67,7 @@ public sealed class TeamsChatRegistryTests(PostgresFixture postgres, SandboxFixt
     public async Task Inventory_InterruptedThenResumed_CountsNobodyTwice(string kind)
     {
         using var h = await HarnessAsync(kind);
-        var admin = await h.AdminAsync(sandbox.Contoso);
-        var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("pg-resume"));
+        var (admin, app) = await ContosoAppAsync(h, "pg-resume");
         using var cts = new CancellationTokenSource();
 
         // One chat listing is held until the run is cancelled; the other scanner goes on, so the run stops with exactly one user left.
@@ -116,8 +121,7 @@ public sealed class TeamsChatRegistryTests(PostgresFixture postgres, SandboxFixt
     public async Task UpdateInventory_AfterSkipInventory_ThenAgain_RedoesTheInventoryFromScratch(string kind)
     {
         using var h = await HarnessAsync(kind);
-        var admin = await h.AdminAsync(sandbox.Contoso);
-        var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("pg-inventory"));
+        var (admin, app) = await ContosoAppAsync(h, "pg-inventory");
         var account = await TeamsChatProvisioningTests.ProvisionAsync(h, admin, app, skipInventory: true);
         Assert.Equal(0, await CountAsync(h, "inventory_runs", account.AccountId));
 
@@ -147,8 +151,7 @@ public sealed class TeamsChatRegistryTests(PostgresFixture postgres, SandboxFixt
     public async Task SetLicensingModel_ReplacesTheSubscriptionRow_AndTheOldSubscriptionIsDeleted(string kind)
     {
         using var h = await HarnessAsync(kind);
-        var admin = await h.AdminAsync(sandbox.Contoso);
-        var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("pg-model"));
+        var (admin, app) = await ContosoAppAsync(h, "pg-model");
         var account = await TeamsChatProvisioningTests.ProvisionAsync(h, admin, app, LicensingModel.A, notify: Echo, skipInventory: true);
         var store = RegistryStore.Open(h.StorePath);
         var before = Assert.Single(await ChatSubscriptions.ListAsync(store, account.AccountId, CancellationToken.None));
@@ -170,8 +173,7 @@ public sealed class TeamsChatRegistryTests(PostgresFixture postgres, SandboxFixt
     public async Task UpdateSecret_AndNewAccessToken_RecordTheNewKeyAndTokenState_AWrongSecretChangesNothing(string kind)
     {
         using var h = await HarnessAsync(kind);
-        var admin = await h.AdminAsync(sandbox.Contoso);
-        var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("pg-secret"));
+        var (admin, app) = await ContosoAppAsync(h, "pg-secret");
         var account = await TeamsChatProvisioningTests.ProvisionAsync(h, admin, app, skipInventory: true);
         h.Observer.Confirm = _ => true;
 
@@ -199,8 +201,7 @@ public sealed class TeamsChatRegistryTests(PostgresFixture postgres, SandboxFixt
     public async Task ChangeApp_MovesTheSubscriptionToTheNewApp_AndKeepsTheInventory(string kind)
     {
         using var h = await HarnessAsync(kind);
-        var admin = await h.AdminAsync(sandbox.Contoso);
-        var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("pg-from"));
+        var (admin, app) = await ContosoAppAsync(h, "pg-from");
         var account = await TeamsChatProvisioningTests.ProvisionAsync(h, admin, app, LicensingModel.A, notify: Echo);
         var store = RegistryStore.Open(h.StorePath);
         var before = Assert.Single(await ChatSubscriptions.ListAsync(store, account.AccountId, CancellationToken.None));
@@ -231,8 +232,7 @@ public sealed class TeamsChatRegistryTests(PostgresFixture postgres, SandboxFixt
     public async Task Remove_TeamsChatAccount_DeletesItsInventoryAndSubscriptionRows_AndNoOtherAccounts(string kind)
     {
         using var h = await HarnessAsync(kind);
-        var admin = await h.AdminAsync(sandbox.Contoso);
-        var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("pg-remove"));
+        var (admin, app) = await ContosoAppAsync(h, "pg-remove");
         var account = await TeamsChatProvisioningTests.ProvisionAsync(h, admin, app, LicensingModel.A, notify: Echo);
         var fabrikam = await h.AdminAsync(sandbox.Fabrikam);
         var otherApp = await TeamsChatProvisioningTests.NewAppAsync(h, fabrikam, TeamsChatProvisioningTests.Name("pg-stays"), lifetime: TimeSpan.FromDays(90));
