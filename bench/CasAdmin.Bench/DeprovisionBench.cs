@@ -162,7 +162,7 @@ internal static class DeprovisionBench
         await sandbox.Control.SetThrottlingAsync(scale: 1.0);
         var diff = await StateDiffAsync(engine, connections, accounts, parStore);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  detail: sequential={sequential.Seconds:0.0}s parallel={parallel.Seconds:0.0}s T_ideal={ideal:0.0}s calls={parallel.Calls} 429s={stats.Totals.TooManyRequests} premature_resends={stats.Totals.PrematureResends} failed={parallel.Failed} scale={Scale} latency={LatencyMs}ms host_cpu_busy={parallel.CpuBusy:0.00} ({Environment.ProcessorCount} cores)"));
+            $"  detail: sequential={sequential.Seconds:0.0}s parallel={parallel.Seconds:0.0}s T_ideal={ideal:0.0}s calls={parallel.Calls} 429s={stats.Totals.TooManyRequests} premature_resends={stats.Totals.PrematureResends} failed={parallel.Failed} eta={eta:0.000} scale={Scale} latency={LatencyMs}ms host_cpu_busy={parallel.CpuBusy:0.00} ({Environment.ProcessorCount} cores)"));
         if (storeKind == "postgres")
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
