@@ -65,20 +65,7 @@ internal sealed class PostgresRegistryStore : RegistryStore
             builder.Timeout = 10;
         }
 
-        // A runner sends the same few dozen statements thousands of times: prepared once per connection, the server
-        // skips parsing and planning them. CasAdmin changes no session state (its only advisory lock ends with its
-        // transaction), so a pooled connection needs no reset, which would also drop the prepared statements.
-        var defaults = new NpgsqlConnectionStringBuilder();
-        if (builder.MaxAutoPrepare == defaults.MaxAutoPrepare)
-        {
-            builder.MaxAutoPrepare = 64;
-        }
-
-        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase))
-        {
-            builder.NoResetOnClose = true;
-        }
-
+        Tune(builder, connectionString);
         var store = new PostgresRegistryStore(builder);
         try
         {
@@ -91,6 +78,28 @@ internal sealed class PostgresRegistryStore : RegistryStore
         }
 
         return store;
+    }
+
+    /// <summary>
+    /// A runner sends the same few dozen statements thousands of times: prepared once per connection, the server skips
+    /// parsing and planning them. CasAdmin changes no session state (its only advisory lock ends with its transaction),
+    /// so a pooled connection needs no reset, which would also drop the prepared statements. Either setting the
+    /// connection string gives wins.
+    /// </summary>
+    internal static void Tune(NpgsqlConnectionStringBuilder builder, string connectionString)
+    {
+        // Npgsql's builder answers every keyword it knows as present; the plain one holds only what was written.
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", string.Empty, StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!given.Contains("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        if (!given.Contains("NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
+        }
     }
 
     internal static void ClearPools() => NpgsqlConnection.ClearAllPools();
