@@ -155,4 +155,114 @@ public sealed class ThrottlingTests(SandboxFixture fixture) : SandboxTest(fixtur
         using var third = await GetAsync("v1.0/organization", token);
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK], [first.StatusCode, second.StatusCode, third.StatusCode]);
     }
+
+    private static readonly string[] QuotaHeaders = ["x-ms-resource-unit", "x-ms-throttle-limit-percentage", "x-ms-throttle-scope", "x-ms-throttle-information"];
+
+    private static string[] QuotaHeadersOn(HttpResponseMessage r) => QuotaHeaders.Where(h => r.Headers.Contains(h)).ToArray();
+
+    [Fact]
+    public async Task TeamsChatCalls_NearAndOverTheLimit_CarryNoQuotaHeaders_AndTheir429sRetryAfterAlone()
+    {
+        // Teams bucket at scale 0.1: 3 requests, refilled 3 a second. learn.microsoft.com/graph/throttling-limits documents
+        // the quota headers for identity and access only; its Teams section names none.
+        await F.Host.Control.SetThrottlingAsync(scale: 0.1);
+        var token = await F.AppTokenAsync(F.Contoso, "chatReader");
+        var admin = (await F.Graph(token).Users[F.Contoso.AdminUser].GetAsync())!.Id;
+        var answered = new List<HttpStatusCode>();
+        for (var i = 0; i < 8; i++)
+        {
+            using var r = await GetAsync($"v1.0/users/{admin}/chats", token);
+            answered.Add(r.StatusCode);
+            Assert.Empty(QuotaHeadersOn(r));
+            if (r.StatusCode == HttpStatusCode.TooManyRequests) Assert.True(r.Headers.RetryAfter!.Delta >= TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Contains(HttpStatusCode.OK, answered);
+        Assert.Contains(HttpStatusCode.TooManyRequests, answered);
+    }
+
+    [Fact]
+    public async Task SubscriptionCalls_CarryNoQuotaHeaders_IdentityCallsDo()
+    {
+        await F.Host.Control.SetThrottlingAsync(scale: 0.002);
+        var token = await F.AppTokenAsync(F.Contoso);
+        using (var subscriptions = await GetAsync("v1.0/subscriptions", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, subscriptions.StatusCode);
+            Assert.Empty(QuotaHeadersOn(subscriptions));
+        }
+
+        // The same connection on an identity call: the resource units, and above 80 % used the share; its 429 names the scope.
+        var sawShare = false;
+        HttpResponseMessage? throttled = null;
+        for (var i = 0; i < 10 && throttled is null; i++)
+        {
+            var r = await GetAsync("v1.0/organization", token);
+            if (r.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                throttled = r;
+                continue;
+            }
+
+            Assert.Equal("1", r.Headers.GetValues("x-ms-resource-unit").Single());
+            sawShare |= r.Headers.Contains("x-ms-throttle-limit-percentage");
+            r.Dispose();
+        }
+
+        Assert.True(sawShare);
+        using (throttled)
+        {
+            Assert.NotNull(throttled);
+            Assert.Equal(["x-ms-throttle-scope", "x-ms-throttle-information"], QuotaHeadersOn(throttled!));
+        }
+    }
+
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("1e308")]
+    public async Task HeadersFault_SendsAHostileQuotaShare_OnTheRealAnswer(string share)
+    {
+        var token = await F.AppTokenAsync(F.Contoso);
+        await F.Host.Control.AddFaultAsync(new FaultRule
+        {
+            Kind = FaultKind.Headers, Path = "/v1.0/organization", Times = 1,
+            Headers = new Dictionary<string, string> { ["x-ms-throttle-limit-percentage"] = share },
+        });
+
+        using var r = await GetAsync("v1.0/organization", token);
+
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Contains("\"value\"", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(share, r.Headers.GetValues("x-ms-throttle-limit-percentage").Single());
+    }
+
+    [Fact]
+    public async Task StatusFault_SendsARetryAfterFarBeyondAnyBudget_InSecondsOrAsARawDate()
+    {
+        var token = await F.AppTokenAsync(F.Contoso);
+        await F.Host.Control.AddFaultAsync(new FaultRule { Path = "/v1.0/organization", Status = 429, RetryAfterSeconds = 86_400, Times = 1 });
+        await F.Host.Control.AddFaultAsync(new FaultRule
+        {
+            Path = "/v1.0/organization", Status = 429, Times = 1,
+            Headers = new Dictionary<string, string> { ["Retry-After"] = "Fri, 31 Dec 9999 23:59:59 GMT" },
+        });
+
+        using (var day = await GetAsync("v1.0/organization", token)) Assert.Equal(TimeSpan.FromDays(1), day.Headers.RetryAfter!.Delta);
+        using (var never = await GetAsync("v1.0/organization", token)) Assert.Equal(9999, never.Headers.RetryAfter!.Date!.Value.Year);
+    }
+
+    [Fact]
+    public async Task AFaultWithAHeaderHttpCannotCarry_IsRefused()
+    {
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => F.Host.Control.AddFaultAsync(new FaultRule
+        {
+            Kind = FaultKind.Headers, Path = "*", Headers = new Dictionary<string, string> { ["x-ms-throttle-limit-percentage"] = "0.9\r\nSet-Cookie: a=b" },
+        }));
+
+        Assert.Contains("not allow", refused.Message, StringComparison.Ordinal);
+        using var after = await GetAsync("v1.0/organization", await F.AppTokenAsync(F.Contoso));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.False(after.Headers.Contains("x-ms-throttle-limit-percentage"), "the refused rule was not installed");
+    }
 }

@@ -17,6 +17,17 @@ internal sealed class FaultInjector
     {
         if (rule.Probability is < 0 or > 1) throw new ArgumentException("probability must be between 0 and 1.");
         if (rule.Kind == FaultKind.Status && (rule.Status < 400 || rule.Status > 599)) throw new ArgumentException("status must be 400-599.");
+        if (rule.Kind == FaultKind.Headers && (rule.Headers is null || rule.Headers.Count == 0)) throw new ArgumentException("a headers fault needs at least one header.");
+        if (rule.RetryAfterSeconds is < 0) throw new ArgumentException("retryAfterSeconds must be zero or positive.");
+        foreach (var (name, value) in rule.Headers ?? new Dictionary<string, string>())
+        {
+            // What Kestrel would refuse to send (RFC 9110 token names; no control characters in values) is refused here,
+            // with a 400 to the test, rather than as a 500 on the Graph request it was meant for.
+            if (name.Length == 0 || !name.All(c => c is > ' ' and < (char)127 && !"\"(),/:;<=>?@[\\]{}".Contains(c, StringComparison.Ordinal)))
+                throw new ArgumentException($"'{name}' is not a valid header name.");
+            if (value.Any(c => char.IsControl(c) && c != '\t') || value.Any(c => c > (char)126))
+                throw new ArgumentException($"The value of '{name}' has characters HTTP does not allow.");
+        }
         lock (_sync)
         {
             var id = (++_nextId).ToString(CultureInfo.InvariantCulture);

@@ -17,6 +17,12 @@ public enum FaultKind
 
     /// <summary>Run the request (a write commits), then abort the connection so the client never sees the answer.</summary>
     [JsonStringEnumMemberName("appliedButLost")] AppliedButLost,
+
+    /// <summary>
+    /// Run the request normally, then send <see cref="FaultRule.Headers"/> on its answer, replacing any of the same name:
+    /// for example an x-ms-throttle-limit-percentage of NaN, Infinity or 1e308 on an answer Graph would have warned on.
+    /// </summary>
+    [JsonStringEnumMemberName("headers")] Headers,
 }
 
 /// <summary>
@@ -57,6 +63,13 @@ public sealed record FaultRule
 
     /// <summary>Delay for <see cref="FaultKind.Slow"/>.</summary>
     public int DelayMs { get; init; }
+
+    /// <summary>
+    /// Response headers sent verbatim, replacing any of the same name: with <see cref="FaultKind.Headers"/> on the real
+    /// answer, with <see cref="FaultKind.Status"/> on the injected one (after Retry-After, so a raw "Retry-After" value
+    /// such as a date in the year 9999 wins). Values are not checked beyond what HTTP allows: hostile is the point.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
 }
 
 /// <summary>Body of PUT /_sandbox/latency: every non-control request waits FixedMs plus a uniform 0..JitterMs.</summary>

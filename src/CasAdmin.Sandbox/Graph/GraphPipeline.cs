@@ -65,10 +65,13 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
                 case FaultKind.AppliedButLost:
                     fate = ConnectionFate.AbortAfterExecute;
                     break;
+                case FaultKind.Headers:
+                    break; // the request runs; its answer gets the headers below
                 default:
                     var (code, message) = GraphErrors.ForStatus(fault.Status);
                     var r = GraphErrors.Create(req, fault.Status, code, message, now);
                     if (fault.RetryAfterSeconds is { } ra) AddRetryAfter(r, ra, appId, tenantId, req.ClientRequestId, now);
+                    Override(r, fault);
                     Record(req, arrival, endpoint, r.Status, appId, tenantId, premature: premature, fault: true, resend: resend);
                     return r;
             }
@@ -80,9 +83,13 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
         {
             var r = GraphErrors.Create(req, 429, "TooManyRequests", "Too many requests.", now);
             AddRetryAfter(r, decision.RetryAfterSeconds, appId, tenantId, req.ClientRequestId, now);
-            r.Headers["x-ms-throttle-scope"] = decision.Scope!;
-            r.Headers["x-ms-throttle-information"] = decision.Information!;
-            r.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
+            if (route.Cost.ReportsQuota)
+            {
+                // learn.microsoft.com/graph/throttling-limits, identity and access, "Throttled responses requests": scope and
+                // information. The page lists x-ms-resource-unit under regular responses only, so a 429 does not carry it.
+                r.Headers["x-ms-throttle-scope"] = decision.Scope!;
+                r.Headers["x-ms-throttle-information"] = decision.Information!;
+            }
             Record(req, arrival, endpoint, 429, appId, tenantId, decision, premature, resend: resend);
             return r;
         }
@@ -110,8 +117,9 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
         {
             response = GraphErrors.Create(req, e.Status, e.Code, e.Message, now);
         }
-        if (decision.ResourceUnits > 0) response.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
-        if (decision.LimitPercentage is { } pct) response.Headers["x-ms-throttle-limit-percentage"] = Throttler.FormatPercentage(pct);
+        if (route.Cost.ReportsQuota && decision.ResourceUnits > 0) response.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
+        if (route.Cost.ReportsQuota && decision.LimitPercentage is { } pct) response.Headers["x-ms-throttle-limit-percentage"] = Throttler.FormatPercentage(pct);
+        if (fault?.Kind == FaultKind.Headers) Override(response, fault);
         if (fate != ConnectionFate.Respond && response.Fate == ConnectionFate.Respond) response.Fate = fate;
         Record(req, arrival, endpoint, response.Fate == ConnectionFate.Respond ? response.Status : 0, appId, tenantId, decision, premature, fault is not null, response.DuplicateCreate, resend);
         return response;
@@ -136,6 +144,13 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
             return p.AppRoles.Any(principal.Roles.Contains) ? null : (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
         }
         return p.Scopes.Any(principal.Scopes.Contains) ? null : (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+    }
+
+    /// <summary>A fault's headers, verbatim, over what the answer had: odd or hostile values a client must survive.</summary>
+    private static void Override(GraphResponse response, FaultRule fault)
+    {
+        if (fault.Headers is null) return;
+        foreach (var (name, value) in fault.Headers) response.Headers[name] = value;
     }
 
     /// <summary>Writes Retry-After in the configured mode and remembers the advertised time for premature-retry counting.</summary>

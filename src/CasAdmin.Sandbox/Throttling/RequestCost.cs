@@ -21,6 +21,14 @@ internal sealed record RequestCost(int BaseResourceUnits, bool IsWrite, BucketFa
 {
     public static RequestCost Free { get; } = new(0, false, BucketFamily.None);
 
+    /// <summary>
+    /// Whether Graph reports this request's quota in its headers: x-ms-resource-unit and x-ms-throttle-limit-percentage on
+    /// regular answers, x-ms-throttle-scope and x-ms-throttle-information on 429s. Microsoft documents these headers only
+    /// in the "Identity and access service limits" section of learn.microsoft.com/graph/throttling-limits ("Additional
+    /// headers"); its Teams section, and the subscription and chat APIs, name none, so their 429s carry Retry-After alone.
+    /// </summary>
+    public bool ReportsQuota => Family == BucketFamily.IdentityAndAccess;
+
     public static RequestCost Read(int resourceUnits = 1) => new(resourceUnits, false, BucketFamily.IdentityAndAccess);
 
     public static RequestCost Write() => new(1, true, BucketFamily.IdentityAndAccess);

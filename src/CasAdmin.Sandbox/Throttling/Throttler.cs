@@ -113,7 +113,8 @@ internal sealed class Throttler(TimeProvider time)
                 var seconds = (int)Math.Max(1, Math.Ceiling(after));
                 return new ThrottleDecision(false, ru, writes, seconds, scope, info, null, primary.Level);
             }
-            double? pct = maxUsed > 0.8 ? Math.Round(Math.Min(maxUsed, 1.8), 2) : null;
+            // Graph sends the share only above 0.8, from 0.8 to 1.8, and only on identity and access answers (RequestCost.ReportsQuota).
+            double? pct = cost.ReportsQuota && maxUsed > 0.8 ? Math.Round(Math.Min(maxUsed, 1.8), 2) : null;
             return new ThrottleDecision(true, ru, writes, 0, null, null, pct, primary.Level);
         }
     }
