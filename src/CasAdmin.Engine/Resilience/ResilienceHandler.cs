@@ -23,12 +23,14 @@ internal sealed class ResilienceHandler : DelegatingHandler
 
     private static readonly ResiliencePropertyKey<bool> IdempotentKey = new("cas.idempotent");
     private static readonly ResiliencePropertyKey<int> LastStatusKey = new("cas.lastStatus");
+    private static readonly ResiliencePropertyKey<DateTimeOffset> DeadlineKey = new("cas.deadline");
 
     // Absorbs the one-second resolution of Retry-After so a retry never lands a hair early.
     private static readonly TimeSpan RetryAfterMargin = TimeSpan.FromMilliseconds(50);
 
     private readonly ResiliencePipeline<HttpResponseMessage> pipeline;
     private readonly ResiliencePipeline attemptPipeline;
+    private readonly ResilienceOptions options;
     private readonly TenantPacer pacer;
     private readonly TimeProvider time;
     private readonly GraphTrafficCounters counters;
@@ -37,6 +39,7 @@ internal sealed class ResilienceHandler : DelegatingHandler
     {
         this.pacer = pacer;
         this.counters = counters;
+        this.options = options;
         time = timeProvider ?? TimeProvider.System;
         pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
             .AddTimeout(new TimeoutStrategyOptions { Timeout = options.TotalBudget })
@@ -74,20 +77,33 @@ internal sealed class ResilienceHandler : DelegatingHandler
         var body = request.Content is null ? null : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(IdempotentKey, IsIdempotent(request));
+        context.Properties.Set(DeadlineKey, Later(time.GetUtcNow(), options.TotalBudget));
         try
         {
             return await pipeline.ExecuteAsync(
                 static async (ctx, state) =>
                 {
-                    await state.Handler.pacer.WaitAsync(ctx.CancellationToken).ConfigureAwait(false);
+                    var handler = state.Handler;
+                    var deadline = ctx.Properties.GetValue(DeadlineKey, DateTimeOffset.MaxValue);
+                    try
+                    {
+                        await handler.pacer.WaitAsync(deadline, ctx.CancellationToken).ConfigureAwait(false);
+                    }
+                    catch (RetryBudgetExceededException wait)
+                    {
+                        // This connection was told to wait past this call's budget: waiting could only end in the timeout.
+                        throw handler.TooLong(state.Request, 429, wait.Until, deadline);
+                    }
+
                     var attempt = Clone(state.Request, state.Body);
-                    Interlocked.Increment(ref state.Handler.counters.Requests);
-                    var response = await state.Handler.attemptPipeline.ExecuteAsync(
+                    Interlocked.Increment(ref handler.counters.Requests);
+                    var response = await handler.attemptPipeline.ExecuteAsync(
                         static (s, token) => new ValueTask<HttpResponseMessage>(s.Handler.SendOnceAsync(s.Attempt, token)),
-                        (Handler: state.Handler, Attempt: attempt),
+                        (Handler: handler, Attempt: attempt),
                         ctx.CancellationToken).ConfigureAwait(false);
                     ctx.Properties.Set(LastStatusKey, (int)response.StatusCode);
-                    state.Handler.ReadQuotaWarning(response);
+                    handler.ReadQuotaWarning(response);
+                    handler.FailIfAskedToWaitPastTheBudget(state.Request, response, ctx, deadline);
                     return response;
                 },
                 context,
@@ -112,16 +128,72 @@ internal sealed class ResilienceHandler : DelegatingHandler
             return;
         }
 
-        if (response.Headers.TryGetValues(LimitPercentageHeader, out var values)
-            && double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var used))
+        if (response.Headers.TryGetValues(LimitPercentageHeader, out var values))
         {
-            pacer.NearLimit(used);
+            // A share that is no share (NaN, Infinity, 1e308, text) is neither a warning nor the absence of one: ignored.
+            if (TenantPacer.TryReadShare(values.FirstOrDefault(), out var used))
+            {
+                pacer.NearLimit(used);
+            }
         }
         else if (response.Headers.Contains(ResourceUnitHeader))
         {
             pacer.Unhindered();
         }
     }
+
+    /// <summary>
+    /// A retryable answer whose Retry-After runs past this call's budget fails the call now: waiting it out could only end
+    /// in the same error minutes later, and a hostile or mistaken value (a day, a date in the year 9999) must not hold the
+    /// command. A 429 also tells the pacer, so the connection's other calls that cannot outlast it fail at once too.
+    /// </summary>
+    private void FailIfAskedToWaitPastTheBudget(HttpRequestMessage request, HttpResponseMessage response, ResilienceContext context, DateTimeOffset deadline)
+    {
+        var status = response.StatusCode;
+        var retryable = status == HttpStatusCode.TooManyRequests
+            || (status is HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout && context.Properties.GetValue(IdempotentKey, false));
+        if (!retryable || RetryAfter.Read(response.Headers, time.GetUtcNow()) is not TimeSpan wait)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var until = Later(now, wait + RetryAfterMargin);
+        if (until <= deadline)
+        {
+            return;
+        }
+
+        if (status == HttpStatusCode.TooManyRequests)
+        {
+            Interlocked.Increment(ref counters.Throttled);
+            pacer.Refused(wait, options.TotalBudget);
+        }
+
+        response.Dispose();
+        throw TooLong(request, (int)status, Later(now, wait), deadline);
+    }
+
+    private CasException TooLong(HttpRequestMessage request, int status, DateTimeOffset until, DateTimeOffset deadline)
+    {
+        var now = time.GetUtcNow();
+        var asked = until - now;
+        var left = deadline - now;
+        var when = until.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var what = string.Create(CultureInfo.InvariantCulture,
+            $"Microsoft Graph asked CasAdmin to wait {Seconds(asked)} s (until {when}) before trying again, longer than the {Seconds(left)} s left of the retry budget; CasAdmin did not wait.");
+        var action = string.Create(CultureInfo.InvariantCulture, $"Run the command again after {when}; completed work is not repeated.");
+        var target = request.RequestUri?.AbsolutePath;
+        return status == 429
+            ? new CasException(ErrorIds.ThrottledTooLong, CasErrorCategory.LimitsExceeded, what, action, target) { StatusCode = 429 }
+            : new CasException(ErrorIds.ServiceUnavailable, CasErrorCategory.ResourceUnavailable, what, action, target) { StatusCode = status };
+    }
+
+    private static long Seconds(TimeSpan span) => span <= TimeSpan.Zero ? 0 : (long)Math.Ceiling(span.TotalSeconds);
+
+    /// <summary><paramref name="from"/> plus <paramref name="span"/>, or the last representable moment: a Retry-After may be absurd.</summary>
+    internal static DateTimeOffset Later(DateTimeOffset from, TimeSpan span) =>
+        span >= DateTimeOffset.MaxValue - from ? DateTimeOffset.MaxValue : from + span;
 
     private Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage attempt, CancellationToken token) => base.SendAsync(attempt, token);
 

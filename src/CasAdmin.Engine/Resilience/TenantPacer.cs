@@ -39,6 +39,9 @@ public sealed class TenantPacer
     // An answer without a warning: at least this much is left.
     private const double Unwarned = 0.8;
 
+    // The largest share Graph documents for x-ms-throttle-limit-percentage.
+    private const double MaxShare = 1.8;
+
     // Graph's resource-unit limits are a quota per 10 s (domain.md §7): a bucket holds ten seconds of its refill.
     private const double QuotaWindowSeconds = 10;
 
@@ -70,7 +73,32 @@ public sealed class TenantPacer
     private double usedAtWarning;
     private double refillInterval;
 
+    // Graph asked to wait past a call's whole budget: until when it asked, and until when that answer stands (at most one
+    // budget after it came, so an absurd Retry-After cannot close the connection for longer).
+    private DateTimeOffset refusedUntil = DateTimeOffset.MinValue;
+    private DateTimeOffset refusalEnds = DateTimeOffset.MinValue;
+
     public TenantPacer(TimeProvider? timeProvider = null) => time = timeProvider ?? TimeProvider.System;
+
+    /// <summary>
+    /// Reads <c>x-ms-throttle-limit-percentage</c>: a finite share from 0 to 1.8 (Graph documents 0.8–1.8,
+    /// learn.microsoft.com/graph/throttling-limits). Anything else (NaN, Infinity, 1e308, a negative or unreadable value)
+    /// is not a share of a limit and is ignored.
+    /// </summary>
+    public static bool TryReadShare(string? value, out double share)
+    {
+        share = 0;
+        if (!double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+            || !IsShare(parsed))
+        {
+            return false;
+        }
+
+        share = parsed;
+        return true;
+    }
+
+    private static bool IsShare(double value) => double.IsFinite(value) && value is >= 0 and <= MaxShare;
 
     /// <summary>How many times a pause was set or extended.</summary>
     public long Pauses => Interlocked.Read(ref pauses);
@@ -194,6 +222,12 @@ public sealed class TenantPacer
     /// </summary>
     public void NearLimit(double usedFraction)
     {
+        // NaN would poison every interval after it (and TimeSpan.FromSeconds(NaN) throws): such a value is not a warning.
+        if (!IsShare(usedFraction))
+        {
+            return;
+        }
+
         var now = time.GetUtcNow();
         lock (gate)
         {
@@ -280,12 +314,55 @@ public sealed class TenantPacer
         intervalSeconds = refillInterval / Math.Clamp(1 + (Gain * (lean < 0 ? 4 * lean : lean)), 0.5, 2);
     }
 
+    /// <summary>
+    /// A 429 asked this connection to wait <paramref name="retryAfter"/>, past a call's whole <paramref name="budget"/>.
+    /// Nothing is paused: for up to one budget from now, a call that cannot outlast the wait fails at once
+    /// (<see cref="RetryBudgetExceededException"/>) without sending, and one that can waits for it. After that, calls go
+    /// out again and learn afresh from Graph's next answer.
+    /// </summary>
+    public void Refused(TimeSpan retryAfter, TimeSpan budget)
+    {
+        var now = time.GetUtcNow();
+        lock (gate)
+        {
+            var until = ResilienceHandler.Later(now, retryAfter);
+            if (now >= refusalEnds || until > refusedUntil)
+            {
+                refusedUntil = until;
+                refusalEnds = ResilienceHandler.Later(now, budget);
+            }
+        }
+    }
+
     /// <summary>Waits until no pause is in force and, while pacing, for this request's slot.</summary>
-    public async ValueTask WaitAsync(CancellationToken cancellationToken)
+    public ValueTask WaitAsync(CancellationToken cancellationToken) => WaitAsync(DateTimeOffset.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// Waits until no pause is in force and, while pacing, for this request's slot; throws
+    /// <see cref="RetryBudgetExceededException"/> at once, without waiting, when Graph asked this connection to wait past
+    /// <paramref name="deadline"/>.
+    /// </summary>
+    internal async ValueTask WaitAsync(DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var remaining = PausedUntil - time.GetUtcNow();
+            var now = time.GetUtcNow();
+            DateTimeOffset until;
+            lock (gate)
+            {
+                until = pausedUntil;
+                if (now < refusalEnds && refusedUntil > until)
+                {
+                    until = refusedUntil;
+                }
+            }
+
+            if (until > deadline)
+            {
+                throw new RetryBudgetExceededException(until);
+            }
+
+            var remaining = until - now;
             if (remaining > TimeSpan.Zero)
             {
                 await Task.Delay(remaining, time, cancellationToken).ConfigureAwait(false);
@@ -296,7 +373,7 @@ public sealed class TenantPacer
             long pausesAtSlot;
             lock (gate)
             {
-                var now = time.GetUtcNow();
+                now = time.GetUtcNow();
                 if (intervalSeconds > 0 && now - lastThrottled > Forget)
                 {
                     intervalSeconds = refillInterval = 0;
@@ -343,4 +420,10 @@ public sealed class TenantPacer
             }
         }
     }
+}
+
+/// <summary>Graph asked the connection to wait until <see cref="Until"/>, past the call's retry budget.</summary>
+internal sealed class RetryBudgetExceededException(DateTimeOffset until) : Exception("Graph asked to wait past the retry budget.")
+{
+    public DateTimeOffset Until { get; } = until;
 }

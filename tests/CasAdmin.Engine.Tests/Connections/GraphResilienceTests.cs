@@ -127,20 +127,78 @@ public sealed class GraphResilienceTests(SandboxFixture sandbox) : IClassFixture
     [Fact]
     public async Task AlwaysThrottled_BeyondTheBudget_FailsWithThrottledTooLong()
     {
-        var manager = new ConnectionManager();
-        var r = sandbox.Request(sandbox.Fabrikam, SignInMode.ClientSecret);
-        var tight = await manager.ConnectAsync(new ConnectionRequest
-        {
-            Mode = r.Mode, Tenant = r.Tenant, Environment = r.Environment, SandboxUrl = r.SandboxUrl, SandboxThumbprint = r.SandboxThumbprint,
-            ClientId = r.ClientId, ClientSecret = r.ClientSecret,
-            Resilience = new Resilience.ResilienceOptions { TotalBudget = TimeSpan.FromSeconds(2) },
-        }, NullOperationObserver.Instance, CancellationToken.None);
+        var tight = await FabrikamWithBudgetAsync(TimeSpan.FromSeconds(2));
         await sandbox.Host.Control.AddFaultAsync(new FaultRule { Method = "GET", Path = "/v1.0/users*", Status = 429, RetryAfterSeconds = 30, TenantId = sandbox.Fabrikam.TenantId });
 
         var error = await Assert.ThrowsAsync<CasException>(() => tight.Context.Graph.CallAsync((g, c) => g.Users.GetAsync(cancellationToken: c), "users", CancellationToken.None));
 
         Assert.Equal(ErrorIds.ThrottledTooLong, error.ErrorId);
         Assert.Equal(0, (await sandbox.Host.Control.GetStatsAsync()).Totals.PrematureRetries);
+    }
+
+    [Fact]
+    public async Task ARetryAfterOfADay_FailsAtOnceWithThrottledTooLong_NamingIt_AndNeverPausesTheConnectionPastTheBudget()
+    {
+        var budget = TimeSpan.FromMinutes(1);
+        var tight = await FabrikamWithBudgetAsync(budget);
+        await sandbox.Host.Control.AddFaultAsync(new FaultRule { Method = "GET", Path = "/v1.0/users*", Status = 429, RetryAfterSeconds = 86_400, Times = 1, TenantId = sandbox.Fabrikam.TenantId });
+        Task<Microsoft.Graph.Models.UserCollectionResponse?> List() =>
+            tight.Context.Graph.CallAsync((g, c) => g.Users.GetAsync(cancellationToken: c), "users", CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<CasException>(List);
+
+        Assert.Equal(ErrorIds.ThrottledTooLong, error.ErrorId);
+        Assert.Contains("wait 86400 s (until ", error.Message, StringComparison.Ordinal);
+        Assert.True(tight.Context.Graph.Pacer.PausedUntil <= DateTimeOffset.UtcNow + budget, "the connection is never paused past the budget");
+
+        // The connection's next call cannot outlast Graph's answer either: it fails too, without sending anything.
+        var next = await Assert.ThrowsAsync<CasException>(List);
+        Assert.Equal(ErrorIds.ThrottledTooLong, next.ErrorId);
+        Assert.Equal(1, (await UsersStatsAsync()).Requests);
+    }
+
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("1e308")]
+    public async Task AHostileQuotaShare_FromGraph_IsIgnored_AndTheConnectionKeepsWorking(string hostile)
+    {
+        // Graph's warnings (here from the fault API, for exact counts) start pacing; then one answer carries a share that is
+        // no share. Before the fix, the pace became NaN or overflowed, and every later request of the connection threw.
+        FaultRule Share(string share, int times) => new()
+        {
+            Kind = FaultKind.Headers, Method = "GET", Path = "/v1.0/users*", Times = times,
+            Headers = new Dictionary<string, string> { ["x-ms-throttle-limit-percentage"] = share },
+        };
+        await sandbox.Host.Control.AddFaultAsync(Share("0.8", 1));
+        await sandbox.Host.Control.AddFaultAsync(Share("0.9", 5));
+        await sandbox.Host.Control.AddFaultAsync(Share(hostile, 1));
+        for (var i = 0; i < 6; i++)
+        {
+            await ListUsersAsync();
+        }
+
+        var paced = connection.Context.Graph.Pacer.Interval;
+        Assert.True(paced > TimeSpan.Zero, "the warnings started pacing");
+
+        await ListUsersAsync();
+        await ListUsersAsync();
+        await ListUsersAsync();
+
+        // Still a pace (the sandbox's own answers, with no warning, let it quicken), and every call answered.
+        Assert.InRange(connection.Context.Graph.Pacer.Interval, TimeSpan.FromTicks(1), paced);
+        Assert.Equal(9, (await UsersStatsAsync()).Statuses["200"]);
+    }
+
+    private Task<CasConnection> FabrikamWithBudgetAsync(TimeSpan budget)
+    {
+        var r = sandbox.Request(sandbox.Fabrikam, SignInMode.ClientSecret);
+        return new ConnectionManager().ConnectAsync(new ConnectionRequest
+        {
+            Mode = r.Mode, Tenant = r.Tenant, Environment = r.Environment, SandboxUrl = r.SandboxUrl, SandboxThumbprint = r.SandboxThumbprint,
+            ClientId = r.ClientId, ClientSecret = r.ClientSecret,
+            Resilience = new Resilience.ResilienceOptions { TotalBudget = budget },
+        }, NullOperationObserver.Instance, CancellationToken.None);
     }
 
     private sealed class WaitSignal(TaskCompletionSource signal) : NullOperationObserver

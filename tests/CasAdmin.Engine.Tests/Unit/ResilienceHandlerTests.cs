@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Resilience;
+using Microsoft.Extensions.Time.Testing;
 
 namespace CasAdmin.Engine.Tests.Unit;
 
@@ -42,13 +43,123 @@ public sealed class ResilienceHandlerTests
         return response;
     }
 
-    private static (HttpClient Client, Script Script, GraphTrafficCounters Counters, TenantPacer Pacer) Build(ResilienceOptions options, params Func<HttpRequestMessage, HttpResponseMessage>[] steps)
+    private static (HttpClient Client, Script Script, GraphTrafficCounters Counters, TenantPacer Pacer) Build(ResilienceOptions options, params Func<HttpRequestMessage, HttpResponseMessage>[] steps) =>
+        Build(options, TimeProvider.System, steps);
+
+    private static (HttpClient Client, Script Script, GraphTrafficCounters Counters, TenantPacer Pacer) Build(ResilienceOptions options, TimeProvider clock, params Func<HttpRequestMessage, HttpResponseMessage>[] steps)
     {
         var script = new Script(steps);
         var counters = new GraphTrafficCounters();
-        var pacer = new TenantPacer();
-        var handler = new ResilienceHandler(options, pacer, counters) { InnerHandler = script };
+        var pacer = new TenantPacer(clock);
+        var handler = new ResilienceHandler(options, pacer, counters, clock) { InnerHandler = script };
         return (new HttpClient(handler), script, counters, pacer);
+    }
+
+    private static HttpResponseMessage Used(string share)
+    {
+        var response = Status(HttpStatusCode.OK);
+        response.Headers.TryAddWithoutValidation("x-ms-resource-unit", "1");
+        response.Headers.TryAddWithoutValidation("x-ms-throttle-limit-percentage", share);
+        return response;
+    }
+
+    // The call must end by itself: on the fake clock nothing that waits can ever finish. The real-time bound only keeps a
+    // broken handler from hanging the run; the test passes or fails on what the call did, never on how long it took.
+    private static Task<T> Ended<T>(Task<T> call) => call.WaitAsync(TimeSpan.FromMinutes(1));
+
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("1e308")]
+    public async Task AHostileQuotaShare_IsIgnored_AndTheConnectionKeepsWorking(string hostile)
+    {
+        var shares = new[] { "0.8", "0.82", "0.84", "0.86", "0.88", "0.9", hostile, "0.9", "0.9" };
+        var steps = shares.Select(share => (Func<HttpRequestMessage, HttpResponseMessage>)(_ => Used(share))).ToArray();
+        var (client, script, _, pacer) = Build(Fast, steps);
+        for (var i = 0; i < 6; i++)
+        {
+            (await client.GetAsync(new Uri("https://graph.example/v1.0/servicePrincipals"))).Dispose();
+        }
+
+        var paced = pacer.Interval;
+        Assert.True(paced > TimeSpan.Zero);
+        (await client.GetAsync(new Uri("https://graph.example/v1.0/servicePrincipals"))).Dispose();
+        Assert.Equal(paced, pacer.Interval);
+
+        using var after = await client.GetAsync(new Uri("https://graph.example/v1.0/servicePrincipals"));
+
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal(8, script.Seen.Count);
+    }
+
+    [Fact]
+    public async Task ARetryAfterPastTheBudget_FailsAtOnceWithThrottledTooLong_NamingTheWait_AndPausesNothing()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
+        var options = Fast with { TotalBudget = TimeSpan.FromMinutes(5) };
+        var (client, script, counters, pacer) = Build(options, clock, _ => Status(HttpStatusCode.TooManyRequests, TimeSpan.FromDays(1)), _ => Status(HttpStatusCode.OK));
+
+        var error = await Assert.ThrowsAsync<CasException>(() => Ended(client.GetAsync(new Uri("https://graph.example/v1.0/users"))));
+
+        Assert.Equal(ErrorIds.ThrottledTooLong, error.ErrorId);
+        Assert.Equal(429, error.StatusCode);
+        Assert.Contains("86400 s (until 2026-12-08 12:00:00Z)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("2026-12-08 12:00:00Z", error.RecommendedAction, StringComparison.Ordinal);
+        Assert.Single(script.Seen);
+        Assert.Equal(1, counters.Throttled);
+        Assert.True(pacer.PausedUntil <= clock.GetUtcNow() + options.TotalBudget, "the connection is never paused past the budget");
+    }
+
+    [Fact]
+    public async Task AfterARetryAfterPastTheBudget_TheConnectionsNextCallsFailWithoutSending_UntilOneBudgetHasPassed()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
+        var options = Fast with { TotalBudget = TimeSpan.FromMinutes(5) };
+        var (client, script, _, _) = Build(options, clock, _ => Status(HttpStatusCode.TooManyRequests, TimeSpan.FromDays(1)), _ => Status(HttpStatusCode.OK));
+        await Assert.ThrowsAsync<CasException>(() => Ended(client.GetAsync(new Uri("https://graph.example/v1.0/users"))));
+
+        var second = await Assert.ThrowsAsync<CasException>(() => Ended(client.GetAsync(new Uri("https://graph.example/v1.0/groups"))));
+        Assert.Equal(ErrorIds.ThrottledTooLong, second.ErrorId);
+        Assert.Contains("until 2026-12-08 12:00:00Z", second.Message, StringComparison.Ordinal);
+        Assert.Single(script.Seen);
+
+        clock.Advance(options.TotalBudget);
+        using var third = await Ended(client.GetAsync(new Uri("https://graph.example/v1.0/groups")));
+        Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+        Assert.Equal(2, script.Seen.Count);
+    }
+
+    [Fact]
+    public async Task ARetryAfterDateInTheYear9999_FailsAtOnce_WithoutOverflow()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
+        var (client, script, _, _) = Build(Fast, clock, _ =>
+        {
+            var response = Status(HttpStatusCode.TooManyRequests);
+            response.Headers.TryAddWithoutValidation("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT");
+            response.Headers.TryAddWithoutValidation("Date", "Mon, 01 Jan 0001 00:00:00 GMT"); // a skewed Date makes the wait longer still
+            return response;
+        });
+
+        var error = await Assert.ThrowsAsync<CasException>(() => Ended(client.GetAsync(new Uri("https://graph.example/v1.0/users"))));
+
+        Assert.Equal(ErrorIds.ThrottledTooLong, error.ErrorId);
+        Assert.Contains("9999-12-31", error.Message, StringComparison.Ordinal);
+        Assert.Single(script.Seen);
+    }
+
+    [Fact]
+    public async Task A503WithARetryAfterPastTheBudget_FailsAtOnceWithServiceUnavailable_NamingTheWait()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
+        var (client, script, _, pacer) = Build(Fast, clock, _ => Status(HttpStatusCode.ServiceUnavailable, TimeSpan.FromHours(2)));
+
+        var error = await Assert.ThrowsAsync<CasException>(() => Ended(client.GetAsync(new Uri("https://graph.example/v1.0/users"))));
+
+        Assert.Equal(ErrorIds.ServiceUnavailable, error.ErrorId);
+        Assert.Contains("7200 s (until 2026-12-07 14:00:00Z)", error.Message, StringComparison.Ordinal);
+        Assert.Single(script.Seen);
+        Assert.Equal(0, pacer.Pauses);
     }
 
     [Fact]
@@ -108,14 +219,6 @@ public sealed class ResilienceHandlerTests
     [Fact]
     public async Task GraphsQuotaWarning_ReachesThePacer_WhichPacesBeforeAny429()
     {
-        static HttpResponseMessage Used(string share)
-        {
-            var response = Status(HttpStatusCode.OK);
-            response.Headers.TryAddWithoutValidation("x-ms-resource-unit", "1");
-            response.Headers.TryAddWithoutValidation("x-ms-throttle-limit-percentage", share);
-            return response;
-        }
-
         var steps = new[] { "0.8", "0.82", "0.84", "0.86", "0.88", "0.9" }.Select(share => (Func<HttpRequestMessage, HttpResponseMessage>)(_ => Used(share))).ToArray();
         var (client, _, counters, pacer) = Build(Fast, steps);
 

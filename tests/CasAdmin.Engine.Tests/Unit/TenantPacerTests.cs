@@ -65,6 +65,81 @@ public sealed class TenantPacerTests
         Assert.Equal(TimeSpan.Zero, pacer.Interval);
     }
 
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(1e308)]
+    [InlineData(-0.5)]
+    public async Task AShareThatIsNoShare_IsIgnored_AndThePaceKeepsAdmitting(double hostile)
+    {
+        var clock = new ManualTimeProvider();
+        var pacer = new TenantPacer(clock);
+        pacer.Throttled(TimeSpan.Zero);
+        for (var i = 0; i < 20; i++)
+        {
+            await pacer.WaitAsync(CancellationToken.None);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(2));
+        pacer.Throttled(TimeSpan.Zero);
+        var paced = pacer.Interval;
+
+        pacer.NearLimit(hostile);
+
+        Assert.Equal(paced, pacer.Interval);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.InRange(ImmediatelyAdmitted(pacer), 1, 1000);
+    }
+
+    [Theory]
+    [InlineData("NaN", false)]
+    [InlineData("Infinity", false)]
+    [InlineData("-Infinity", false)]
+    [InlineData("1e308", false)]
+    [InlineData("1.81", false)]
+    [InlineData("-0.1", false)]
+    [InlineData("eighty", false)]
+    [InlineData(null, false)]
+    [InlineData("0.85", true)]
+    [InlineData("1.8", true)]
+    public void TryReadShare_TakesOnlyWhatGraphDocuments(string? header, bool read)
+    {
+        Assert.Equal(read, TenantPacer.TryReadShare(header, out var share));
+        Assert.True(double.IsFinite(share));
+    }
+
+    [Fact]
+    public async Task ARefusalPastTheBudget_FailsCallsThatCannotOutlastIt_AtOnce_ForAtMostOneBudget()
+    {
+        var clock = new ManualTimeProvider();
+        var pacer = new TenantPacer(clock);
+        var budget = TimeSpan.FromMinutes(5);
+        var asked = clock.GetUtcNow().AddDays(1);
+
+        pacer.Refused(TimeSpan.FromDays(1), budget);
+
+        // A call with five minutes left fails now, naming the time Graph asked for; nothing was paused.
+        var refused = await Assert.ThrowsAsync<RetryBudgetExceededException>(() => pacer.WaitAsync(clock.GetUtcNow() + budget, CancellationToken.None).AsTask());
+        Assert.Equal(asked, refused.Until);
+        Assert.True(pacer.PausedUntil <= clock.GetUtcNow());
+
+        // One budget later the answer is stale: calls go out again and hear from Graph afresh.
+        clock.Advance(budget);
+        Assert.True(pacer.WaitAsync(clock.GetUtcNow() + budget, CancellationToken.None).IsCompleted);
+    }
+
+    [Fact]
+    public async Task APauseEndingAfterACallsDeadline_FailsThatCallAtOnce_NotAtItsTimeout()
+    {
+        var clock = new ManualTimeProvider();
+        var pacer = new TenantPacer(clock);
+        pacer.Throttled(TimeSpan.FromSeconds(90));
+
+        var refused = await Assert.ThrowsAsync<RetryBudgetExceededException>(() => pacer.WaitAsync(clock.GetUtcNow().AddSeconds(60), CancellationToken.None).AsTask());
+
+        Assert.Equal(clock.GetUtcNow().AddSeconds(90), refused.Until);
+    }
+
     [Fact]
     public async Task AfterAPause_TheSlotsItSkippedGoAtOnce_AndALullEarnsAtMostWhatTheBucketHolds()
     {
