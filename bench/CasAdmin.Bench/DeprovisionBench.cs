@@ -166,12 +166,12 @@ internal static class DeprovisionBench
         if (storeKind == "postgres")
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"deprovision store=postgres runners={runners} eta={eta:0.00} accounts={accounts.Count} tenants={connections.Count} speedup_vs_sequential={sequential.Seconds / parallel.Seconds:0.0} premature_retries={stats.Totals.PrematureRetries} duplicates={Duplicates(stats) + removedTwice} state_diff={diff}"));
+                $"deprovision store=postgres runners={runners} eta={eta:0.00} accounts={accounts.Count} tenants={connections.Count} speedup_vs_sequential={sequential.Seconds / parallel.Seconds:0.0} premature_retries={stats.Totals.PrematureRetries} 429s={parallel.Timeline.Count(t => t.Status == 429)} requests={parallel.Timeline.Count} duplicates={Duplicates(stats) + removedTwice} state_diff={diff}"));
         }
         else
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"deprovision eta={eta:0.00} accounts={accounts.Count} tenants={connections.Count} speedup_vs_sequential={sequential.Seconds / parallel.Seconds:0.0} premature_retries={stats.Totals.PrematureRetries} duplicates={Duplicates(stats)} state_diff={diff} retry_after_pause_s_per_tenant=mean:{paused.Average():0.0},max:{paused.Max():0.0}"));
+                $"deprovision eta={eta:0.00} accounts={accounts.Count} tenants={connections.Count} speedup_vs_sequential={sequential.Seconds / parallel.Seconds:0.0} premature_retries={stats.Totals.PrematureRetries} 429s={parallel.Timeline.Count(t => t.Status == 429)} requests={parallel.Timeline.Count} duplicates={Duplicates(stats)} state_diff={diff} retry_after_pause_s_per_tenant=mean:{paused.Average():0.0},max:{paused.Max():0.0}"));
         }
 
         return 0;

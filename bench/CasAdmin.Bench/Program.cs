@@ -86,7 +86,18 @@ namespace CasAdmin.Bench
                 var ideal = Math.Max(Common.BucketTime(needed, rate, rate), needed * (LatencyMs / 1000.0) / Workers);
                 var eta = measured > 0 ? ideal / measured : 0;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"inventory eta={eta:0.00} users={child.Users} chats={child.Chats} peak_mb={child.PeakMb} premature_retries={stats.Totals.PrematureRetries}"));
+                    $"inventory eta={eta:0.00} users={child.Users} chats={child.Chats} peak_mb={child.PeakMb} premature_retries={stats.Totals.PrematureRetries} 429s={scans.Count(t => t.Status == 429)} requests={scans.Length}"));
+                if (Environment.GetEnvironmentVariable("CASBENCH_DIAG") == "1")
+                {
+                    // Tenths of a second: requests, 429s and the Teams bucket's level, to see where the quota went unused.
+                    var first = scans.Min(t => t.ArrivalMs);
+                    foreach (var tenth in scans.GroupBy(t => (int)((t.ArrivalMs - first) / 100)).OrderBy(g => g.Key))
+                    {
+                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  @{tenth.Key / 10.0,5:0.0}s requests={tenth.Count(),3} 429s={tenth.Count(t => t.Status == 429)} level {tenth.Min(t => t.BucketLevel),4:0}..{tenth.Max(t => t.BucketLevel),4:0}"));
+                    }
+                }
+
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  detail: scans={scans.Length} needed={needed} 429s={scans.Count(t => t.Status == 429)} T_ideal={ideal:0.0}s T_measured={measured:0.0}s scale={Scale} latency={LatencyMs}ms"));
             }

@@ -95,12 +95,21 @@ internal sealed class ResilienceHandler : DelegatingHandler
                         throw handler.TooLong(state.Request, 429, wait.Until, deadline);
                     }
 
-                    var attempt = Clone(state.Request, state.Body);
-                    Interlocked.Increment(ref handler.counters.Requests);
-                    var response = await handler.attemptPipeline.ExecuteAsync(
-                        static (s, token) => new ValueTask<HttpResponseMessage>(s.Handler.SendOnceAsync(s.Attempt, token)),
-                        (Handler: handler, Attempt: attempt),
-                        ctx.CancellationToken).ConfigureAwait(false);
+                    HttpResponseMessage response;
+                    try
+                    {
+                        var attempt = Clone(state.Request, state.Body);
+                        Interlocked.Increment(ref handler.counters.Requests);
+                        response = await handler.attemptPipeline.ExecuteAsync(
+                            static (s, token) => new ValueTask<HttpResponseMessage>(s.Handler.SendOnceAsync(s.Attempt, token)),
+                            (Handler: handler, Attempt: attempt),
+                            ctx.CancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        handler.pacer.Completed();
+                    }
+
                     ctx.Properties.Set(LastStatusKey, (int)response.StatusCode);
                     handler.ReadQuotaWarning(response);
                     handler.FailIfAskedToWaitPastTheBudget(state.Request, response, ctx, deadline);

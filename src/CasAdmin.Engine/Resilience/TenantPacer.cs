@@ -16,10 +16,10 @@ public sealed class TenantPacer
 {
     // Each request the pace holds back asks for a slightly shorter interval, so the rate climbs back up to the limit
     // after an underestimate (about 10 % a second at 10 requests a second); the next 429 measures again.
-    private const double Probe = 0.99;
+    private const double ProbePerSecond = 0.01;
 
     // The share of a pause's slots kept back when catching up after it.
-    private const double PauseMargin = 0.2;
+    private const double PauseMargin = 0.1;
 
     // How much of the rate learnt so far each new window between two 429s keeps.
     private const double Memory = 0.7;
@@ -48,6 +48,15 @@ public sealed class TenantPacer
     // Without a 429 or a warning for this long the tenant is no longer busy: pacing stops until the next one.
     private static readonly TimeSpan Forget = TimeSpan.FromSeconds(30);
 
+    private static readonly TimeSpan OneMillisecond = TimeSpan.FromMilliseconds(1);
+
+    // Until the pace is known (no warning, no rate learnt from 429s yet) at most this many requests are in flight, one more
+    // every Widening: a quota that runs out while many requests are in flight answers every one of them 429, and Graph
+    // charges each. A few in flight already outrun a quota of hundreds a second at a sandbox's round trip of milliseconds;
+    // at Graph's round trips of a tenth of a second the limit has widened to the caller's own within a few seconds.
+    private const int StartInFlight = 6;
+    private static readonly TimeSpan Widening = TimeSpan.FromMilliseconds(500);
+
     // Slots left unused may always be caught up this far back, even before the capacity is known.
     private static readonly TimeSpan MinimumCredit = TimeSpan.FromSeconds(1);
 
@@ -75,6 +84,9 @@ public sealed class TenantPacer
 
     // Graph asked to wait past a call's whole budget: until when it asked, and until when that answer stands (at most one
     // budget after it came, so an absurd Retry-After cannot close the connection for longer).
+    private int inFlight;
+    private DateTimeOffset busySince = DateTimeOffset.MinValue;
+    private readonly LinkedList<TaskCompletionSource> freed = new();
     private DateTimeOffset refusedUntil = DateTimeOffset.MinValue;
     private DateTimeOffset refusalEnds = DateTimeOffset.MinValue;
 
@@ -181,7 +193,20 @@ public sealed class TenantPacer
         lock (gate)
         {
             var burst = admitted - admittedAtBurstStart;
-            if (capacity == 0 && intervalSeconds <= 0 && burst >= 4)
+            var burstSeconds = busySince == DateTimeOffset.MinValue ? 0 : (now - busySince + retryAfter).TotalSeconds;
+            if (windowStart == DateTimeOffset.MinValue && intervalSeconds <= 0 && !warned && burst >= 4 && burstSeconds > 0)
+            {
+                // The first 429 of a busy tenant: the first burst emptied the quota, which refills during this pause. Its
+                // requests over its time plus the pause are the first estimate of the refill rate: exact for a quota that
+                // holds about one pause of refill (Teams: requests per second), too fast for a deeper one, where the next
+                // 429 measures again. Either way the next burst is paced, not free: a free burst with many requests in
+                // flight when the quota runs out again gets a 429 for each.
+                sentSeen = burst;
+                secondsSeen = burstSeconds;
+                intervalSeconds = refillInterval = secondsSeen / sentSeen;
+                capacity = Math.Max(4, (long)(retryAfter.TotalSeconds / intervalSeconds));
+            }
+            else if (capacity == 0 && intervalSeconds <= 0 && burst >= 4)
             {
                 capacity = burst;
             }
@@ -202,6 +227,7 @@ public sealed class TenantPacer
 
             lastThrottled = now;
             windowStart = now + retryAfter;
+            busySince = windowStart;
             admittedAtWindowStart = admitted;
 
             // The quota is empty now and refills during the pause, so the slots the pause skips are owed, all but a
@@ -314,6 +340,72 @@ public sealed class TenantPacer
         intervalSeconds = refillInterval / Math.Clamp(1 + (Gain * (lean < 0 ? 4 * lean : lean)), 0.5, 2);
     }
 
+    /// <summary>An admitted request has its answer (or failed): its place in flight is free. True when a waiter was woken.</summary>
+    public bool Completed()
+    {
+        lock (gate)
+        {
+            inFlight = Math.Max(0, inFlight - 1);
+
+            // One waiter may take the place; one that gave up (canceled) passes it on.
+            while (freed.First is { } next)
+            {
+                freed.RemoveFirst();
+                if (next.Value.TrySetResult())
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>A waiter gave up: if a place was already handed to it, the next waiter gets it instead.</summary>
+    private void GiveUpPlace(TaskCompletionSource waiter)
+    {
+        lock (gate)
+        {
+            if (freed.Remove(waiter))
+            {
+                return;
+            }
+
+            while (freed.First is { } next)
+            {
+                freed.RemoveFirst();
+                if (next.Value.TrySetResult())
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Requests waiting for a place in flight (for tests that drive the pacer on a clock of their own).</summary>
+    internal int WaitingForAPlace
+    {
+        get
+        {
+            lock (gate)
+            {
+                return freed.Count;
+            }
+        }
+    }
+
+    private void Admit()
+    {
+        admitted++;
+        inFlight++;
+    }
+
+    /// <summary>How many may be in flight before the pace is known: a few at first, one more every <see cref="Widening"/> busy.</summary>
+    private int InFlightLimit(DateTimeOffset now) =>
+        busySince == DateTimeOffset.MinValue || now <= busySince
+            ? StartInFlight
+            : StartInFlight + (int)Math.Min(int.MaxValue - StartInFlight, (now - busySince) / Widening);
+
     /// <summary>
     /// A 429 asked this connection to wait <paramref name="retryAfter"/>, past a call's whole <paramref name="budget"/>.
     /// Nothing is paused: for up to one budget from now, a call that cannot outlast the wait fails at once
@@ -365,12 +457,14 @@ public sealed class TenantPacer
             var remaining = until - now;
             if (remaining > TimeSpan.Zero)
             {
-                await Task.Delay(remaining, time, cancellationToken).ConfigureAwait(false);
+                // Task.Delay counts whole milliseconds: a shorter wait would return at once and spin here until the clock moved.
+                await Task.Delay(remaining < OneMillisecond ? OneMillisecond : remaining, time, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
             TimeSpan wait;
             long pausesAtSlot;
+            TaskCompletionSource? slotFreed = null;
             lock (gate)
             {
                 now = time.GetUtcNow();
@@ -379,33 +473,54 @@ public sealed class TenantPacer
                     intervalSeconds = refillInterval = 0;
                     sentSeen = secondsSeen = 0;
                     admittedAtBurstStart = admitted;
+                    busySince = DateTimeOffset.MinValue;
                 }
 
                 if (intervalSeconds <= 0)
                 {
-                    admitted++;
-                    return;
+                    // Not paced yet: free, but with only so many in flight while nothing is known of the quota.
+                    if (warned || inFlight < InFlightLimit(now))
+                    {
+                        Admit();
+                        return;
+                    }
+
+                    // The tenant is busy from the first request held back: the quota was full then (the requests before
+                    // were few), so the burst that empties it, and the first estimate of its rate, count from here.
+                    if (busySince == DateTimeOffset.MinValue)
+                    {
+                        busySince = now;
+                        admittedAtBurstStart = admitted - inFlight;
+                    }
+
+                    slotFreed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    freed.AddLast(slotFreed);
+                    wait = TimeSpan.Zero;
+                    pausesAtSlot = 0;
+                }
+                else
+                {
+                    (wait, pausesAtSlot) = TakeSlot(now);
+                    if (wait <= TimeSpan.Zero)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            if (slotFreed is not null)
+            {
+                try
+                {
+                    await slotFreed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    GiveUpPlace(slotFreed);
+                    throw;
                 }
 
-                // A slot in the past is quota that refilled unused: taken at once, back to what the bucket holds.
-                var credit = Math.Max(pauseCredit.TotalSeconds, capacity * intervalSeconds);
-                var earliest = now - TimeSpan.FromSeconds(credit);
-                var slot = nextSlot > earliest ? nextSlot : earliest;
-                nextSlot = slot + TimeSpan.FromSeconds(intervalSeconds);
-                wait = slot - now;
-                pausesAtSlot = pauses;
-                if (wait <= TimeSpan.Zero)
-                {
-                    admitted++;
-                    return;
-                }
-
-                // Held back by the pace, not by a pause: ask a little more of the quota next time (where Graph sends no
-                // warnings; where it does, they steer the pace instead).
-                if (!warned)
-                {
-                    intervalSeconds *= Probe;
-                }
+                continue;
             }
 
             await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
@@ -414,11 +529,36 @@ public sealed class TenantPacer
                 // A 429 while we waited emptied the bucket and handed out the slots afresh: take a new one after it.
                 if (pauses == pausesAtSlot)
                 {
-                    admitted++;
+                    Admit();
                     return;
                 }
             }
         }
+    }
+
+    /// <summary>This request's slot in the pace: admitted now (zero wait) or the wait until it.</summary>
+    private (TimeSpan Wait, long Pauses) TakeSlot(DateTimeOffset now)
+    {
+        // A slot in the past is quota that refilled unused: taken at once, back to what the bucket holds.
+        var credit = Math.Max(pauseCredit.TotalSeconds, capacity * intervalSeconds);
+        var earliest = now - TimeSpan.FromSeconds(credit);
+        var slot = nextSlot > earliest ? nextSlot : earliest;
+        nextSlot = slot + TimeSpan.FromSeconds(intervalSeconds);
+        var wait = slot - now;
+        if (wait <= TimeSpan.Zero)
+        {
+            Admit();
+            return (TimeSpan.Zero, pauses);
+        }
+
+        // Held back by the pace, not by a pause: ask a little more of the quota next time (where Graph sends no
+        // warnings; where it does, they steer the pace instead), about 2 % more for every second held back.
+        if (!warned)
+        {
+            intervalSeconds *= 1 - (ProbePerSecond * intervalSeconds);
+        }
+
+        return (wait, pauses);
     }
 }
 

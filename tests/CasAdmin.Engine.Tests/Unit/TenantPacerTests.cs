@@ -52,6 +52,7 @@ public sealed class TenantPacerTests
         for (var i = 0; i < 20; i++)
         {
             await pacer.WaitAsync(CancellationToken.None);
+            pacer.Completed();
         }
 
         clock.Advance(TimeSpan.FromSeconds(2));
@@ -62,7 +63,30 @@ public sealed class TenantPacerTests
 
         clock.Advance(TimeSpan.FromSeconds(31));
         await pacer.WaitAsync(CancellationToken.None);
+        pacer.Completed();
         Assert.Equal(TimeSpan.Zero, pacer.Interval);
+    }
+
+    [Fact]
+    public async Task BeforeThePaceIsKnown_OnlyAFewAreInFlight_AndAnAnswerLetsTheNextGo()
+    {
+        // Sixteen workers at once against a quota nobody knows yet: when it runs out, every request in flight gets a 429,
+        // and Graph charges each one. A few in flight keep that to a few.
+        var clock = new ManualTimeProvider();
+        var pacer = new TenantPacer(clock);
+        var waits = Enumerable.Range(0, 16).Select(_ => pacer.WaitAsync(CancellationToken.None).AsTask()).ToArray();
+
+        Assert.Equal(6, waits.Count(w => w.IsCompleted));
+        Assert.Equal(10, pacer.WaitingForAPlace);
+
+        // A waiter that gives up leaves the queue; an answer lets exactly one more go.
+        using var cancel = new CancellationTokenSource();
+        var impatient = pacer.WaitAsync(cancel.Token).AsTask();
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => impatient);
+        Assert.True(pacer.Completed());
+        await Task.WhenAny(waits.Where(w => !w.IsCompleted));
+        Assert.Equal(7, waits.Count(w => w.IsCompleted));
     }
 
     [Theory]
@@ -78,6 +102,7 @@ public sealed class TenantPacerTests
         for (var i = 0; i < 20; i++)
         {
             await pacer.WaitAsync(CancellationToken.None);
+            pacer.Completed();
         }
 
         clock.Advance(TimeSpan.FromSeconds(2));
@@ -148,6 +173,7 @@ public sealed class TenantPacerTests
         for (var i = 0; i < 20; i++)
         {
             await pacer.WaitAsync(CancellationToken.None);
+            pacer.Completed();
         }
 
         // The first burst: 20 requests went through before the first 429, so the bucket holds 20.
@@ -156,6 +182,7 @@ public sealed class TenantPacerTests
         for (var i = 0; i < 20; i++)
         {
             await pacer.WaitAsync(CancellationToken.None);
+            pacer.Completed();
         }
 
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -163,10 +190,10 @@ public sealed class TenantPacerTests
         clock.Advance(TimeSpan.FromSeconds(1));
 
         // 20 requests in 1 s plus the 1 s wait: one every 100 ms. The second of pause refilled ten requests' worth;
-        // a fifth is kept back as a margin and the throttled request takes one back, so 8 go now (with the one due
+        // a tenth is kept back as a margin and the throttled request takes one back, so 9 go now (with the one due
         // now); the next waits for its slot.
         Assert.Equal(100, pacer.Interval.TotalMilliseconds, precision: 0);
-        Assert.Equal(8, ImmediatelyAdmitted(pacer));
+        Assert.Equal(9, ImmediatelyAdmitted(pacer));
 
         // A lull of 20 s (still busy: no 30 s without a 429) refills the bucket, but no further than its capacity:
         // 20 requests' worth, plus the one due now.
@@ -183,6 +210,7 @@ public sealed class TenantPacerTests
         for (var i = 0; i < 10; i++)
         {
             await pacer.WaitAsync(CancellationToken.None);
+            pacer.Completed();
         }
 
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -210,6 +238,7 @@ public sealed class TenantPacerTests
         for (var i = 0; i < 10; i++)
         {
             await pacer.WaitAsync(CancellationToken.None);
+            pacer.Completed();
         }
 
         // More than a fifth left after all: the ten requests since that warning say nothing about the next one.
@@ -236,6 +265,7 @@ public sealed class TenantPacerTests
         while (clock.GetUtcNow() - start < TimeSpan.FromSeconds(60))
         {
             await clock.RunAsync(pacer.WaitAsync(CancellationToken.None));
+            pacer.Completed();
             sent++;
             if (!bucket.TryTake())
             {
@@ -328,6 +358,8 @@ public sealed class TenantPacerTests
             {
                 return n;
             }
+
+            pacer.Completed();
         }
 
         return 1000;
