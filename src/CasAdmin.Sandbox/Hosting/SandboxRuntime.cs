@@ -25,6 +25,7 @@ internal sealed class SandboxRuntime : IDisposable
         Ledger = new RetryAfterLedger(time);
         Stats = new StatsCollector(time);
         Graph = GraphRouter.CreateDefault();
+        Replication = new ReplicationLag(options.ReplicationLagMs);
     }
 
     public SandboxOptions Options { get; }
@@ -38,8 +39,8 @@ internal sealed class SandboxRuntime : IDisposable
     public IdentityFlows Flows { get; } = new();
     public GraphRouter Graph { get; }
 
-    /// <summary>PUT /_sandbox/replication: how long new applications and service principals stay invisible.</summary>
-    public ReplicationLag Replication { get; } = new();
+    /// <summary>PUT /_sandbox/replication: the upper bound of every replication delay (new objects, secrets, role assignments, deletes).</summary>
+    public ReplicationLag Replication { get; }
 
     /// <summary>The HTTP client that runs subscription validation handshakes.</summary>
     public SubscriptionHandshake Handshake { get; } = new();
@@ -53,7 +54,7 @@ internal sealed class SandboxRuntime : IDisposable
         Ledger.Clear();
         Throttler.Reset(Options.Scale);
         Flows.Clear();
-        Replication.LagMs = 0;
+        Replication.LagMs = Options.ReplicationLagMs;
     }
 
     public void Dispose()
