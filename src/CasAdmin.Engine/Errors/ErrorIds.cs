@@ -72,6 +72,9 @@ public static class ErrorIds
     public const string SubscriptionValidationFailed = nameof(SubscriptionValidationFailed);
     public const string AdminPermissionMissing = nameof(AdminPermissionMissing);
 
+    /// <summary>Entra ID had not replicated an object or secret CasAdmin just created within the wait budget (-ReplicationTimeout).</summary>
+    public const string ReplicationTimeout = nameof(ReplicationTimeout);
+
     // Deprovisioning
     public const string ServiceAccountInvalid = nameof(ServiceAccountInvalid);
     public const string RemovalInProgress = nameof(RemovalInProgress);

@@ -44,6 +44,20 @@ internal static class GraphErrorTranslator
                 "Ask for a shorter -SecretLifetime (the policy's maximum), or have the policy allow client secrets for this app.");
         }
 
+        if (status == 400 && odata?.Error?.Details?.Any(d => d.Code == "NoBackingApplicationObject") == true)
+        {
+            // Entra's answer to POST /servicePrincipals for an app it does not know (or has not replicated yet).
+            return new CasException(ErrorIds.AppNotFound, CasErrorCategory.ObjectNotFound,
+                $"Microsoft Graph does not know the application {target ?? string.Empty} (NoBackingApplicationObject).",
+                "Check the App Id. An app created moments ago may not have replicated yet: CasAdmin waits for the apps it creates itself; otherwise try again shortly.",
+                target, exception)
+            {
+                ServiceErrorCode = "NoBackingApplicationObject",
+                StatusCode = status,
+                RequestId = requestId,
+            };
+        }
+
         if (status == 403 || code == "Authorization_RequestDenied")
         {
             var missing = requiredPermissions?.Where(p => heldPermissions is null || !heldPermissions.Contains(p, StringComparer.OrdinalIgnoreCase)).ToArray();

@@ -9,18 +9,20 @@ namespace CasAdmin.Engine.Provisioning;
 /// <summary>Teams Chat provisioning and upkeep. Each call is one cmdlet's work.</summary>
 public sealed class TeamsChatService
 {
+    private readonly TeamsChatAppProvisioner apps;
     private readonly TeamsChatAccountProvisioner accounts;
     private readonly TeamsChatMaintenance maintenance;
 
     internal TeamsChatService(ISecretVault vault)
     {
+        apps = new TeamsChatAppProvisioner(vault);
         accounts = new TeamsChatAccountProvisioner(vault);
         maintenance = new TeamsChatMaintenance(vault);
     }
 
     /// <summary>Registers (or completes) the customer's own Teams Chat app.</summary>
     public Task<CasTeamsChatApp> NewAppAsync(CasConnection admin, NewTeamsChatAppRequest request, IOperationObserver observer, CancellationToken cancellationToken) =>
-        Run(observer, () => new TeamsChatAppProvisioner().RunAsync(admin, request, observer, cancellationToken));
+        Run(observer, () => apps.RunAsync(admin, request, observer, cancellationToken));
 
     /// <summary>Provisions the tenant's Teams Chat service account with the customer's app.</summary>
     public Task<CasServiceAccount> NewAccountAsync(CasConnection admin, NewTeamsChatAccountRequest request, IOperationObserver observer, CancellationToken cancellationToken) =>

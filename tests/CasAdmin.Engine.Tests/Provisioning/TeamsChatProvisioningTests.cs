@@ -96,8 +96,20 @@ public sealed class TeamsChatProvisioningTests(SandboxFixture sandbox) : IClassF
 
         Assert.Equal(first.AppId, second.AppId);
         Assert.False(second.Created);
-        Assert.Single(await AppsNamedAsync(admin, name));
-        Assert.Contains("secret(s) CasAdmin added earlier", h.Observer.AllText(), StringComparison.Ordinal);
+        var registered = Assert.Single(await AppsNamedAsync(admin, name));
+
+        // The session holds the first run's secret: the rerun uses it instead of adding one that nothing records.
+        Assert.Single(registered.PasswordCredentials!, p => p.DisplayName == TeamsChatAppProvisioner.SecretDisplayName);
+        Assert.Equal(first.SecretKeyId, second.SecretKeyId);
+        Assert.Equal(SandboxFixture.Reveal(first.Secret), SandboxFixture.Reveal(second.Secret));
+        Assert.DoesNotContain("secret(s) CasAdmin added", h.Observer.AllText(), StringComparison.Ordinal);
+
+        // Another session cannot know that value: it adds a new secret, returns it, and says so.
+        using var other = new EngineHarness(sandbox);
+        var otherAdmin = await other.AdminAsync(sandbox.Contoso);
+        var third = await NewAppAsync(other, otherAdmin, name);
+        Assert.NotEqual(first.SecretKeyId, third.SecretKeyId);
+        Assert.Contains("secret(s) CasAdmin added in an earlier session", other.Observer.AllText(), StringComparison.Ordinal);
     }
 
     [Fact]
