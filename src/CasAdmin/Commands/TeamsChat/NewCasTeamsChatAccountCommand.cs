@@ -70,7 +70,7 @@ public sealed class NewCasTeamsChatAccountCommand : CasConnectedCmdlet
     /// </summary>
     [Parameter]
     [TimeSpanOrMinutes]
-    public TimeSpan? ReplicationTimeout { get; set; }
+    public TimeSpan ReplicationTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// The tenant to provision (id or verified domain): selects the open connection to it when -Connection is not

@@ -53,7 +53,7 @@ public sealed class NewCasTeamsChatAppCommand : CasConnectedCmdlet
     /// </summary>
     [Parameter]
     [TimeSpanOrMinutes]
-    public TimeSpan? ReplicationTimeout { get; set; }
+    public TimeSpan ReplicationTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// The tenant to register the app in (id or verified domain): selects the open connection to it when -Connection
