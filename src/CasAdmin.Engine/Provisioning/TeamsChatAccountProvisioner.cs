@@ -72,9 +72,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         Step(2);
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
         // Objects this process created moments ago may not be listed yet: wait for them; anyone else's are read once.
-        var principal = ledger.IsNewServicePrincipal(admin.TenantId, request.AppId)
-            ? await DirectoryClient.FindNewAsync("the new service principal", c => directory.FindServicePrincipalAsync(request.AppId, c), ct).ConfigureAwait(false)
-            : await directory.FindServicePrincipalAsync(request.AppId, ct).ConfigureAwait(false);
+        var principal = await FindPrincipalAsync(directory, admin.TenantId, request.AppId, ct).ConfigureAwait(false);
         var application = ledger.IsNewApp(admin.TenantId, request.AppId)
             ? await DirectoryClient.FindNewAsync("the new app", c => directory.FindApplicationByAppIdAsync(request.AppId, c), ct).ConfigureAwait(false)
             : await directory.FindApplicationByAppIdAsync(request.AppId, ct).ConfigureAwait(false);
@@ -232,6 +230,12 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             e => e is CasException x && ((appIsNew && x.ServiceErrorCode == "AADSTS700016") || (secretIsNew && x.ServiceErrorCode == "AADSTS7000215")),
             ct);
     }
+
+    /// <summary>The app's service principal; one this process created moments ago is waited for until Graph lists it.</summary>
+    internal static async Task<Microsoft.Graph.Models.ServicePrincipal?> FindPrincipalAsync(DirectoryClient directory, string tenantId, string appId, CancellationToken ct) =>
+        ReplicationLedger.Shared.IsNewServicePrincipal(tenantId, appId)
+            ? await DirectoryClient.FindNewAsync("the new service principal", c => directory.FindServicePrincipalAsync(appId, c), ct).ConfigureAwait(false)
+            : await directory.FindServicePrincipalAsync(appId, ct).ConfigureAwait(false);
 
     internal static async Task EnsureConsentAsync(CasConnection admin, string appId, bool grant, ServiceAppSession app, DirectoryClient directory, string? principalId, string? redirectUri, IOperationObserver observer, CancellationToken ct)
     {

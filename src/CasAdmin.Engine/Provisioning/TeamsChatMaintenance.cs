@@ -132,10 +132,11 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
     {
         var (store, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);
         var secret = SecureStrings.Reveal(clientSecret);
-        using var app = await ServiceAppSession.SignInAsync(admin, appId, secret, ct).ConfigureAwait(false);
+        // The new app is often New-CasTeamsChatApp's of moments ago: wait for Entra ID to replicate it (only then).
+        using var app = await TeamsChatAccountProvisioner.SignInAsync(admin, appId, secret, ct).ConfigureAwait(false);
         await RoleCheck.RequireAsync(admin, GraphPermissions.ProvisioningAdminRoles, ct).ConfigureAwait(false);
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
-        var principal = await directory.FindServicePrincipalAsync(appId, ct).ConfigureAwait(false);
+        var principal = await TeamsChatAccountProvisioner.FindPrincipalAsync(directory, admin.TenantId, appId, ct).ConfigureAwait(false);
         var application = await TryFindApplicationAsync(directory, appId, ct).ConfigureAwait(false);
         await TeamsChatAccountProvisioner.EnsureConsentAsync(admin, appId, grantConsent, app, directory, principal?.Id, application?.Web?.RedirectUris?.FirstOrDefault(), observer, ct).ConfigureAwait(false);
         var newModel = model ?? (account.IsLegacy ? LicensingModel.Evaluation : account.LicensingModel ?? LicensingModel.Evaluation);

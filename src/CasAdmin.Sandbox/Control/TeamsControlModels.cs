@@ -1,6 +1,6 @@
 namespace CasAdmin.Sandbox;
 
-/// <summary>Body of PUT /_sandbox/replication: new applications and service principals stay invisible this long (0 = off).</summary>
+/// <summary>Body of PUT /_sandbox/replication: the upper bound of every Entra ID replication delay, in ms (0 = off; default 10,000).</summary>
 public sealed record ReplicationSettings(int LagMs);
 
 /// <summary>Body of PUT /_sandbox/tenants/{tenantId}/evaluation: this month's Evaluation Mode usage of one app (0 resets).</summary>
