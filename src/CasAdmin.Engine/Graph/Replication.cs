@@ -23,7 +23,7 @@ internal static class Replication
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
 
     private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(8);
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
     private static readonly AsyncLocal<TimeSpan?> CurrentTimeout = new();
 
     /// <summary>The wait budget of the operation on this async flow.</summary>
@@ -143,8 +143,9 @@ internal static class Replication
 
     private static TimeSpan NextDelay(int attempt, TimeSpan remaining)
     {
+        // Exponential with ±20 % jitter, at most MaxDelay: replicas catch up within seconds, so polls stay a few seconds apart.
         var exponential = FirstDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 10));
-        var jittered = Math.Min(MaxDelay.TotalMilliseconds, exponential) * (0.8 + (0.4 * Random.Shared.NextDouble()));
+        var jittered = Math.Min(MaxDelay.TotalMilliseconds, exponential * (0.8 + (0.4 * Random.Shared.NextDouble())));
         return TimeSpan.FromMilliseconds(Math.Max(0, Math.Min(jittered, remaining.TotalMilliseconds)));
     }
 
