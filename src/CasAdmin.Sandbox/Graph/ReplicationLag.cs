@@ -2,8 +2,8 @@ namespace CasAdmin.Sandbox.Graph;
 
 /// <summary>
 /// Entra ID's eventual consistency (PUT /_sandbox/replication). Microsoft documents that a directory write is not at once
-/// visible to the next call ("Designing for Eventual Consistency for Microsoft Entra", Identity blog, March 2026; Graph's
-/// known issue on creating a service principal right after its application) but gives no figures. So each new
+/// visible to the next call ("Designing for Eventual Consistency for Microsoft Entra", Identity blog, March 2026) but
+/// gives no figures. So each new
 /// application, service principal, client secret and app role assignment draws its own delay, uniform in (0, lagMs],
 /// and so does each deleted application and service principal (it stays readable by id that long).
 /// An object keeps its share of the bound and the bound it was created under; its delay is share × min(that bound, the

@@ -82,9 +82,9 @@ internal static class ServicePrincipalWriteEndpoints
     }
 
     /// <summary>
-    /// The answer Entra gives for an app it does not know, or has not replicated yet. Microsoft documents the case but not
-    /// the body; the shape (code Request_BadRequest, details[] with code NoBackingApplicationObject and target appId) is
-    /// the one seen in public reports of real responses (e.g. Azure/azure-cli and openshift/openshift-azure issues).
+    /// The answer Entra gives for an app it does not know, or has not replicated yet. Microsoft's reference documents no
+    /// body for it; the shape (code Request_BadRequest, details[] with code NoBackingApplicationObject and target appId)
+    /// is a real answer quoted on Microsoft Q&A (learn.microsoft.com/answers/questions/5883620) and in public issue reports.
     /// </summary>
     private static GraphResponse NoBackingApplicationObject(GraphCall call, string appId)
     {
