@@ -84,7 +84,7 @@ internal static class ServicePrincipalWriteEndpoints
     /// <summary>
     /// The answer Entra gives for an app it does not know, or has not replicated yet. Microsoft's reference documents no
     /// body for it; the shape (code Request_BadRequest, details[] with code NoBackingApplicationObject and target appId)
-    /// is a real answer quoted on Microsoft Q&A (learn.microsoft.com/answers/questions/5883620) and in public issue reports.
+    /// is a real answer quoted on Microsoft Q&amp;A (learn.microsoft.com/answers/questions/5883620) and in public issue reports.
     /// </summary>
     private static GraphResponse NoBackingApplicationObject(GraphCall call, string appId)
     {
