@@ -135,6 +135,10 @@ BeforeDiscovery {
             Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -ConsoleUrl 'console/admin' -Connection $T.Admin -Confirm:$false } }
         @{ Name = 'display name of 121 characters'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
             Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -DisplayName ('x' * 121) -ConsoleUrl 'https://console.example.com' -Connection $T.Admin -Confirm:$false } }
+        @{ Name = 'replication timeout of zero'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -ConsoleUrl 'https://console.example.com' -ReplicationTimeout 0 -Connection $T.Admin -Confirm:$false } }
+        @{ Name = 'replication timeout of two days'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -ConsoleUrl 'https://console.example.com' -ReplicationTimeout (New-TimeSpan -Days 2) -Connection $T.Admin -Confirm:$false } }
         @{ Name = 'display name of another app'; Id = 'AppNameTaken'; Category = 'ResourceExists'
             Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -DisplayName $T.C.apps.noConsent.displayName -ConsoleUrl 'https://console.example.com' -Connection $T.Admin -Confirm:$false } }
         @{ Name = 'app-only connection without consent creates an app'; Id = 'AdminPermissionMissing'; Category = 'PermissionDenied'
