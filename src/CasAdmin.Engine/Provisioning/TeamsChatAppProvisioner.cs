@@ -51,7 +51,7 @@ internal sealed class TeamsChatAppProvisioner(ISecretVault vault)
         var principalIsNew = principalCreated || ledger.IsNewServicePrincipal(tenantId, appId);
 
         progress.Report(2, "Adding a client secret", force: true);
-        var (password, secretText) = await EnsureSecretAsync(directory, tenantId, app, appIsNew, request.SecretLifetime, observer, ct).ConfigureAwait(false);
+        var (password, secretText) = await EnsureSecretAsync(directory, tenantId, app, created, appIsNew, request.SecretLifetime, observer, ct).ConfigureAwait(false);
         var consented = false;
         if (request.GrantAdminConsent)
         {
@@ -118,7 +118,7 @@ internal sealed class TeamsChatAppProvisioner(ISecretVault vault)
     /// it was added) is used again: adding another would leave a secret on the app that nothing records. Otherwise a new
     /// one is added and kept in the session at once, so a run that fails later (e.g. waiting for replication) loses nothing.
     /// </summary>
-    private async Task<(PasswordCredential? Key, string Secret)> EnsureSecretAsync(DirectoryClient directory, string tenantId, Application app, bool appIsNew, TimeSpan lifetime, IOperationObserver observer, CancellationToken ct)
+    private async Task<(PasswordCredential? Key, string Secret)> EnsureSecretAsync(DirectoryClient directory, string tenantId, Application app, bool created, bool appIsNew, TimeSpan lifetime, IOperationObserver observer, CancellationToken ct)
     {
         var appId = app.AppId!;
         var ours = app.PasswordCredentials?.Where(p => p.DisplayName == SecretDisplayName).ToList() ?? [];
@@ -139,7 +139,7 @@ internal sealed class TeamsChatAppProvisioner(ISecretVault vault)
         {
             password = await directory.AddPasswordAsync(app.Id!, SecretDisplayName, DateTimeOffset.UtcNow + lifetime, ct, appIsNew).ConfigureAwait(false);
         }
-        catch (CasException ex) when (ex.ErrorId == ErrorIds.SecretPolicyRefused && appIsNew)
+        catch (CasException ex) when (ex.ErrorId == ErrorIds.SecretPolicyRefused && created)
         {
             // No half-created app: what this run created goes again.
             await directory.DeleteAsync((g, c) => g.Applications[app.Id].DeleteAsync(cancellationToken: c), app.Id!, ["Application.ReadWrite.All"], CancellationToken.None).ConfigureAwait(false);
