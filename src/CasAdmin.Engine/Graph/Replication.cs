@@ -201,6 +201,34 @@ internal sealed class ReplicationLedger
         }
     }
 
+    /// <summary>
+    /// What CasAdmin's registry says it created at <paramref name="at"/> in another session (New-CasTeamsChatApp's audit
+    /// record): the app, its principal and, when <paramref name="consentedRoles"/> are given, their consent.
+    /// </summary>
+    public void Recorded(string tenantId, string appId, DateTimeOffset at, IEnumerable<string> consentedRoles)
+    {
+        created.TryAdd(Key(tenantId, "app", appId), at);
+        created.TryAdd(Key(tenantId, "sp", appId), at);
+        foreach (var role in consentedRoles)
+        {
+            created.TryAdd(Key(tenantId, "role", appId + "|" + role), at);
+        }
+    }
+
+    /// <summary>Forgets an app (tests: another session of the same process).</summary>
+    internal void Forget(string tenantId, string appId)
+    {
+        foreach (var key in created.Keys.Where(k => k.StartsWith(tenantId + "|", StringComparison.OrdinalIgnoreCase) && k.Contains("|" + appId, StringComparison.OrdinalIgnoreCase)))
+        {
+            created.TryRemove(key, out _);
+        }
+
+        foreach (var name in appsByName.Where(n => string.Equals(n.Value.AppId, appId, StringComparison.OrdinalIgnoreCase)).Select(n => n.Key))
+        {
+            appsByName.TryRemove(name, out _);
+        }
+    }
+
     public bool IsNewApp(string tenantId, string appId) => Recent(Key(tenantId, "app", appId));
 
     public bool IsNewServicePrincipal(string tenantId, string appId) => Recent(Key(tenantId, "sp", appId));

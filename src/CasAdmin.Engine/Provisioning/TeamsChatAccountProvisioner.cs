@@ -64,6 +64,11 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         var ledger = ReplicationLedger.Shared;
 
         Step(0);
+        if (!ledger.IsNewApp(admin.TenantId, request.AppId))
+        {
+            await RecallRecordedAppAsync(accounts, admin, request.AppId, ct).ConfigureAwait(false);
+        }
+
         using var app = await SignInAsync(admin, request.AppId, secret, ct).ConfigureAwait(false);
 
         Step(1);
@@ -208,6 +213,26 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Succeeded", null), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
         observer.Information(ProtectedMessage, ["Notification", "TeamsChat"]);
+    }
+
+    /// <summary>
+    /// New-CasTeamsChatApp of another session moments ago: its audit record in the registry is the evidence that CasAdmin
+    /// created the app (and granted its consent), so its replication is waited for too. The secret is not: another
+    /// session's value cannot be told from a mistyped one.
+    /// </summary>
+    private static async Task RecallRecordedAppAsync(AccountRepository accounts, CasConnection admin, string appId, CancellationToken ct)
+    {
+        var since = DateTimeOffset.UtcNow - Replication.Timeout;
+        var rows = await accounts.AuditLogAsync(admin.TenantId, null, "NewTeamsChatApp", since, null, 50, ct).ConfigureAwait(false);
+
+        // The detail is CasAdmin's own sentence (TeamsChatAppProvisioner.AuditAsync): "created app …; secret added[; admin consent granted]".
+        var row = rows.FirstOrDefault(r => string.Equals(r.Target, appId, StringComparison.OrdinalIgnoreCase) && r.Result == "Succeeded"
+            && r.Detail?.StartsWith("created ", StringComparison.Ordinal) == true);
+        if (row is not null)
+        {
+            var consented = row.Detail!.Contains("admin consent granted", StringComparison.Ordinal);
+            ReplicationLedger.Shared.Recorded(admin.TenantId, appId, row.Time, consented ? GraphPermissions.TeamsChatAppRoles.Select(r => r.Name) : []);
+        }
     }
 
     /// <summary>

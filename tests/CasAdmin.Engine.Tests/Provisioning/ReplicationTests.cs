@@ -118,6 +118,24 @@ public sealed class ReplicationTests(LaggingSandbox lagging) : IClassFixture<Lag
     }
 
     [Fact]
+    public async Task NewAccount_InAnotherSession_WaitsForTheAppItsRegistryRecordsCreating()
+    {
+        await Sandbox.Host.Control.SetReplicationLagAsync(Never);
+        using var first = new EngineHarness(Sandbox);
+        var admin = await first.AdminAsync(Sandbox.Contoso);
+        var app = await NewAppAsync(first, admin, Name("other session"), new ReleasingObserver(Sandbox, first.Observer));
+        Engine.Graph.ReplicationLedger.Shared.Forget(Sandbox.Contoso.TenantId, app.AppId); // what a new pwsh process would know: nothing
+        using var second = new EngineHarness(Sandbox, storePath: first.StorePath);
+        var secondAdmin = await second.AdminAsync(Sandbox.Contoso);
+        var observer = new ReleasingObserver(Sandbox, second.Observer);
+
+        var account = await NewAccountAsync(second, secondAdmin, app, observer);
+
+        Assert.Equal(ServiceAccountStatus.Active, account.Status);
+        Assert.Contains("Waiting for Entra ID to replicate the new app…", observer.Waits);
+    }
+
+    [Fact]
     public async Task NewAccount_OldAppWithWrongSecret_IsInvalidClientSecretAtOnce()
     {
         await Sandbox.Host.Control.SetReplicationLagAsync(Never);
