@@ -61,13 +61,19 @@ internal static class RemovalSteps
     };
 
     /// <summary>
-    /// Errors that forced removal may step past; a missing role or permission is never one of them, nor a network that
-    /// is down (the tenant was not asked, so nothing is known about it: run again when it is back).
+    /// Errors that forced removal may step past. -Force is for the account's own state (invalid, gone, a step that
+    /// Microsoft 365 refuses for it), not for an outage: a missing role or permission is never one of them, nor a
+    /// passing failure, throttling past the budget, a service that is unavailable, a network that is down, a registry
+    /// that cannot record (the tenant was not asked, or could not answer: nothing is known about it, so the job stays
+    /// resumable; run again when it is back).
     /// </summary>
     public static bool IsForceable(CasException ex) =>
         ex.ErrorId is not (ErrorIds.GlobalAdministratorRequired or ErrorIds.PimActivationRequired or ErrorIds.AdminPermissionMissing
-            or ErrorIds.InsufficientPrivileges or ErrorIds.StoreReadOnly or ErrorIds.StoreLocked or ErrorIds.LeaseLost
-            or ErrorIds.TenantUnreachable or ErrorIds.SecureConnectionFailed or ErrorIds.RequestTimedOut or ErrorIds.NotConnected);
+            or ErrorIds.InsufficientPrivileges or ErrorIds.LeaseLost or ErrorIds.NotConnected
+            or ErrorIds.ThrottledTooLong or ErrorIds.TenantThrottled or ErrorIds.ServiceUnavailable
+            or ErrorIds.TenantUnreachable or ErrorIds.SecureConnectionFailed or ErrorIds.RequestTimedOut
+            or ErrorIds.StoreReadOnly or ErrorIds.StoreLocked or ErrorIds.StoreCorrupt or ErrorIds.StoreSchemaTooNew or ErrorIds.StoreUnavailable
+            or ErrorIds.StoreAccessDenied or ErrorIds.StoreDatabaseMissing or ErrorIds.StoreDuplicateAccounts);
 
     private static async Task<StepOutcome> VerifyAccountAsync(RemovalContext x, CancellationToken ct)
     {
