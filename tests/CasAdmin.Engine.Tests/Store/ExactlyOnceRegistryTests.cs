@@ -178,6 +178,12 @@ public sealed class ExactlyOnceRegistryTests(PostgresFixture postgres, SandboxFi
         }
 
         Assert.True(cts.IsCancellationRequested);
+
+        // The lease could not be let go of (the server was down), yet a rerun in this same session resumes at once: the
+        // stopped run's owner is retired, so its lease is taken over instead of waited out (two minutes).
+        var resumed = Assert.Single(await Footprint.RemoveAsync(h, [account], admin));
+        Assert.Equal(RemovalJobStatus.Succeeded, resumed.Job?.Status);
+        Assert.Contains("which is no longer running", h.Observer.AllText(), StringComparison.Ordinal);
     }
 
     [Fact]
