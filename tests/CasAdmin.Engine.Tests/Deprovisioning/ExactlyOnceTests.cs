@@ -113,6 +113,56 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.True(await Footprint.UserExistsAsync(admin, seeded.DelegateUser!));
     }
 
+    /// <summary>
+    /// The TMCAS Inline groups are one pair per tenant: while another running job of the tenant deletes them, this job
+    /// leaves them to it (no group deleted twice); a claim whose job is no longer running does not count.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task TheTenantsInlineGroups_AreLeftToTheRunningJobThatClaimedThem_NotToOneThatStopped(bool claimantRuns)
+    {
+        using var h = new EngineHarness(sandbox);
+        var (admin, account, _) = await RegisterAsync(h, CasService.ExchangeOnlineInline);
+        var store = RegistryStore.Open(h.StorePath);
+        var other = new CasServiceAccount
+        {
+            AccountId = Guid.NewGuid(), TenantId = account.TenantId, Service = CasService.ExchangeOnlineInline, AppId = Guid.NewGuid().ToString(),
+            Status = ServiceAccountStatus.Removing, CreatedOn = DateTimeOffset.UtcNow, UpdatedOn = DateTimeOffset.UtcNow,
+        };
+        var otherJob = Guid.NewGuid();
+        var steps = RemovalPlan.For(other).Select(k => RemovalPlan.Names[k]).ToArray();
+        const string Holder = "host-x/pid 1/0000000000000000000000000000000a/0000000a";
+        await store.WriteAsync(async (c, t, ct) =>
+        {
+            await AccountRepository.InsertAsync(c, t, other, ct);
+            await RemovalJobRepository.CreateAsync(c, t, new CasRemovalJob { JobId = otherJob, AccountId = other.AccountId, TenantId = other.TenantId, Service = other.Service, AppId = other.AppId }, steps, ct);
+            await RemovalJobRepository.MarkRunningAsync(c, t, otherJob, ct);
+            await c.ExecuteAsync(t, "UPDATE removal_steps SET status = 'Running', detail = $d WHERE job_id = $j AND name = $n", ct,
+                ("$d", RemovalSteps.InlineGroupsClaim), ("$j", otherJob.ToString()), ("$n", RemovalPlan.Names[StepKind.RemoveInlineGroups]));
+        }, CancellationToken.None);
+        if (claimantRuns)
+        {
+            Assert.True((await new RemovalJobRepository(store).TryLeaseAsync(otherJob, Holder, Lease, CancellationToken.None)).IsAcquired);
+        }
+
+        var result = Assert.Single(await Footprint.RemoveAsync(h, [account], admin));
+
+        Assert.Equal(RemovalJobStatus.Succeeded, result.Job?.Status);
+        var detail = result.Job!.Steps.Single(s => s.Name == RemovalPlan.Names[StepKind.RemoveInlineGroups]).Detail;
+        if (claimantRuns)
+        {
+            Assert.Contains($"Left to job {otherJob}", detail, StringComparison.Ordinal);
+            Assert.Equal(2, await Footprint.GroupsAsync(admin));
+        }
+        else
+        {
+            // A claim without a live lease (its runner stopped) does not count: this job deletes the groups.
+            Assert.Equal("2 group(s) removed", detail);
+            Assert.Equal(0, await Footprint.GroupsAsync(admin));
+        }
+    }
+
     [Theory]
     [InlineData(ErrorIds.ThrottledTooLong)]
     [InlineData(ErrorIds.ServiceUnavailable)]

@@ -153,7 +153,7 @@ public sealed class MultiRunnerTests(PostgresFixture postgres)
         // Exactly once in the tenants too: no step ran twice, despite the kill and the restart (a delete of an object
         // already gone, or the same write again, is what a step run twice leaves; the end state alone cannot show it).
         var stats = await sandbox.Control.GetStatsAsync();
-        Assert.Empty(Footprint.Repeats(stats, sandbox.Tenants));
+        Assert.Empty(Footprint.Repeats(stats));
         Assert.Equal(0, stats.Totals.DuplicateCreates);
 
         // The tenants exactly as the uninterrupted run left them.
