@@ -40,7 +40,7 @@ internal static partial class LeaseHolder
     /// The folder of the runners' markers on this machine: one per user, private (0700) on Unix, so no other user can
     /// create it first, fill it, or read which runners are alive. On Windows the temporary folder is per user already.
     /// </summary>
-    internal static string MarkerFolder { get; set; } = DefaultMarkerFolder();
+    internal static string MarkerFolder { get; } = DefaultMarkerFolder();
 
     internal static string DefaultMarkerFolder() => OperatingSystem.IsWindows()
         ? Path.Combine(Path.GetTempPath(), "casadmin-runners")
