@@ -17,9 +17,15 @@ internal static class ChatSubscriptions
 {
     public const string ChangeTypes = "created,updated,deleted";
 
-    // Without a lifecycle URL Graph allows at most an hour; with one, longer (the exact cap is unconfirmed: kept under 3 days).
-    private static readonly TimeSpan ShortLifetime = TimeSpan.FromMinutes(59);
-    private static readonly TimeSpan LongLifetime = TimeSpan.FromMinutes(4200);
+    // Graph keeps a chat-message subscription at most 4,320 minutes, and 60 without a lifecycle URL
+    // (learn.microsoft.com/graph/api/resources/subscription, "Subscription lifetime"); a little under each, for clock skew.
+    internal static readonly TimeSpan ShortLifetime = TimeSpan.FromMinutes(59);
+    internal static readonly TimeSpan LongLifetime = TimeSpan.FromMinutes(4200);
+
+    /// <summary>The application permissions that allow chat-message subscriptions; the app's token must hold one.</summary>
+    internal static readonly string[] RequiredRoles = ["Chat.Read.All", "Chat.ReadWrite.All"];
+
+    public static TimeSpan LifetimeFor(Uri? lifecycleUrl) => lifecycleUrl is null ? ShortLifetime : LongLifetime;
 
     public static string ResourceFor(LicensingModel model) => model switch
     {
@@ -30,10 +36,11 @@ internal static class ChatSubscriptions
 
     public sealed record Recorded(string SubscriptionId, string Resource, DateTimeOffset Expires);
 
-    public static async Task<Recorded> CreateAsync(GraphGateway appGraph, LicensingModel model, Uri notificationUrl, Uri? lifecycleUrl, CancellationToken ct)
+    public static async Task<Recorded> CreateAsync(GraphGateway appGraph, LicensingModel model, Uri notificationUrl, Uri? lifecycleUrl, CancellationToken ct,
+        IReadOnlyCollection<string>? heldPermissions = null)
     {
         var resource = ResourceFor(model);
-        var expires = DateTimeOffset.UtcNow + (lifecycleUrl is null ? ShortLifetime : LongLifetime);
+        var expires = DateTimeOffset.UtcNow + LifetimeFor(lifecycleUrl);
         var subscription = new Subscription
         {
             ChangeType = ChangeTypes,
@@ -47,8 +54,9 @@ internal static class ChatSubscriptions
         };
         try
         {
+            // A protected API: without Microsoft's approval Graph answers 403 (ProtectedApiNotApproved).
             var created = await appGraph.CallAsync(async (g, c) => (await g.Subscriptions.PostAsync(subscription, cancellationToken: c).ConfigureAwait(false))!,
-                resource, ct).ConfigureAwait(false);
+                resource, ct, RequiredRoles, heldPermissions, protectedApi: true).ConfigureAwait(false);
             return new Recorded(created.Id!, resource, created.ExpirationDateTime ?? expires);
         }
         catch (CasException ex) when (ex.StatusCode == 400)
