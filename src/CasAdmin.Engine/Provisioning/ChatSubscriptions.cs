@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Store;
@@ -34,7 +35,47 @@ internal static class ChatSubscriptions
         _ => "/chats/getAllMessages",
     };
 
-    public sealed record Recorded(string SubscriptionId, string Resource, DateTimeOffset Expires);
+    /// <summary>
+    /// A subscription as the registry keeps it. <see cref="Expires"/> is on the clock that expires it (see
+    /// <see cref="ClockOffsetAsync"/>), so that a subscription gone from Graph after it is known to have expired, not to
+    /// have been removed; <see cref="GraphExpires"/> is what Graph reported.
+    /// </summary>
+    public sealed record Recorded(string SubscriptionId, string Resource, DateTimeOffset Expires)
+    {
+        public DateTimeOffset GraphExpires { get; init; } = Expires;
+    }
+
+    /// <summary>
+    /// How far the clock that expires subscriptions is ahead of this machine's. Zero for Microsoft 365. The sandbox's
+    /// subscription clock can be moved ahead (POST /_sandbox/clock) while every other clock keeps the machine's (tokens
+    /// are cached by it): there Graph reports expiries that have aged by that much, and this adds it back.
+    /// </summary>
+    public static async Task<TimeSpan> ClockOffsetAsync(GraphGateway graph, CancellationToken ct)
+    {
+        if (graph.Endpoints.Cloud != CasCloud.Sandbox)
+        {
+            return TimeSpan.Zero;
+        }
+
+        try
+        {
+            using var response = await graph.RawClient.GetAsync(new Uri(graph.Endpoints.GraphEndpoint, "_sandbox/clock"), ct).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+                if (json.RootElement.TryGetProperty("advancedBy", out var by) && by.GetString() is { } iso)
+                {
+                    return System.Xml.XmlConvert.ToTimeSpan(iso);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or FormatException or System.Text.Json.JsonException or IOException)
+        {
+            // A sandbox without a clock: its subscriptions age with this machine's clock.
+        }
+
+        return TimeSpan.Zero;
+    }
 
     public static async Task<Recorded> CreateAsync(GraphGateway appGraph, LicensingModel model, Uri notificationUrl, Uri? lifecycleUrl, CancellationToken ct,
         IReadOnlyCollection<string>? heldPermissions = null)
@@ -57,7 +98,8 @@ internal static class ChatSubscriptions
             // A protected API: without Microsoft's approval Graph answers 403 (ProtectedApiNotApproved).
             var created = await appGraph.CallAsync(async (g, c) => (await g.Subscriptions.PostAsync(subscription, cancellationToken: c).ConfigureAwait(false))!,
                 resource, ct, RequiredRoles, heldPermissions, protectedApi: true).ConfigureAwait(false);
-            return new Recorded(created.Id!, resource, created.ExpirationDateTime ?? expires);
+            var graphExpires = created.ExpirationDateTime ?? expires;
+            return new Recorded(created.Id!, resource, graphExpires + await ClockOffsetAsync(appGraph, ct).ConfigureAwait(false)) { GraphExpires = graphExpires };
         }
         catch (CasException ex) when (ex.StatusCode == 400)
         {

@@ -68,7 +68,8 @@ internal sealed partial class TeamsChatMaintenance
             var renewed = await app.Graph.CallAsync((g, c) => g.Subscriptions[id].PatchAsync(new Subscription { ExpirationDateTime = expires }, cancellationToken: c),
                 id, ct, ChatSubscriptions.RequiredRoles, app.Identity.Permissions, protectedApi: true).ConfigureAwait(false);
             var actual = renewed?.ExpirationDateTime ?? expires;
-            await store.WriteAsync((c, t, c2) => c.ExecuteAsync(t, "UPDATE subscriptions SET expires = $e WHERE subscription_id = $id", c2, ("$e", actual.Iso()), ("$id", id)), ct).ConfigureAwait(false);
+            var recordedExpiry = actual + await ChatSubscriptions.ClockOffsetAsync(app.Graph, ct).ConfigureAwait(false);
+            await store.WriteAsync((c, t, c2) => c.ExecuteAsync(t, "UPDATE subscriptions SET expires = $e WHERE subscription_id = $id", c2, ("$e", recordedExpiry.Iso()), ("$id", id)), ct).ConfigureAwait(false);
             return (id, actual);
         }
 
@@ -99,7 +100,8 @@ internal sealed partial class TeamsChatMaintenance
 
         if (results.Count == 0)
         {
-            var reason = replaced.Count == 0 ? "none recorded" : replaced.Any(r => r.Expires > now) ? "removed" : "expired";
+            var graphNow = replaced.Count == 0 ? now : now + await ChatSubscriptions.ClockOffsetAsync(app.Graph, ct).ConfigureAwait(false);
+            var reason = replaced.Count == 0 ? "none recorded" : replaced.Any(r => r.Expires > graphNow) ? "removed" : "expired";
             var previous = replaced.Count > 0 ? replaced[0].Id : null;
             var resource = ChatSubscriptions.ResourceFor(model);
 
@@ -108,9 +110,9 @@ internal sealed partial class TeamsChatMaintenance
                 && string.Equals(s.Resource, resource, StringComparison.OrdinalIgnoreCase));
             if (orphan is not null)
             {
-                var adopted = new ChatSubscriptions.Recorded(orphan.Id!, orphan.Resource!, orphan.ExpirationDateTime ?? now);
+                var expires = orphan.ExpirationDateTime ?? now;
+                var adopted = new ChatSubscriptions.Recorded(orphan.Id!, orphan.Resource!, expires + await ChatSubscriptions.ClockOffsetAsync(app.Graph, ct).ConfigureAwait(false));
                 await RecordReplacementAsync(store, admin, account, adopted, model, replaced, "AdoptSubscription", ct).ConfigureAwait(false);
-                var expires = adopted.Expires;
                 if (expires - now <= renewWithin)
                 {
                     (_, expires) = await RenewAsync(adopted.SubscriptionId).ConfigureAwait(false);
@@ -123,7 +125,7 @@ internal sealed partial class TeamsChatMaintenance
                 var created = await ChatSubscriptions.CreateAsync(app.Graph, model, new Uri(notificationUrl), lifecycleUrl, ct, app.Identity.Permissions).ConfigureAwait(false);
                 await RecordReplacementAsync(store, admin, account, created, model, replaced, "RecreateSubscription", ct).ConfigureAwait(false);
                 observer.Verbose($"Subscription {previous ?? "(none)"} of account {accountId} was {reason}; created {created.SubscriptionId}.");
-                results.Add(Result(created.SubscriptionId, created.Resource, created.Expires, SubscriptionAction.Recreated, reason, previous));
+                results.Add(Result(created.SubscriptionId, created.Resource, created.GraphExpires, SubscriptionAction.Recreated, reason, previous));
             }
         }
         else if (replaced.Count > 0)
@@ -197,11 +199,12 @@ internal sealed partial class TeamsChatMaintenance
         }
 
         var now = DateTimeOffset.UtcNow;
+        var graphNow = recorded.Any(r => !live.ContainsKey(r.Id)) ? now + await ChatSubscriptions.ClockOffsetAsync(app.Graph, ct).ConfigureAwait(false) : now;
         foreach (var r in recorded)
         {
             if (!live.TryGetValue(r.Id, out var s))
             {
-                add("Subscriptions", HealthStatus.Fail, r.Expires <= now
+                add("Subscriptions", HealthStatus.Fail, r.Expires <= graphNow
                     ? $"Subscription {r.Id} expired on {r.Expires:u}: Teams Chat messages are no longer delivered."
                     : $"Subscription {r.Id} was removed by Microsoft Graph (it would have expired on {r.Expires:u}): Teams Chat messages are no longer delivered.", Fix);
                 continue;
