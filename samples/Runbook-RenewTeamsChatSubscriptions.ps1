@@ -119,7 +119,8 @@ function Find-Entry([hashtable] $Table, [string] $Key) {
     $null
 }
 
-# 1. Managed identity, 2. certificate, 3. the tenant's credential; $null with the reasons when none works.
+# 1. Managed identity, 2. certificate, 3. the tenant's credential. Returns the connection and how it signed in, or
+# $null with the reasons when none works (the caller writes the messages: a function's output is its return value).
 function Connect-RunbookTenant([string] $Tenant, [hashtable] $Common, [System.Collections.Generic.List[string]] $Reasons) {
     try {
         $identity = @{}
@@ -127,8 +128,7 @@ function Connect-RunbookTenant([string] $Tenant, [hashtable] $Common, [System.Co
             $identity.ClientId = $ManagedIdentityClientId
         }
         $connection = Connect-CasTenant -TenantId $Tenant -ManagedIdentity @identity @Common
-        Write-Output "Signed in with the managed identity to $($connection.TenantDomain)."
-        return $connection
+        return [pscustomobject]@{ Connection = $connection; Message = "Signed in with the managed identity to $($connection.TenantDomain)." }
     }
     catch {
         $Reasons.Add("Managed identity: $($_.Exception.Message)")
@@ -137,8 +137,7 @@ function Connect-RunbookTenant([string] $Tenant, [hashtable] $Common, [System.Co
     if ($script:CertificateThumbprint -and $script:ClientId) {
         try {
             $connection = Connect-CasTenant -TenantId $Tenant -ClientId $script:ClientId -CertificateThumbprint $script:CertificateThumbprint @Common
-            Write-Output "Signed in with certificate $($script:CertificateThumbprint) to $($connection.TenantDomain)."
-            return $connection
+            return [pscustomobject]@{ Connection = $connection; Message = "Signed in with certificate $($script:CertificateThumbprint) to $($connection.TenantDomain)." }
         }
         catch {
             $Reasons.Add("Certificate: $($_.Exception.Message)")
@@ -155,8 +154,7 @@ function Connect-RunbookTenant([string] $Tenant, [hashtable] $Common, [System.Co
     if ($secret) {
         try {
             $connection = Connect-CasTenant -TenantId $Tenant -ClientId $secret.UserName -ClientSecret $secret.Password @Common
-            Write-Output "Signed in with the client secret of app $($secret.UserName) to $($connection.TenantDomain)."
-            return $connection
+            return [pscustomobject]@{ Connection = $connection; Message = "Signed in with the client secret of app $($secret.UserName) to $($connection.TenantDomain)." }
         }
         catch {
             $Reasons.Add("Client secret: $($_.Exception.Message)")
@@ -195,11 +193,13 @@ $failures = [System.Collections.Generic.List[string]]::new()
 $results = [System.Collections.Generic.List[object]]::new()
 foreach ($tenant in $tenants) {
     $reasons = [System.Collections.Generic.List[string]]::new()
-    $connection = Connect-RunbookTenant $tenant.Name $common $reasons
-    if (-not $connection) {
+    $signIn = Connect-RunbookTenant $tenant.Name $common $reasons
+    if (-not $signIn) {
         $failures.Add("FAILED tenant $($tenant.Name): could not sign in. $($reasons -join ' ')")
         continue
     }
+    Write-Output $signIn.Message
+    $connection = $signIn.Connection
 
     try {
         foreach ($account in $tenant.Group) {

@@ -19,7 +19,7 @@ BeforeAll {
     $accounts = @{}
     $apps = @{}
     foreach ($connection in $connections) {
-        $app = New-CasTeamsChatApp -Connection $connection -ConsoleUrl 'https://admin.cas.example.com' -GrantAdminConsent -Confirm:$false
+        $app = New-CasTeamsChatApp -Connection $connection -ConsoleUrl 'https://admin.cas.example.com' -GrantAdminConsent -SecretLifetime 90 -Confirm:$false
         $apps[$connection.TenantId] = $app
         $accounts[$connection.TenantId] = $app | New-CasTeamsChatAccount -Connection $connection -LicensingModel B -SkipInventory `
             -NotificationUrl $echo -LifecycleNotificationUrl $echo -Confirm:$false -WarningAction SilentlyContinue
@@ -28,8 +28,9 @@ BeforeAll {
     # The app's subscriptions that Graph holds now (live: not deleted, not expired on the sandbox's clock).
     function Get-LiveSubscription([string] $TenantId, [string] $AppId) {
         $now = [datetimeoffset]::UtcNow
-        @(Invoke-SandboxControl GET "tenants/$TenantId/subscriptions" |
-                Where-Object { $_.applicationId -eq $AppId -and -not $_.deletedDateTime -and [datetimeoffset]$_.expirationDateTime -gt $now })
+        # Assigned first: Invoke-RestMethod writes a JSON array as one object, a variable enumerates it.
+        $all = Invoke-SandboxControl GET "tenants/$TenantId/subscriptions"
+        @($all | Where-Object { $_.applicationId -eq $AppId -and -not $_.deletedDateTime -and [datetimeoffset]$_.expirationDateTime -gt $now })
     }
 
     function Move-SandboxClock([timespan] $By) {
@@ -79,9 +80,9 @@ Describe 'Update-CasTeamsChatSubscription' {
     }
 
     It 'leaves a fresh subscription Unchanged, and -WhatIf changes nothing' {
-        $before = Invoke-SandboxControl GET "tenants/$($contoso.TenantId)/subscriptions"
+        $before = ConvertTo-Json -Depth 5 -InputObject (Invoke-SandboxControl GET "tenants/$($contoso.TenantId)/subscriptions")
         $null = Get-CasServiceAccount -Service TeamsChat | Update-CasTeamsChatSubscription -RenewWithin 3 -WhatIf
-        (Invoke-SandboxControl GET "tenants/$($contoso.TenantId)/subscriptions" | ConvertTo-Json -Depth 5) | Should -Be ($before | ConvertTo-Json -Depth 5)
+        ConvertTo-Json -Depth 5 -InputObject (Invoke-SandboxControl GET "tenants/$($contoso.TenantId)/subscriptions") | Should -Be $before
 
         $results = @(Get-CasServiceAccount -Service TeamsChat | Update-CasTeamsChatSubscription -Confirm:$false)
         $results.Count | Should -Be 2
@@ -102,8 +103,8 @@ Describe 'Protection that does not lapse' {
 
         $null = Move-SandboxClock ([timespan]::FromHours(9.5))
         $id = (Get-LiveSubscription $contoso.TenantId $apps[$contoso.TenantId].AppId)[0].id
-        $notices = @(Invoke-SandboxControl GET 'receiver/notifications' | ForEach-Object { ($_.body | ConvertFrom-Json).value } |
-                Where-Object subscriptionId -EQ $id)
+        $received = Invoke-SandboxControl GET 'receiver/notifications'
+        $notices = @($received | ForEach-Object { ($_.body | ConvertFrom-Json).value } | Where-Object subscriptionId -EQ $id)
         $notices.lifecycleEvent | Should -Be @('reauthorizationRequired')
     }
 
@@ -153,7 +154,8 @@ Describe 'Protection that does not lapse' {
         $account = $accounts[$fabrikam.TenantId]
         $id = (Get-LiveSubscription $fabrikam.TenantId $apps[$fabrikam.TenantId].AppId)[0].id
         $null = Invoke-SandboxControl POST "tenants/$($fabrikam.TenantId)/subscriptions/$id/remove"
-        $notices = @(Invoke-SandboxControl GET 'receiver/notifications' | ForEach-Object { ($_.body | ConvertFrom-Json).value } | Where-Object subscriptionId -EQ $id)
+        $received = Invoke-SandboxControl GET 'receiver/notifications'
+        $notices = @($received | ForEach-Object { ($_.body | ConvertFrom-Json).value } | Where-Object subscriptionId -EQ $id)
         $notices.lifecycleEvent | Should -Contain 'subscriptionRemoved'
         (Get-Finding $account 'Subscriptions').Message | Should -Match 'removed'
 
