@@ -27,10 +27,11 @@ internal sealed partial class TeamsChatMaintenance
 
     public async Task<IReadOnlyList<CasTeamsChatSubscription>> RenewSubscriptionsAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, TimeSpan renewWithin, IOperationObserver observer, CancellationToken ct)
     {
-        if (renewWithin < TimeSpan.Zero || renewWithin > ChatSubscriptions.LongLifetime)
+        // Longer than a subscription lives means "renew every live one now", which is allowed.
+        if (renewWithin < TimeSpan.Zero)
         {
-            throw CasException.InvalidArgument($"-RenewWithin must be between 0 and {ChatSubscriptions.LongLifetime.TotalHours:0} hours (a subscription's longest lifetime).",
-                "Give a shorter -RenewWithin, e.g. 1.00:00:00 or 1 (days).", accountId.ToString());
+            throw CasException.InvalidArgument($"-RenewWithin must be zero or positive; {renewWithin} was given.",
+                "Give how long before expiry to renew, e.g. 1 (a day) or (New-TimeSpan -Hours 12).", accountId.ToString());
         }
 
         var (store, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);

@@ -143,6 +143,22 @@ public sealed class TeamsChatSubscriptionTests(SandboxFixture sandbox) : IClassF
     }
 
     [Fact]
+    public async Task Renew_NegativeRenewWithin_IsInvalidArgument_AndChangesNothing()
+    {
+        var (h, admin, app, account) = await ProvisionedAsync("negative");
+        using var _ = h;
+        var before = Assert.Single(await LiveInGraphAsync(app.AppId));
+
+        var error = await Assert.ThrowsAsync<CasException>(() => RenewAsync(h, admin, account, TimeSpan.FromHours(-1)));
+
+        Assert.Equal(ErrorIds.InvalidArgument, error.ErrorId);
+        Assert.Equal(before.ExpirationDateTime, Assert.Single(await LiveInGraphAsync(app.AppId)).ExpirationDateTime);
+
+        // Longer than a subscription lives: every live one is renewed now.
+        Assert.Equal(SubscriptionAction.Renewed, Assert.Single(await RenewAsync(h, admin, account, TimeSpan.FromDays(3))).Action);
+    }
+
+    [Fact]
     public void MissingPermission_StaysInsufficientPrivileges_NotProtectedApiNotApproved()
     {
         // A 403 on a protected API is Microsoft's approval only when the token holds the permission.
