@@ -8,7 +8,10 @@ namespace CasAdmin.Sandbox.Graph;
 /// <summary>
 /// How far the subscription service's clock has been moved ahead (POST /_sandbox/clock). Only subscriptions age:
 /// access tokens, throttling windows, replication delays and secrets keep the machine's clock, because clients cache
-/// tokens by that clock (MSAL) and a jump of days must not make a token just issued look expired to Graph.
+/// tokens by that clock (MSAL) and a jump of days must not make a token just issued look expired to Graph. Moving a
+/// subscription's expiry back by the advance is the same, for Graph's answers, as time passing; the clock never goes
+/// back (POST /_sandbox/reset starts it over). CasAdmin reads GET /_sandbox/clock to tell an expired subscription from a
+/// removed one, since its own clock did not move.
 /// </summary>
 internal sealed class SubscriptionClock
 {
