@@ -93,6 +93,21 @@ Describe 'Update-CasTeamsChatSubscription' {
     }
 }
 
+Describe 'Update-CasTeamsChatSubscription with bad input' {
+    It 'refuses a negative -RenewWithin and an unknown account with stable error IDs, changing nothing' {
+        $before = ConvertTo-Json -Depth 5 -InputObject (Invoke-SandboxControl GET "tenants/$($contoso.TenantId)/subscriptions")
+        $err = $null
+        $accounts[$contoso.TenantId] | Update-CasTeamsChatSubscription -RenewWithin ([timespan]::FromHours(-1)) -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err |
+            Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidArgument*'
+        $err[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+
+        Update-CasTeamsChatSubscription -AccountId ([guid]::NewGuid()) -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ServiceAccountNotFound*'
+        ConvertTo-Json -Depth 5 -InputObject (Invoke-SandboxControl GET "tenants/$($contoso.TenantId)/subscriptions") | Should -Be $before
+    }
+}
+
 Describe 'Protection that does not lapse' {
     It 'Test-CasServiceAccount warns before expiry; Graph sends reauthorizationRequired in the last hour' {
         $account = $accounts[$contoso.TenantId]
