@@ -33,6 +33,7 @@
         'Get-CasNotification'
         'Get-CasAuditLog'
         'Update-CasTeamsChatInventory'
+        'Update-CasTeamsChatSubscription'
         'Find-CasServiceAccount'
         'Register-CasServiceAccount'
         'Remove-CasServiceAccount'

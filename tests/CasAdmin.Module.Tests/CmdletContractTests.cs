@@ -45,7 +45,7 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
         "New-CasTeamsChatApp", "New-CasTeamsChatAccount", "Set-CasLicensingModel", "Update-CasServiceAccountSecret",
         "Set-CasServiceAccountApp", "New-CasAccessToken",
         "Get-CasServiceAccount", "Test-CasServiceAccount", "Get-CasNotification", "Get-CasAuditLog",
-        "Update-CasTeamsChatInventory", "Find-CasServiceAccount", "Register-CasServiceAccount",
+        "Update-CasTeamsChatInventory", "Update-CasTeamsChatSubscription", "Find-CasServiceAccount", "Register-CasServiceAccount",
         "Remove-CasServiceAccount", "Get-CasRemovalJob", "Get-CasCleanupItem",
         "Start-CasSandbox", "Stop-CasSandbox",
     ];

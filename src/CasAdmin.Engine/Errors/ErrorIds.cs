@@ -70,6 +70,7 @@ public static class ErrorIds
     public const string EvaluationQuotaExceeded = nameof(EvaluationQuotaExceeded);
     public const string LegacyAccountNotSupported = nameof(LegacyAccountNotSupported);
     public const string SubscriptionValidationFailed = nameof(SubscriptionValidationFailed);
+    public const string ProtectedApiNotApproved = nameof(ProtectedApiNotApproved);
     public const string AdminPermissionMissing = nameof(AdminPermissionMissing);
 
     /// <summary>Entra ID had not replicated an object or secret CasAdmin just created within the wait budget (-ReplicationTimeout).</summary>

@@ -13,7 +13,7 @@ namespace CasAdmin.Engine.Provisioning;
 /// Keeping a Teams Chat account healthy after provisioning: the licensing model, Update Secret, Change App
 /// (and Protect with Your Own App for a legacy account), a new access token, and the health test.
 /// </summary>
-internal sealed class TeamsChatMaintenance(ISecretVault vault)
+internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
 {
     private static readonly string[] RequiredRoles = GraphPermissions.TeamsChatAppRoles.Select(r => r.Name).ToArray();
 
@@ -248,7 +248,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
 
     public async Task<IReadOnlyList<CasHealthFinding>> TestAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, CancellationToken ct)
     {
-        var (_, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);
+        var (store, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);
         var findings = new List<CasHealthFinding>();
         void Add(string check, HealthStatus status, string message, string? action = null) =>
             findings.Add(new CasHealthFinding(accountId, account.Service, account.TenantId, check, status, message, action));
@@ -284,18 +284,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
                 Add("AdminConsent", missing.Count == 0 ? HealthStatus.Pass : HealthStatus.Fail,
                     missing.Count == 0 ? "The token carries all five Teams Chat permissions." : $"The token lacks: {string.Join(", ", missing)}.",
                     missing.Count == 0 ? null : "Grant admin consent again (Set-CasServiceAccountApp -GrantAdminConsent, or the admin-consent URL).");
-                if (account.LicensingModel == LicensingModel.Evaluation)
-                {
-                    try
-                    {
-                        await LicensingValidator.ProbeEvaluationQuotaAsync(admin, app.Graph, ct).ConfigureAwait(false);
-                        Add("EvaluationQuota", HealthStatus.Pass, "Evaluation Mode capacity remains this month.");
-                    }
-                    catch (CasException ex) when (ex.ErrorId == ErrorIds.EvaluationQuotaExceeded)
-                    {
-                        Add("EvaluationQuota", HealthStatus.Fail, ex.Message, ex.RecommendedAction);
-                    }
-                }
+                await AddTeamsApiFindingsAsync(admin, store, account, app, Add, ct).ConfigureAwait(false);
             }
             catch (CasException ex) when (ex.Category is CasErrorCategory.AuthenticationError or CasErrorCategory.NotEnabled or CasErrorCategory.ObjectNotFound)
             {

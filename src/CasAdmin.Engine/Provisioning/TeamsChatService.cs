@@ -47,6 +47,10 @@ public sealed class TeamsChatService
     public Task<TeamsChatInventoryResult> UpdateInventoryAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, int throttleLimit, IOperationObserver observer, CancellationToken cancellationToken) =>
         Run(observer, () => maintenance.UpdateInventoryAsync(admin, accountId, clientSecret, throttleLimit, observer, cancellationToken));
 
+    /// <summary>Renews the account's chat-message subscriptions that expire within <paramref name="renewWithin"/> and recreates those that expired or were removed.</summary>
+    public Task<IReadOnlyList<CasTeamsChatSubscription>> RenewSubscriptionsAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, TimeSpan? renewWithin, IOperationObserver observer, CancellationToken cancellationToken) =>
+        Run(observer, () => maintenance.RenewSubscriptionsAsync(admin, accountId, clientSecret, renewWithin ?? TeamsChatMaintenance.DefaultRenewWithin, observer, cancellationToken));
+
     internal Task<IReadOnlyList<CasHealthFinding>> TestAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, CancellationToken cancellationToken) =>
         maintenance.TestAsync(admin, accountId, clientSecret, cancellationToken);
 

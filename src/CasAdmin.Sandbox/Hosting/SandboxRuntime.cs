@@ -42,6 +42,15 @@ internal sealed class SandboxRuntime : IDisposable
     /// <summary>PUT /_sandbox/replication: the upper bound of every replication delay (new objects, secrets, role assignments, deletes).</summary>
     public ReplicationLag Replication { get; }
 
+    /// <summary>PUT /_sandbox/teams: metering (off since August 2025) and protected-API approval (on by default).</summary>
+    public TeamsApiAccess TeamsApis { get; } = new();
+
+    /// <summary>POST /_sandbox/clock: how far the subscription service's clock has been moved ahead.</summary>
+    public SubscriptionClock SubscriptionClock { get; } = new();
+
+    /// <summary>What the built-in receivers under /_sandbox/receiver/… were sent (lifecycle notifications).</summary>
+    public NotificationRecorder Recorder { get; } = new();
+
     /// <summary>The HTTP client that runs subscription validation handshakes.</summary>
     public SubscriptionHandshake Handshake { get; } = new();
 
@@ -55,6 +64,9 @@ internal sealed class SandboxRuntime : IDisposable
         Throttler.Reset(Options.Scale);
         Flows.Clear();
         Replication.LagMs = Options.ReplicationLagMs;
+        TeamsApis.Reset();
+        SubscriptionClock.Reset();
+        Recorder.Clear();
     }
 
     public void Dispose()

@@ -304,16 +304,36 @@ public sealed class TeamsChatProvisioningTests(SandboxFixture sandbox) : IClassF
     }
 
     [Fact]
-    public async Task NewAccount_EvaluationQuotaExhausted_FailsWithEvaluationQuotaExceeded()
+    public async Task NewAccount_Evaluation_HistoricalQuotaUsedUp_ProvisionsBecauseGraphNoLongerMeters()
+    {
+        using var h = new EngineHarness(sandbox);
+        var admin = await h.AdminAsync(sandbox.Contoso);
+        var app = await NewAppAsync(h, admin, Name("unmetered"));
+        await sandbox.Host.Control.SetEvaluationUsageAsync(sandbox.Contoso.TenantId, app.AppId, 500);
+
+        var account = await ProvisionAsync(h, admin, app, LicensingModel.Evaluation, skipInventory: true);
+
+        Assert.Equal(ServiceAccountStatus.Active, account.Status);
+    }
+
+    [Fact]
+    public async Task NewAccount_EvaluationQuotaExhausted_WhenGraphMetersAgain_FailsWithEvaluationQuotaExceeded()
     {
         using var h = new EngineHarness(sandbox);
         var admin = await h.AdminAsync(sandbox.Contoso);
         var app = await NewAppAsync(h, admin, Name("quota"));
         await sandbox.Host.Control.SetEvaluationUsageAsync(sandbox.Contoso.TenantId, app.AppId, 500);
+        await sandbox.Host.Control.SetTeamsApiAsync(new TeamsApiSettings(MeteredEvaluation: true));
+        try
+        {
+            var error = await Assert.ThrowsAsync<CasException>(() => ProvisionAsync(h, admin, app, LicensingModel.Evaluation, skipInventory: true));
 
-        var error = await Assert.ThrowsAsync<CasException>(() => ProvisionAsync(h, admin, app, LicensingModel.Evaluation, skipInventory: true));
-
-        Assert.Equal(ErrorIds.EvaluationQuotaExceeded, error.ErrorId);
+            Assert.Equal(ErrorIds.EvaluationQuotaExceeded, error.ErrorId);
+        }
+        finally
+        {
+            await sandbox.Host.Control.SetTeamsApiAsync(new TeamsApiSettings(MeteredEvaluation: false));
+        }
     }
 
     [Fact]
