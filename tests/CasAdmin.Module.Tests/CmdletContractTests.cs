@@ -261,7 +261,7 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     [Theory]
     [InlineData("ManagedIdentity", "TenantId,ClientId,Environment,SandboxUrl,SandboxThumbprint,StorePath")]
     [InlineData("AccessToken", "TenantId,Environment,SandboxUrl,SandboxThumbprint,StorePath")]
-    [InlineData("CertificateFile", "CertificatePassword,Environment,SandboxUrl,SandboxThumbprint,StorePath")]
+    [InlineData("CertificateFile", "ClientId,CertificatePassword,Environment,SandboxUrl,SandboxThumbprint,StorePath")]
     public void ConnectCasTenant_OptionalParameters_PerSet(string set, string optional)
     {
         var connect = Cmdlet("Connect-CasTenant");
