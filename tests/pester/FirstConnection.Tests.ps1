@@ -171,6 +171,15 @@ Describe 'The one-time setup with Register-CasAdminApp' {
             $connection.Permissions | Should -Contain 'Application.ReadWrite.All'
             $connection.Permissions | Should -Contain 'DelegatedPermissionGrant.ReadWrite.All'
         }
+        $script:adminConnection = $connection
+    }
+
+    It 'gives that connection what provisioning and discovery need' {
+        # The app's delegated permissions are enough for the administrator's work: find accounts, register an app with consent.
+        @(Find-CasServiceAccount -Connection $adminConnection -ErrorAction Stop).Count | Should -BeGreaterThan 0
+        $app = New-CasTeamsChatApp -Connection $adminConnection -DisplayName 'First connection check' -ConsoleUrl https://admin.cas.example.com -GrantAdminConsent -Confirm:$false -ErrorAction Stop
+        $app.ConsentGranted | Should -BeTrue
+        Disconnect-CasTenant -Connection $adminConnection -Confirm:$false
     }
 
     It 'creates nothing twice when it runs again' {

@@ -86,7 +86,7 @@ internal static class SignIn
             : new CasException(ErrorIds.ClientIdRequired, CasErrorCategory.InvalidArgument,
                 $"Sign-in with {(request.Mode == SignInMode.ClientSecret ? "a client secret" : "a certificate")} to tenant {tenant} needs -ClientId: the application (client) id of the app the {(request.Mode == SignInMode.ClientSecret ? "secret" : "certificate")} belongs to.",
                 "Run Connect-CasTenant again with -ClientId <the app's application (client) id>. Unattended sign-in uses an app of its own with application permissions and admin consent " +
-                "(Get-Help about_CasAdmin, 'Sign-in choices'); the app Register-CasAdminApp creates is for people signing in, and has no secret.",
+                "(Get-Help about_CasAdmin, 'Signing in'); the app Register-CasAdminApp creates is for people signing in, and has no secret.",
                 tenant);
     }
 
