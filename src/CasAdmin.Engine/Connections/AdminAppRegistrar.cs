@@ -3,6 +3,7 @@ using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Operations;
 using CasAdmin.Engine.Provisioning;
 using Microsoft.Graph.Models;
+using Microsoft.Identity.Client;
 
 namespace CasAdmin.Engine.Connections;
 
@@ -24,6 +25,10 @@ internal static class AdminAppRegistrar
         var (app, created) = await FindOrCreateAsync(directory, admin, request, observer, ct).ConfigureAwait(false);
         var (principal, _) = await directory.EnsureServicePrincipalAsync(app.AppId!, ct).ConfigureAwait(false);
         await GrantAsync(directory, principal.Id!, observer, ct).ConfigureAwait(false);
+        if (created)
+        {
+            await WaitUntilSignInKnowsAppAsync(admin, app.AppId!, observer, ct).ConfigureAwait(false);
+        }
 
         AdminAppRegistry.Remember(new AdminAppRegistry.Entry(admin.Environment, admin.TenantId,
             admin.TenantDomain is { } domain && !string.Equals(domain, request.Tenant, StringComparison.OrdinalIgnoreCase) ? [domain, request.Tenant] : [request.Tenant],
@@ -79,7 +84,7 @@ internal static class AdminAppRegistrar
             // A public client: no secret; the system browser returns to the loopback address, and device code
             // sign-in needs "Allow public client flows" (isFallbackPublicClient).
             IsFallbackPublicClient = true,
-            PublicClient = new PublicClientApplication { RedirectUris = [AdminApp.LoopbackRedirectUri] },
+            PublicClient = new Microsoft.Graph.Models.PublicClientApplication { RedirectUris = [AdminApp.LoopbackRedirectUri] },
             Tags = [AdminApp.Tag],
             RequiredResourceAccess =
             [
@@ -91,6 +96,78 @@ internal static class AdminAppRegistrar
             ],
         };
         return (await directory.CreateApplicationAsync(app, ct).ConfigureAwait(false), true);
+    }
+
+    /// <summary>How long the setup waits for Entra ID to accept the new app at sign-in before it leaves that to Connect-CasTenant.</summary>
+    internal static TimeSpan SignInWaitBudget { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Entra ID replicates a new app within seconds to minutes; until then a sign-in with it fails with AADSTS700016
+    /// (AppNotFound), and the administrator's first Connect-CasTenant right after the setup would fail. A device-code
+    /// request is the probe: Entra answers it for a known public client before anyone signs in (the probe abandons
+    /// the code at once; it expires unused), and refuses it with AADSTS700016 while the app is unknown.
+    /// </summary>
+    private static async Task WaitUntilSignInKnowsAppAsync(CasConnection admin, string appId, IOperationObserver observer, CancellationToken ct)
+    {
+        var endpoints = admin.Context.Endpoints;
+        var sandbox = endpoints.Cloud == CasCloud.Sandbox;
+        var builder = PublicClientApplicationBuilder.Create(appId)
+            .WithAuthority(new Uri(endpoints.AuthorityHost, admin.TenantId + "/").AbsoluteUri, validateAuthority: !sandbox)
+            .WithHttpClientFactory(admin.Context.Http)
+            .WithLogging(static (_, _, _) => { }, LogLevel.Error, enablePiiLogging: false, enableDefaultPlatformLogging: false);
+        if (sandbox)
+        {
+            builder = builder.WithInstanceDiscovery(false);
+        }
+
+        var probe = builder.Build();
+        var activity = new CasProgress(0x4164, "Register-CasAdminApp", "Waiting for Entra ID to replicate the new app…");
+        var started = DateTimeOffset.UtcNow;
+        var delay = TimeSpan.FromSeconds(1);
+        try
+        {
+            while (true)
+            {
+                using var answered = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                try
+                {
+                    await probe.AcquireTokenWithDeviceCode([endpoints.GraphResource + "/User.Read"], _ =>
+                    {
+                        answered.Cancel();
+                        return Task.CompletedTask;
+                    }).ExecuteAsync(answered.Token).ConfigureAwait(false);
+                    return;
+                }
+                catch (OperationCanceledException) when (answered.IsCancellationRequested && !ct.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (MsalException ex) when (EntraErrorTranslator.Translate(ex, appId, admin.TenantId, SignInPurpose.Connection, endpoints.AuthorityHost.Authority).ErrorId == ErrorIds.AppNotFound)
+                {
+                    var waited = DateTimeOffset.UtcNow - started;
+                    if (waited + delay > SignInWaitBudget)
+                    {
+                        observer.Warning($"Entra ID does not accept the new app {appId} at sign-in yet (after {waited.TotalSeconds:0} s). It is registered and remembered; if Connect-CasTenant answers AppNotFound, run it again in a few minutes.");
+                        return;
+                    }
+
+                    observer.Verbose($"Waiting {delay.TotalSeconds:0} s for Entra ID to replicate the new app {appId} (sign-in does not know it yet).");
+                    observer.Progress(activity with { SecondsRemaining = (int)(SignInWaitBudget - waited).TotalSeconds });
+                    await Task.Delay(delay, ct).ConfigureAwait(false);
+                    delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 16));
+                }
+                catch (MsalException ex)
+                {
+                    // Anything else is for the sign-in itself to report, with its own error id; the setup is done.
+                    observer.Verbose($"The sign-in probe for app {appId} answered {ex.ErrorCode}; not waiting.");
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            observer.Progress(activity with { Completed = true });
+        }
     }
 
     /// <summary>Admin consent for every user: one AllPrincipals grant on Microsoft Graph, completed when scopes are missing.</summary>
