@@ -82,7 +82,7 @@ public static class AdminAppRegistry
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
 
                 // Write beside, then move: a crash never leaves a half-written file that would forget every tenant.
-                var temporary = path + ".tmp";
+                var temporary = $"{path}.{Environment.ProcessId}.tmp";
                 File.WriteAllText(temporary, JsonSerializer.Serialize(file, Json));
                 File.Move(temporary, path, overwrite: true);
             }
