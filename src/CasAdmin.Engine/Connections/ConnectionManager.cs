@@ -136,6 +136,7 @@ public sealed class ConnectionManager
     private static async Task<CasConnection> OpenAsync(ConnectionRequest request, IOperationObserver observer, CancellationToken cancellationToken)
     {
         SignIn.Validate(request);
+        Store.StoreLocator.Check(request.StorePath); // a secret in a registry connection string is refused before the connection shows it
 
         if (request.Environment == CasCloud.Sandbox && request.SandboxUrl is { } sandboxUrl && !HttpStack.IsLoopback(sandboxUrl))
         {
