@@ -22,6 +22,7 @@
         'Connect-CasTenant'
         'Disconnect-CasTenant'
         'Get-CasConnection'
+        'Register-CasAdminApp'
         'New-CasTeamsChatApp'
         'New-CasTeamsChatAccount'
         'Set-CasLicensingModel'
@@ -48,7 +49,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Microsoft365', 'M365', 'EntraID', 'MicrosoftGraph', 'Teams', 'ExchangeOnline', 'SharePointOnline', 'OneDrive', 'CloudAppSecurity', 'ServiceAccount', 'Deprovisioning')
-            ReleaseNotes = 'Connections: Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection. Teams Chat: New-CasTeamsChatApp, New-CasTeamsChatAccount, Set-CasLicensingModel, Update-CasServiceAccountSecret, Set-CasServiceAccountApp, New-CasAccessToken, Update-CasTeamsChatInventory. Accounts: Get-CasServiceAccount, Test-CasServiceAccount, Get-CasNotification, Find-CasServiceAccount, Register-CasServiceAccount. Deprovisioning: Remove-CasServiceAccount (tracked, resumable removal jobs, in bulk), Get-CasRemovalJob, Get-CasCleanupItem. Sandbox: Start-CasSandbox, Stop-CasSandbox (the tenant emulator ships in the module).'
+            ReleaseNotes = 'Connections: Register-CasAdminApp (the one-time setup for people signing in), Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection. Teams Chat: New-CasTeamsChatApp, New-CasTeamsChatAccount, Set-CasLicensingModel, Update-CasServiceAccountSecret, Set-CasServiceAccountApp, New-CasAccessToken, Update-CasTeamsChatInventory. Accounts: Get-CasServiceAccount, Test-CasServiceAccount, Get-CasNotification, Find-CasServiceAccount, Register-CasServiceAccount. Deprovisioning: Remove-CasServiceAccount (tracked, resumable removal jobs, in bulk), Get-CasRemovalJob, Get-CasCleanupItem. Sandbox: Start-CasSandbox, Stop-CasSandbox (the tenant emulator ships in the module).'
         }
     }
 }

@@ -41,6 +41,8 @@ public static class ErrorIds
     // Connections and input
     public const string NotConnected = nameof(NotConnected);
     public const string ConnectionParameterMissing = nameof(ConnectionParameterMissing);
+    public const string ClientIdRequired = nameof(ClientIdRequired);
+    public const string AdminAppNotRemembered = nameof(AdminAppNotRemembered);
     public const string CertificateNotFound = nameof(CertificateNotFound);
     public const string CertificateInvalid = nameof(CertificateInvalid);
     public const string SandboxCertificateMismatch = nameof(SandboxCertificateMismatch);
