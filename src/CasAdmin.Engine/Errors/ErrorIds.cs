@@ -71,6 +71,8 @@ public static class ErrorIds
     public const string LegacyAccountNotSupported = nameof(LegacyAccountNotSupported);
     public const string SubscriptionValidationFailed = nameof(SubscriptionValidationFailed);
     public const string AdminPermissionMissing = nameof(AdminPermissionMissing);
+    public const string StoredSecretNotFound = nameof(StoredSecretNotFound);
+    public const string StoredSecretInUse = nameof(StoredSecretInUse);
 
     // Deprovisioning
     public const string ServiceAccountInvalid = nameof(ServiceAccountInvalid);
