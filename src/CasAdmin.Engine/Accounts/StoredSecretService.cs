@@ -44,10 +44,12 @@ public sealed class StoredSecretService
     /// </summary>
     public async Task<CasStoredSecret> RemoveAsync(string? storePath, string reference, CancellationToken cancellationToken)
     {
-        if (!SecretReferences.IsWellFormed(reference))
+        CheckReference(reference);
+        if (!vault.IsAvailable)
         {
-            throw CasException.InvalidArgument($"'{reference}' is not a vault reference; references are 32 hexadecimal digits (lower case).",
-                "Pass the Reference of an entry listed by Get-CasStoredSecret, or pipe Get-CasStoredSecret -Unreferenced to this command.", reference);
+            throw new CasException(ErrorIds.StoredSecretNotFound, CasErrorCategory.ObjectNotFound,
+                $"This machine has no protected storage that works for this user, so CasAdmin keeps no secret here and holds no entry {reference}; nothing was changed.",
+                "Run the command on the machine that saved the secret (Get-CasStoredSecret lists its entries there).", reference);
         }
 
         var entry = vault.List().FirstOrDefault(e => string.Equals(e.Reference, reference, StringComparison.Ordinal))
@@ -64,6 +66,16 @@ public sealed class StoredSecretService
 
         vault.Delete(reference);
         return Describe(entry, null, store);
+    }
+
+    /// <summary>Bad input is refused before anything is asked or changed: a reference is 32 lower-case hexadecimal digits.</summary>
+    public static void CheckReference(string? reference)
+    {
+        if (!SecretReferences.IsWellFormed(reference))
+        {
+            throw CasException.InvalidArgument($"'{reference}' is not a vault reference; references are 32 hexadecimal digits (lower case).",
+                "Pass the Reference of an entry listed by Get-CasStoredSecret, or pipe Get-CasStoredSecret -Unreferenced to this command.", reference);
+        }
     }
 
     private static async Task<(string Store, Dictionary<string, CasServiceAccount> ByReference)> ReferencesAsync(string? storePath, CancellationToken cancellationToken)

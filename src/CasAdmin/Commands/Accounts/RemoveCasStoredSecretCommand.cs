@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using CasAdmin.Base;
 using CasAdmin.Engine;
+using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Errors;
 
 namespace CasAdmin.Commands.Accounts;
 
@@ -29,6 +31,16 @@ public sealed class RemoveCasStoredSecretCommand : CasRegistryCmdlet
         var storePath = ResolveStorePath();
         foreach (var reference in Reference)
         {
+            try
+            {
+                StoredSecretService.CheckReference(reference);
+            }
+            catch (CasException ex)
+            {
+                WriteCasError(ex, reference);
+                continue;
+            }
+
             if (!ShouldProcess($"Stored secret {reference} on {Environment.MachineName} ({secrets.Location})", "Remove"))
             {
                 continue;
