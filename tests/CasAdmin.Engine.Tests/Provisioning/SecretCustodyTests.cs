@@ -6,6 +6,7 @@ using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Provisioning;
 using CasAdmin.Engine.Store;
 using CasAdmin.Engine.Tests.Deprovisioning;
+using CasAdmin.Engine.Tests.Store;
 
 namespace CasAdmin.Engine.Tests.Provisioning;
 
@@ -13,17 +14,33 @@ namespace CasAdmin.Engine.Tests.Provisioning;
 /// No secret is thrown away while it is the only copy, and none is left behind: a new secret is kept under a new vault
 /// reference, recorded, and only then does the old entry go; a failed record takes back what it added; removal deletes
 /// the entry before the registry forgets it; and the leftovers of another machine or an interrupted run can be listed and
-/// removed. The registry write is made to fail for real (an SQLite trigger that aborts the account's update).
+/// removed. The registry write is made to fail for real: a trigger, in the SQLite file or the PostgreSQL database, that
+/// aborts the account's update.
 /// </summary>
-public sealed class SecretCustodyTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
+[Collection(PostgresCollection.Name)]
+public sealed class SecretCustodyTests(PostgresFixture postgres, SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
-    private const string FailingTrigger = "CREATE TRIGGER casadmin_test_fail BEFORE UPDATE ON service_accounts BEGIN SELECT RAISE(ABORT, 'injected registry failure'); END";
+    private async Task<EngineHarness> HarnessAsync(string kind) =>
+        new(sandbox, new InMemorySecretVault(), kind == "sqlite" ? null : postgres.Cluster.ConnectionString(await postgres.Cluster.CreateDatabaseAsync()));
+
+    private static bool IsPostgres(EngineHarness h) => StoreLocator.IsConnectionString(h.StorePath);
 
     private static Task BreakRegistryAsync(EngineHarness h) =>
-        RegistryStore.Open(h.StorePath).WriteAsync((c, t, ct) => c.ExecuteAsync(t, FailingTrigger, ct), CancellationToken.None);
+        RegistryStore.Open(h.StorePath).WriteAsync(async (c, t, ct) =>
+        {
+            if (IsPostgres(h))
+            {
+                await c.ExecuteAsync(t, "CREATE FUNCTION casadmin_test_fail() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RAISE EXCEPTION ''injected registry failure''; END'", ct);
+                await c.ExecuteAsync(t, "CREATE TRIGGER casadmin_test_fail BEFORE UPDATE ON service_accounts FOR EACH ROW EXECUTE FUNCTION casadmin_test_fail()", ct);
+            }
+            else
+            {
+                await c.ExecuteAsync(t, "CREATE TRIGGER casadmin_test_fail BEFORE UPDATE ON service_accounts BEGIN SELECT RAISE(ABORT, 'injected registry failure'); END", ct);
+            }
+        }, CancellationToken.None);
 
     private static Task RepairRegistryAsync(EngineHarness h) =>
-        RegistryStore.Open(h.StorePath).WriteAsync((c, t, ct) => c.ExecuteAsync(t, "DROP TRIGGER casadmin_test_fail", ct), CancellationToken.None);
+        RegistryStore.Open(h.StorePath).WriteAsync((c, t, ct) => c.ExecuteAsync(t, IsPostgres(h) ? "DROP TRIGGER casadmin_test_fail ON service_accounts" : "DROP TRIGGER casadmin_test_fail", ct), CancellationToken.None);
 
     private static Task<CasServiceAccount> RecordedAsync(EngineHarness h, Guid accountId) => h.Engine.Accounts.GetAsync(h.StorePath, accountId, CancellationToken.None);
 
@@ -33,10 +50,11 @@ public sealed class SecretCustodyTests(SandboxFixture sandbox) : IClassFixture<S
 
     private static string[] Entries(EngineHarness h) => h.Vault.List().Select(e => e.Reference).Order().ToArray();
 
-    [Fact]
-    public async Task ChangeApp_WhenTheRegistryWriteFails_KeepsTheOldSecretStored_AndLeavesNoNewEntry()
+    [Theory]
+    [MemberData(nameof(SharedRegistryTests.Stores), MemberType = typeof(SharedRegistryTests))]
+    public async Task ChangeApp_WhenTheRegistryWriteFails_KeepsTheOldSecretStored_AndLeavesNoNewEntry(string kind)
     {
-        using var h = new EngineHarness(sandbox);
+        using var h = await HarnessAsync(kind);
         var admin = await h.AdminAsync(sandbox.Contoso);
         var first = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("custody-old"));
         var account = await TeamsChatProvisioningTests.ProvisionAsync(h, admin, first, skipInventory: true);
@@ -59,10 +77,11 @@ public sealed class SecretCustodyTests(SandboxFixture sandbox) : IClassFixture<S
         Assert.Equal(SandboxFixture.Reveal(second.Secret), h.Vault.Read(changed.SecretReference!));
     }
 
-    [Fact]
-    public async Task Rotate_WhenTheRegistryWriteFails_RemovesTheNewSecretFromTheApp_AndKeepsTheStoredOne()
+    [Theory]
+    [MemberData(nameof(SharedRegistryTests.Stores), MemberType = typeof(SharedRegistryTests))]
+    public async Task Rotate_WhenTheRegistryWriteFails_RemovesTheNewSecretFromTheApp_AndKeepsTheStoredOne(string kind)
     {
-        using var h = new EngineHarness(sandbox);
+        using var h = await HarnessAsync(kind);
         var admin = await h.AdminAsync(sandbox.Contoso);
         var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("custody-rotate"));
         var account = await TeamsChatProvisioningTests.ProvisionAsync(h, admin, app, skipInventory: true);
