@@ -157,6 +157,11 @@ Describe 'The Secret Service keyring, unlocked' -Skip:$skip {
         $use.Before.Reference | Should -Be $provision.Stored.Entries[0].Reference
     }
 
+    It 'Remove-CasStoredSecret refuses the entry an account names' {
+        $use.InUseError | Should -BeLike 'StoredSecretInUse,*'
+        $use.AfterRefusal | Should -Be 1
+    }
+
     It '-Rotate keeps the new secret under a new reference and deletes the old entry' {
         $use.RotatedKey | Should -Not -BeNullOrEmpty
         $use.AfterRotate | Should -HaveCount 1

@@ -69,6 +69,14 @@ switch ($Step) {
         $id = [guid]$state.AccountId
         $result.TokenRoles = @((New-CasAccessToken -AccountId $id -Confirm:$false).Roles).Count
         $before = (Get-Stored).Entries
+        # The account's own entry is refused: it is the only copy of the secret in use.
+        try {
+            Remove-CasStoredSecret -Reference $before[0].Reference -Confirm:$false -ErrorAction Stop
+        }
+        catch {
+            $result.InUseError = $_.FullyQualifiedErrorId
+        }
+        $result.AfterRefusal = @((Get-Stored).Entries).Count
         # -Rotate: a new secret under a new reference; the old entry goes once the registry has it.
         $rotated = Update-CasServiceAccountSecret -AccountId $id -Rotate -Force -Confirm:$false -WarningAction SilentlyContinue
         $afterRotate = (Get-Stored).Entries
