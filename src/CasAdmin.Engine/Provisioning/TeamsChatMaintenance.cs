@@ -161,7 +161,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
         // The old app's secret, to delete its subscriptions once the new app is recorded.
         var oldSecret = !account.IsLegacy ? StoredSecret(account) : null;
         var key = SecretKeys.Match(application, secret);
-        var secretRef = StoreSecret(account.TenantId, appId, secret, observer);
+        var secretRef = StoreSecret(appId, secret, observer);
         var updated = account with
         {
             AppId = appId,
@@ -180,7 +180,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
             Status = ServiceAccountStatus.Active,
             UpdatedOn = DateTimeOffset.UtcNow,
         };
-        await CommitSecretAsync(store, account, secretRef, () => store.WriteAsync(async (c, t, c2) =>
+        await CommitSecretAsync(store, account, appId, secret, secretRef, () => store.WriteAsync(async (c, t, c2) =>
         {
             if (moved is not null)
             {
@@ -408,13 +408,12 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
     }
 
     /// <summary>
-    /// Keeps the secret for the session, and in the OS store where one works, always under a new reference: until the
-    /// registry records the change, the entry under the account's current reference may be the only copy of the secret
-    /// in use. Returns the new reference (null when only the session keeps the secret).
+    /// Keeps the secret in the OS store where one works, always under a new reference: until the registry records the
+    /// change, the entry under the account's current reference may be the only copy of the secret in use. Returns the
+    /// new reference (null when only the session will keep the secret, once it is recorded).
     /// </summary>
-    private string? StoreSecret(string tenantId, string appId, string secret, IOperationObserver observer)
+    private string? StoreSecret(string appId, string secret, IOperationObserver observer)
     {
-        vault.Remember(tenantId, appId, secret);
         if (!vault.IsAvailable)
         {
             observer.Warning(SecretKeys.SessionOnlyWarning(appId));
@@ -430,9 +429,10 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
     /// Records a new vault reference, then deletes the entry it replaces. When the record fails, the registry decides:
     /// if it holds the new reference after all (a commit whose answer was lost) the old entry goes, if it still holds
     /// the old one the new entry goes; if the registry cannot be read, both are kept (Get-CasStoredSecret -Unreferenced
-    /// finds the one left over). An entry the registry may still name is never deleted.
+    /// finds the one left over). An entry the registry may still name is never deleted. The session's copy of the app's
+    /// secret is replaced only once the change is recorded: on a host without a keyring it may be the only copy.
     /// </summary>
-    private async Task CommitSecretAsync(RegistryStore store, CasServiceAccount account, string? newRef, Func<Task> commit, IOperationObserver observer)
+    private async Task CommitSecretAsync(RegistryStore store, CasServiceAccount account, string appId, string secret, string? newRef, Func<Task> commit, IOperationObserver observer)
     {
         var oldRef = account.SecretReference;
         try
@@ -445,6 +445,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
             if (recorded.Known && recorded.Reference == newRef && newRef is not null)
             {
                 observer.Verbose("The registry recorded the change although the write reported an error; the new secret is kept.");
+                vault.Remember(account.TenantId, appId, secret);
                 DeleteReplaced(oldRef, newRef);
             }
             else if (recorded.Known && newRef is not null)
@@ -455,6 +456,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
             throw;
         }
 
+        vault.Remember(account.TenantId, appId, secret);
         DeleteReplaced(oldRef, newRef);
     }
 
@@ -516,7 +518,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
 
     private async Task RecordSecretAsync(RegistryStore store, CasConnection admin, CasServiceAccount account, string secret, Microsoft.Graph.Models.PasswordCredential? key, string action, IOperationObserver observer, CancellationToken ct)
     {
-        var reference = StoreSecret(account.TenantId, account.AppId!, secret, observer);
+        var reference = StoreSecret(account.AppId!, secret, observer);
         var updated = account with
         {
             SecretKeyId = key?.KeyId?.ToString(),
@@ -526,7 +528,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
             TokenState = TokenState.Valid,
             UpdatedOn = DateTimeOffset.UtcNow,
         };
-        await CommitSecretAsync(store, account, reference, () => store.WriteAsync(async (c, t, c2) =>
+        await CommitSecretAsync(store, account, account.AppId!, secret, reference, () => store.WriteAsync(async (c, t, c2) =>
         {
             await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
             await AccountRepository.AuditAsync(c, t, TeamsChatAccountProvisioner.Audit(admin, account, action, "Succeeded", key?.KeyId?.ToString()), c2).ConfigureAwait(false);

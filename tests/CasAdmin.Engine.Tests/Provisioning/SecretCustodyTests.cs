@@ -106,6 +106,24 @@ public sealed class SecretCustodyTests(PostgresFixture postgres, SandboxFixture 
     }
 
     [Fact]
+    public async Task Rotate_WithoutAKeyring_WhenTheRegistryWriteFails_TheSessionKeepsTheSecretThatWorks()
+    {
+        // On a host without protected storage the session's memory may hold the only copy of the secret in use.
+        using var h = new EngineHarness(sandbox, keepSecrets: false);
+        var admin = await h.AdminAsync(sandbox.Contoso);
+        var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("custody-session"));
+        var account = await TeamsChatProvisioningTests.ProvisionAsync(h, admin, app, skipInventory: true);
+        await BreakRegistryAsync(h);
+
+        await Assert.ThrowsAsync<CasException>(() => h.Engine.TeamsChat.UpdateSecretAsync(admin, account.AccountId, null, true, TimeSpan.FromDays(30), true, h.Observer, CancellationToken.None));
+
+        Assert.Equal([account.SecretKeyId!], await KeysAsync(admin, app.AppId));
+        await RepairRegistryAsync(h);
+        var token = await h.Engine.TeamsChat.NewAccessTokenAsync(admin, account.AccountId, null, false, h.Observer, CancellationToken.None);
+        Assert.Empty(token.MissingRoles);
+    }
+
+    [Fact]
     public async Task UpdateSecret_WhenTheRegistryWriteFails_KeepsTheStoredSecret()
     {
         using var h = new EngineHarness(sandbox);
