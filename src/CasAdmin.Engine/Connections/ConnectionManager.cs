@@ -37,6 +37,7 @@ public sealed class ConnectionManager
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(observer);
         SignIn.Validate(request);
+        Store.StoreLocator.Check(request.StorePath); // a secret in a registry connection string is refused before the connection shows it
 
         if (request.Environment == CasCloud.Sandbox && request.SandboxUrl is { } sandboxUrl && !HttpStack.IsLoopback(sandboxUrl))
         {
