@@ -33,6 +33,8 @@
         'Test-CasServiceAccount'
         'Get-CasNotification'
         'Get-CasAuditLog'
+        'Get-CasStoredSecret'
+        'Remove-CasStoredSecret'
         'Update-CasTeamsChatInventory'
         'Update-CasTeamsChatSubscription'
         'Find-CasServiceAccount'
@@ -49,7 +51,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Microsoft365', 'M365', 'EntraID', 'MicrosoftGraph', 'Teams', 'ExchangeOnline', 'SharePointOnline', 'OneDrive', 'CloudAppSecurity', 'ServiceAccount', 'Deprovisioning')
-            ReleaseNotes = 'Connections: Register-CasAdminApp (the one-time setup for people signing in), Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection. Teams Chat: New-CasTeamsChatApp, New-CasTeamsChatAccount, Set-CasLicensingModel, Update-CasServiceAccountSecret, Set-CasServiceAccountApp, New-CasAccessToken, Update-CasTeamsChatInventory. Accounts: Get-CasServiceAccount, Test-CasServiceAccount, Get-CasNotification, Find-CasServiceAccount, Register-CasServiceAccount. Deprovisioning: Remove-CasServiceAccount (tracked, resumable removal jobs, in bulk), Get-CasRemovalJob, Get-CasCleanupItem. Sandbox: Start-CasSandbox, Stop-CasSandbox (the tenant emulator ships in the module).'
+            ReleaseNotes = 'Connections: Register-CasAdminApp (the one-time setup for people signing in), Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection. Teams Chat: New-CasTeamsChatApp, New-CasTeamsChatAccount, Set-CasLicensingModel, Update-CasServiceAccountSecret, Set-CasServiceAccountApp, New-CasAccessToken, Update-CasTeamsChatInventory, Update-CasTeamsChatSubscription. Accounts: Get-CasServiceAccount, Test-CasServiceAccount, Get-CasNotification, Find-CasServiceAccount, Register-CasServiceAccount, Get-CasStoredSecret and Remove-CasStoredSecret (the stored secrets of this machine that no account uses). Deprovisioning: Remove-CasServiceAccount (tracked, resumable removal jobs, in bulk), Get-CasRemovalJob, Get-CasCleanupItem. Sandbox: Start-CasSandbox, Stop-CasSandbox (the tenant emulator ships in the module).'
         }
     }
 }

@@ -37,7 +37,7 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     };
 
     /// <summary>Cmdlets that write nothing to the output stream, and therefore declare no OutputType.</summary>
-    private static readonly HashSet<string> NoOutput = new(StringComparer.Ordinal) { "Disconnect-CasTenant", "Stop-CasSandbox" };
+    private static readonly HashSet<string> NoOutput = new(StringComparer.Ordinal) { "Disconnect-CasTenant", "Stop-CasSandbox", "Remove-CasStoredSecret" };
 
     public static TheoryData<string> ExpectedCmdlets =>
     [
@@ -45,6 +45,7 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
         "New-CasTeamsChatApp", "New-CasTeamsChatAccount", "Set-CasLicensingModel", "Update-CasServiceAccountSecret",
         "Set-CasServiceAccountApp", "New-CasAccessToken",
         "Get-CasServiceAccount", "Test-CasServiceAccount", "Get-CasNotification", "Get-CasAuditLog",
+        "Get-CasStoredSecret", "Remove-CasStoredSecret",
         "Update-CasTeamsChatInventory", "Update-CasTeamsChatSubscription", "Find-CasServiceAccount", "Register-CasServiceAccount",
         "Remove-CasServiceAccount", "Get-CasRemovalJob", "Get-CasCleanupItem",
         "Start-CasSandbox", "Stop-CasSandbox",

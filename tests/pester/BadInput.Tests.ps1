@@ -221,6 +221,14 @@ BeforeDiscovery {
         @{ Name = 'registry path that is a folder'; Id = 'StoreUnavailable'; Category = 'ResourceUnavailable'
             Run = { param($T) $sbx = $T.Sbx; Get-CasServiceAccount -StorePath $T.Folder } }
 
+        # --- Stored secrets ---------------------------------------------------------------------------------------------
+        @{ Name = 'stored secret: a path instead of a reference'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; Remove-CasStoredSecret -Reference '../../etc/passwd' -StorePath $T.Registry -Confirm:$false } }
+        @{ Name = 'stored secret: an upper-case reference'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; Remove-CasStoredSecret -Reference ('ABCDEF0123456789' * 2) -StorePath $T.Registry -Confirm:$false } }
+        @{ Name = 'stored secret: a reference this machine does not hold'; Id = 'StoredSecretNotFound'; Category = 'ObjectNotFound'
+            Run = { param($T) $sbx = $T.Sbx; Remove-CasStoredSecret -Reference ('0123456789abcdef' * 2) -StorePath $T.Registry -Confirm:$false } }
+
         # --- Microsoft Graph failures (the sandbox's faults) --------------------------------------------------------
         foreach ($fault in @(
                 @{ Status = 400; Id = 'GraphRequestFailed'; Category = 'NotSpecified' }

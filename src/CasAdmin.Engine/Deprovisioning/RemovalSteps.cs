@@ -320,6 +320,18 @@ internal static class RemovalSteps
     {
         var a = x.Account;
         var account = a.AccountId.ToString();
+
+        // The vault entry goes before the registry forgets its reference: once secret_ref is cleared nothing names the
+        // entry any more, so a crash between the two would orphan it. Deleting is idempotent, so a rerun after a crash
+        // here (the reference still recorded, the entry gone) simply completes. Only this machine's vault is reached.
+        var secretNote = "";
+        if (a.SecretReference is { } reference)
+        {
+            var here = x.Vault.IsAvailable && x.Vault.Read(reference) is not null;
+            x.Vault.Delete(reference);
+            secretNote = here ? "" : StoredElsewhere;
+        }
+
         await x.JournalAsync(async (c, t, c2) =>
         {
             foreach (var table in new[] { "inventory_chats", "inventory_users", "inventory_runs", "subscriptions" })
@@ -335,14 +347,12 @@ internal static class RemovalSteps
                 "LocalDataRemoved", $"job {x.Job.JobId}"), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
-        // After the commit: a vault entry without a registry row is harmless, the reverse is not.
-        if (a.SecretReference is { } reference)
-        {
-            x.Vault.Delete(reference);
-        }
-
-        return StepOutcome.Done("Inventory, subscriptions, token state, secret reference and notifications removed");
+        return StepOutcome.Done("Inventory, subscriptions, token state, secret reference and notifications removed" + secretNote);
     }
+
+    /// <summary>A secret kept in another machine's vault (a shared registry): only that machine can delete it.</summary>
+    internal const string StoredElsewhere = ". The secret was not in this machine's vault: if another machine stored it, run "
+        + "'Get-CasStoredSecret -Unreferenced | Remove-CasStoredSecret' there";
 
     private static StepOutcome ListRemaining(RemovalContext x)
     {

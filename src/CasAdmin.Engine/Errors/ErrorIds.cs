@@ -74,6 +74,8 @@ public static class ErrorIds
     public const string SubscriptionValidationFailed = nameof(SubscriptionValidationFailed);
     public const string ProtectedApiNotApproved = nameof(ProtectedApiNotApproved);
     public const string AdminPermissionMissing = nameof(AdminPermissionMissing);
+    public const string StoredSecretNotFound = nameof(StoredSecretNotFound);
+    public const string StoredSecretInUse = nameof(StoredSecretInUse);
 
     /// <summary>Entra ID had not replicated an object or secret CasAdmin just created within the wait budget (-ReplicationTimeout).</summary>
     public const string ReplicationTimeout = nameof(ReplicationTimeout);
