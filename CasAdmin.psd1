@@ -22,6 +22,7 @@
         'Connect-CasTenant'
         'Disconnect-CasTenant'
         'Get-CasConnection'
+        'Register-CasAdminApp'
         'New-CasTeamsChatApp'
         'New-CasTeamsChatAccount'
         'Set-CasLicensingModel'
@@ -32,7 +33,10 @@
         'Test-CasServiceAccount'
         'Get-CasNotification'
         'Get-CasAuditLog'
+        'Get-CasStoredSecret'
+        'Remove-CasStoredSecret'
         'Update-CasTeamsChatInventory'
+        'Update-CasTeamsChatSubscription'
         'Find-CasServiceAccount'
         'Register-CasServiceAccount'
         'Remove-CasServiceAccount'
@@ -47,7 +51,7 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('Microsoft365', 'M365', 'EntraID', 'MicrosoftGraph', 'Teams', 'ExchangeOnline', 'SharePointOnline', 'OneDrive', 'CloudAppSecurity', 'ServiceAccount', 'Deprovisioning')
-            ReleaseNotes = 'Connections: Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection. Teams Chat: New-CasTeamsChatApp, New-CasTeamsChatAccount, Set-CasLicensingModel, Update-CasServiceAccountSecret, Set-CasServiceAccountApp, New-CasAccessToken, Update-CasTeamsChatInventory. Accounts: Get-CasServiceAccount, Test-CasServiceAccount, Get-CasNotification, Find-CasServiceAccount, Register-CasServiceAccount. Deprovisioning: Remove-CasServiceAccount (tracked, resumable removal jobs, in bulk), Get-CasRemovalJob, Get-CasCleanupItem. Sandbox: Start-CasSandbox, Stop-CasSandbox (the tenant emulator ships in the module).'
+            ReleaseNotes = 'Connections: Register-CasAdminApp (the one-time setup for people signing in), Connect-CasTenant (interactive, device code, client secret, certificate, managed identity, access token; global and national clouds; the sandbox), Disconnect-CasTenant, Get-CasConnection. Teams Chat: New-CasTeamsChatApp, New-CasTeamsChatAccount, Set-CasLicensingModel, Update-CasServiceAccountSecret, Set-CasServiceAccountApp, New-CasAccessToken, Update-CasTeamsChatInventory, Update-CasTeamsChatSubscription. Accounts: Get-CasServiceAccount, Test-CasServiceAccount, Get-CasNotification, Find-CasServiceAccount, Register-CasServiceAccount, Get-CasStoredSecret and Remove-CasStoredSecret (the stored secrets of this machine that no account uses). Deprovisioning: Remove-CasServiceAccount (tracked, resumable removal jobs, in bulk), Get-CasRemovalJob, Get-CasCleanupItem. Sandbox: Start-CasSandbox, Stop-CasSandbox (the tenant emulator ships in the module).'
         }
     }
 }

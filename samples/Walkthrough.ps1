@@ -72,9 +72,11 @@ $fabrikam = $connections | Where-Object TenantDomain -Like 'fabrikam*'
 
 try {
     Step "Register contoso's own Teams Chat app and provision the Teams Chat service account"
-    $app = New-CasTeamsChatApp -Connection $contoso -ConsoleUrl 'https://admin.cas.example.com' -GrantAdminConsent
+    # Entra ID (and the sandbox, by default) replicates a new app, its secret and consent after a delay: the two
+    # commands wait for it, in the progress bar and, with -Verbose, line by line ("Waiting for Entra ID to replicate…").
+    $app = New-CasTeamsChatApp -Connection $contoso -ConsoleUrl 'https://admin.cas.example.com' -GrantAdminConsent -Verbose
     $app | Format-List
-    $account = $app | New-CasTeamsChatAccount -Connection $contoso -LicensingModel Evaluation
+    $account = $app | New-CasTeamsChatAccount -Connection $contoso -LicensingModel Evaluation -Verbose
     $account | Format-Table
     Get-CasNotification -AccountId $account.AccountId | Format-Table
 

@@ -19,6 +19,7 @@ public sealed class CasEngine
         TeamsChat = new TeamsChatService(vault);
         Accounts = new AccountService(vault);
         Deprovisioning = new DeprovisioningService(vault);
+        StoredSecrets = new StoredSecretService(vault);
     }
 
     /// <summary>The process-wide engine; created on first use so importing the module stays light.</summary>
@@ -34,6 +35,9 @@ public sealed class CasEngine
 
     /// <summary>Removal jobs for all six services (the second seed topic).</summary>
     public DeprovisioningService Deprovisioning { get; }
+
+    /// <summary>This machine's vault entries: which an account names, and removing the leftovers.</summary>
+    public StoredSecretService StoredSecrets { get; }
 
     internal ISecretVault Vault { get; }
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using CasAdmin.Sandbox;
 
-// dotnet run --project src/CasAdmin.Sandbox -- [--port N] [--scenario NAME|FILE] [--scale S] [--listen ADDRESS] [--parent-pid PID]
+// dotnet run --project src/CasAdmin.Sandbox -- [--port N] [--scenario NAME|FILE] [--scale S] [--listen ADDRESS] [--replication-lag-ms N] [--parent-pid PID]
 // The first stdout line is one JSON object (url, thumbprint, tenants); nothing else is written to stdout.
 var options = new SandboxOptions();
 int? parentPid = null;
@@ -16,9 +16,10 @@ for (var i = 0; i < args.Length; i++)
         case "--scenario": options.Scenario = Value(); break;
         case "--scale": options.Scale = double.Parse(Value(), CultureInfo.InvariantCulture); break;
         case "--listen": options.ListenAddress = Value(); break;
+        case "--replication-lag-ms": options.ReplicationLagMs = int.Parse(Value(), CultureInfo.InvariantCulture); break;
         case "--parent-pid": parentPid = int.Parse(Value(), CultureInfo.InvariantCulture); break;
         case "-h" or "--help":
-            Console.Error.WriteLine("CasAdmin.Sandbox [--port N] [--scenario default|generated:tenants=T,users=U,chats=C,seed=S,accounts=A|FILE] [--scale S] [--listen 127.0.0.1] [--parent-pid PID]");
+            Console.Error.WriteLine("CasAdmin.Sandbox [--port N] [--scenario default|generated:tenants=T,users=U,chats=C,seed=S,accounts=A|FILE] [--scale S] [--listen 127.0.0.1] [--replication-lag-ms 10000] [--parent-pid PID]");
             return 0;
         default:
             Console.Error.WriteLine($"Unknown argument '{args[i]}'. Use --help.");

@@ -64,7 +64,7 @@ if (named.GetValueOrDefault("--register") is { } accountsFile)
 if (named.ContainsKey("--print-owner"))
 {
     // A runner that dies holding nothing but its identity: print it, then wait to be killed (LeaseTakeoverTests).
-    Console.Out.WriteLine(new CasEngine(new InMemorySecretVault()).Deprovisioning.LeaseOwner);
+    Console.Out.WriteLine(CasAdmin.Engine.Deprovisioning.LeaseHolder.NewOwner());
     Console.Out.Flush();
     Console.In.ReadToEnd();
     return 3;

@@ -11,9 +11,15 @@ public sealed class EngineHarness : IDisposable
     private readonly TempFolder folder = new();
 
     public EngineHarness(SandboxFixture sandbox, bool keepSecrets = true, string? storePath = null)
+        : this(sandbox, keepSecrets ? new InMemorySecretVault() : NoSecretVault.Instance, storePath)
+    {
+    }
+
+    /// <summary>With a vault of the test's choosing (one that fails on cue, or the real OS keyring).</summary>
+    internal EngineHarness(SandboxFixture sandbox, ISecretVault vault, string? storePath = null)
     {
         Sandbox = sandbox;
-        Vault = keepSecrets ? new InMemorySecretVault() : NoSecretVault.Instance;
+        Vault = vault;
         Engine = new CasEngine(Vault);
         StorePath = storePath ?? folder.File("registry.db");
     }

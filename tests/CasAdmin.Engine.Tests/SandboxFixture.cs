@@ -21,7 +21,12 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public SandboxTenantInfo Fabrikam => Host.Tenants[1];
 
-    public async Task InitializeAsync() => Host = await SandboxHost.StartAsync(new SandboxOptions());
+    /// <summary>
+    /// Replication lag off (the default is 10 s): most engine tests create an app and use it at once, and would each wait
+    /// up to 10 s per step for delays that are not what they test. The replication tests (Provisioning/ReplicationTests)
+    /// turn the lag on in their own sandbox.
+    /// </summary>
+    public async Task InitializeAsync() => Host = await SandboxHost.StartAsync(new SandboxOptions { ReplicationLagMs = 0 });
 
     public async Task DisposeAsync()
     {

@@ -37,15 +37,16 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     };
 
     /// <summary>Cmdlets that write nothing to the output stream, and therefore declare no OutputType.</summary>
-    private static readonly HashSet<string> NoOutput = new(StringComparer.Ordinal) { "Disconnect-CasTenant", "Stop-CasSandbox" };
+    private static readonly HashSet<string> NoOutput = new(StringComparer.Ordinal) { "Disconnect-CasTenant", "Stop-CasSandbox", "Remove-CasStoredSecret" };
 
     public static TheoryData<string> ExpectedCmdlets =>
     [
-        "Connect-CasTenant", "Disconnect-CasTenant", "Get-CasConnection",
+        "Connect-CasTenant", "Disconnect-CasTenant", "Get-CasConnection", "Register-CasAdminApp",
         "New-CasTeamsChatApp", "New-CasTeamsChatAccount", "Set-CasLicensingModel", "Update-CasServiceAccountSecret",
         "Set-CasServiceAccountApp", "New-CasAccessToken",
         "Get-CasServiceAccount", "Test-CasServiceAccount", "Get-CasNotification", "Get-CasAuditLog",
-        "Update-CasTeamsChatInventory", "Find-CasServiceAccount", "Register-CasServiceAccount",
+        "Get-CasStoredSecret", "Remove-CasStoredSecret",
+        "Update-CasTeamsChatInventory", "Update-CasTeamsChatSubscription", "Find-CasServiceAccount", "Register-CasServiceAccount",
         "Remove-CasServiceAccount", "Get-CasRemovalJob", "Get-CasCleanupItem",
         "Start-CasSandbox", "Stop-CasSandbox",
     ];
@@ -221,12 +222,12 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
     }
 
     [Theory]
-    [InlineData("Interactive", "TenantId,ClientId")]
-    [InlineData("DeviceCode", "TenantId,ClientId,UseDeviceCode")]
-    [InlineData("ClientSecret", "TenantId,ClientId,ClientSecret")]
-    [InlineData("Certificate", "TenantId,ClientId,Certificate")]
-    [InlineData("CertificateFile", "TenantId,ClientId,CertificatePath")]
-    [InlineData("CertificateThumbprint", "TenantId,ClientId,CertificateThumbprint")]
+    [InlineData("Interactive", "TenantId")]
+    [InlineData("DeviceCode", "TenantId,UseDeviceCode")]
+    [InlineData("ClientSecret", "TenantId,ClientSecret")]
+    [InlineData("Certificate", "TenantId,Certificate")]
+    [InlineData("CertificateFile", "TenantId,CertificatePath")]
+    [InlineData("CertificateThumbprint", "TenantId,CertificateThumbprint")]
     [InlineData("ManagedIdentity", "ManagedIdentity")]
     [InlineData("AccessToken", "AccessToken")]
     public void ConnectCasTenant_MandatoryParameters_PerSet(string set, string mandatory)
@@ -236,10 +237,32 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
         Assert.Equal(mandatory.Split(',').Order(StringComparer.Ordinal), actual);
     }
 
+    /// <summary>
+    /// A missing -ClientId is the engine's ClientIdRequired (with the one-time setup command as the recommended
+    /// action), never PowerShell's bare MissingMandatoryParameter: no parameter set makes it mandatory.
+    /// </summary>
+    [Fact]
+    public void ConnectCasTenant_ClientId_IsMandatoryInNoSet()
+    {
+        var clientId = Cmdlet("Connect-CasTenant").Parameters.Single(p => p.Name == "ClientId");
+        Assert.All(clientId.Declarations, d => Assert.False(d.Mandatory, $"-ClientId is mandatory in the {d.SetName} set."));
+    }
+
+    [Fact]
+    public void RegisterCasAdminApp_SignsInInteractivelyOrByDeviceCode_AndAsksFirst()
+    {
+        var register = Cmdlet("Register-CasAdminApp");
+        Assert.Equal("Interactive", register.DefaultParameterSetName);
+        Assert.Equal(["DeviceCode", "Interactive"], register.ParameterSets.Order(StringComparer.Ordinal));
+        Assert.Equal(["CasAdmin.Engine.Connections.CasAdminApp"], register.OutputTypes);
+        Assert.Equal(["TenantId"], register.InSet("Interactive").Where(p => p.Declaration.Mandatory).Select(p => p.Parameter.Name));
+        Assert.Equal(["TenantId", "UseDeviceCode"], register.InSet("DeviceCode").Where(p => p.Declaration.Mandatory).Select(p => p.Parameter.Name).Order(StringComparer.Ordinal));
+    }
+
     [Theory]
     [InlineData("ManagedIdentity", "TenantId,ClientId,Environment,SandboxUrl,SandboxThumbprint,StorePath")]
     [InlineData("AccessToken", "TenantId,Environment,SandboxUrl,SandboxThumbprint,StorePath")]
-    [InlineData("CertificateFile", "CertificatePassword,Environment,SandboxUrl,SandboxThumbprint,StorePath")]
+    [InlineData("CertificateFile", "ClientId,CertificatePassword,Environment,SandboxUrl,SandboxThumbprint,StorePath")]
     public void ConnectCasTenant_OptionalParameters_PerSet(string set, string optional)
     {
         var connect = Cmdlet("Connect-CasTenant");

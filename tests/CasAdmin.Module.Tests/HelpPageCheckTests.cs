@@ -28,6 +28,29 @@ public sealed class HelpPageCheckTests
         Assert.Equal(3, help.RelatedLinks.Count);
     }
 
+    /// <summary>
+    /// Get-Help shows text: the model keeps the text of code spans, emphasis and links without their markdown, as
+    /// platyPS does, while code fences stay as written and list items keep their marker.
+    /// </summary>
+    [Fact]
+    public void InlineMarkdown_BecomesPlainText_CodeAndListsStayReadable()
+    {
+        const string original = "Filter by tenant ID or domain with `-TenantId` (wildcards are supported), or get only the default\nconnection with `-Default`.";
+        Assert.Contains(original, Page, StringComparison.Ordinal);
+        var text = Page.Replace(original,
+            "Filter with `-TenantId`, **bold** and *stressed*, a [web link](https://learn.microsoft.com/graph/) and a [sibling page](Get-CasServiceAccount.md),\n" +
+            "an escaped \\*star\\*, a hard\\\nbreak and `` a `tick` span ``.\n\n- first `item`\n- second **item**\n\n1. numbered [one](https://example.com/one)\n\n",
+            StringComparison.Ordinal);
+
+        var help = CommandHelpParser.Parse(PagePath, text);
+
+        Assert.Contains("Filter with -TenantId, bold and stressed, a web link (https://learn.microsoft.com/graph/) and a sibling page, an escaped *star*, a hard break and a `tick` span.", help.Description);
+        Assert.Contains("- first item", help.Description);
+        Assert.Contains("- second item", help.Description);
+        Assert.Contains("1. numbered one (https://example.com/one)", help.Description);
+        Assert.Contains("Get-CasConnection -TenantId", help.Examples[1].Code, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("schema: 2.0.0\n---\n", "schema: 2.0.0\n", "front matter block is not closed")]
     [InlineData("Lists the CasAdmin connections of the session.", "{{ Fill in the Synopsis }}", "platyPS placeholder")]

@@ -13,7 +13,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     /// <summary>Cmdlets that work on one recorded account, identified by -AccountId from the pipeline.</summary>
     public static TheoryData<string> AccountCmdlets =>
         ["Set-CasLicensingModel", "Update-CasServiceAccountSecret", "Set-CasServiceAccountApp", "New-CasAccessToken", "Test-CasServiceAccount",
-         "Update-CasTeamsChatInventory"];
+         "Update-CasTeamsChatInventory", "Update-CasTeamsChatSubscription"];
 
     [Theory]
     [InlineData("New-CasTeamsChatApp", 3)]
@@ -23,6 +23,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     [InlineData("Set-CasServiceAccountApp", 3)]
     [InlineData("New-CasAccessToken", 1)]
     [InlineData("Update-CasTeamsChatInventory", 1)]
+    [InlineData("Update-CasTeamsChatSubscription", 1)]
     public void StateChangingTeamsChatCmdlets_SupportShouldProcess_WithTheirConfirmImpact(string name, int impact)
     {
         var cmdlet = Cmdlet(name);
@@ -47,6 +48,7 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     [InlineData("Test-CasServiceAccount", "CasAdmin.Engine.Accounts.CasHealthFinding")]
     [InlineData("Get-CasNotification", "CasAdmin.Engine.Accounts.CasNotification")]
     [InlineData("Update-CasTeamsChatInventory", "CasAdmin.Engine.Provisioning.TeamsChatInventoryResult")]
+    [InlineData("Update-CasTeamsChatSubscription", "CasAdmin.Engine.Provisioning.CasTeamsChatSubscription")]
     public void Cmdlet_DeclaresItsOutputType(string name, string outputType) =>
         Assert.Equal([outputType], Cmdlet(name).OutputTypes);
 
@@ -160,6 +162,19 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
         Assert.All(secret.Declarations, d => Assert.False(d.Mandatory));
         var range = update.Parameters.Single(p => p.Name == "ThrottleLimit").Property.GetCustomAttributesData().Single(a => a.AttributeType.Name == "ValidateRangeAttribute");
         Assert.Equal([1, 64], range.ConstructorArguments.Select(a => Convert.ToInt32(a.Value, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public void UpdateCasTeamsChatSubscription_TakesAnOptionalSecret_AndRenewWithinAsATimeSpanOrDays()
+    {
+        var update = Cmdlet("Update-CasTeamsChatSubscription");
+        var secret = update.Parameters.Single(p => p.Name == "ClientSecret");
+        Assert.Equal(SecureString, secret.Property.PropertyType.FullName);
+        Assert.All(secret.Declarations, d => Assert.False(d.Mandatory));
+        var within = update.Parameters.Single(p => p.Name == "RenewWithin");
+        Assert.StartsWith("System.Nullable`1[[System.TimeSpan,", within.Property.PropertyType.FullName, StringComparison.Ordinal);
+        Assert.All(within.Declarations, d => Assert.False(d.Mandatory));
+        Assert.Contains(within.Property.GetCustomAttributesData(), a => a.AttributeType.Name == "TimeSpanOrDaysAttribute");
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using Microsoft.Graph.Models.ODataErrors;
 
 namespace CasAdmin.Sandbox.Tests;
 
-/// <summary>Teams chats, members, getAllMessages and the Evaluation Mode quota, through the unmodified Graph SDK.</summary>
+/// <summary>Teams chats, members, getAllMessages (unmetered, protected), through the unmodified Graph SDK.</summary>
 public sealed class ChatTests(SandboxFixture fixture) : SandboxTest(fixture)
 {
     [Fact]
@@ -103,7 +103,7 @@ public sealed class ChatTests(SandboxFixture fixture) : SandboxTest(fixture)
     }
 
     [Fact]
-    public async Task GetAllMessages_PagesWithAModel_AndEvaluationQuotaEndsIn402()
+    public async Task GetAllMessages_PagesWithAModel_UnmeteredByDefault_HistoricalQuotaOnlyWhenSwitchedOn()
     {
         var reader = F.Contoso.Apps["chatReader"];
         var client = F.Graph(await F.AppTokenAsync(F.Contoso, "chatReader"));
@@ -120,23 +120,53 @@ public sealed class ChatTests(SandboxFixture fixture) : SandboxTest(fixture)
             page = await client.Users[admin.Id].Chats.GetAllMessages.WithUrl(next).GetAsGetAllMessagesGetResponseAsync();
         }
         Assert.True(pages > 1);
-        Assert.Equal(0, await F.Host.Control.GetEvaluationUsageAsync(F.Contoso.TenantId, reader.AppId)); // a model: no evaluation quota
 
-        // Without a model: counted against 500 messages a month.
-        var evaluation = await client.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Top = 2);
-        Assert.Equal(evaluation!.Value!.Count, await F.Host.Control.GetEvaluationUsageAsync(F.Contoso.TenantId, reader.AppId));
-
+        // Since 25 August 2025 the Teams APIs are unmetered (graph/teams-licenses): no model, a used-up month, still 200.
         await F.Host.Control.SetEvaluationUsageAsync(F.Contoso.TenantId, reader.AppId, 500);
-        var exhausted = await Assert.ThrowsAsync<ODataError>(() => client.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Top = 1));
-        Assert.Equal(402, exhausted.ResponseStatusCode);
-        Assert.Equal("PaymentRequired", exhausted.Error!.Code);
-        Assert.NotNull(await client.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Model = "B"));
+        try
+        {
+            Assert.NotNull(await client.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Top = 1));
+            Assert.Equal(500, await F.Host.Control.GetEvaluationUsageAsync(F.Contoso.TenantId, reader.AppId)); // nothing counted either
 
-        // The quota is per app: another app is unaffected; a reset restores the reader.
-        var other = await TestApps.CreateAsync(F, F.Contoso, "Second Chat App", "Chat.Read.All");
-        var otherClient = F.Graph(await TestApps.TokenAsync(F, F.Contoso, other.AppId, other.Secret));
-        Assert.NotNull(await otherClient.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Top = 1));
-        await F.Host.Control.SetEvaluationUsageAsync(F.Contoso.TenantId, reader.AppId, 0);
+            // The historical quota, switched back on for tests of old behaviour: 402 without a model, a model passes.
+            await F.Host.Control.SetTeamsApiAsync(new TeamsApiSettings(MeteredEvaluation: true));
+            var exhausted = await Assert.ThrowsAsync<ODataError>(() => client.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Top = 1));
+            Assert.Equal(402, exhausted.ResponseStatusCode);
+            Assert.Equal("PaymentRequired", exhausted.Error!.Code);
+            Assert.NotNull(await client.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Model = "B"));
+            await F.Host.Control.SetEvaluationUsageAsync(F.Contoso.TenantId, reader.AppId, 0);
+            var evaluation = await client.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Top = 2);
+            Assert.Equal(evaluation!.Value!.Count, await F.Host.Control.GetEvaluationUsageAsync(F.Contoso.TenantId, reader.AppId));
+        }
+        finally
+        {
+            await F.Host.Control.SetTeamsApiAsync(new TeamsApiSettings(MeteredEvaluation: false));
+            await F.Host.Control.SetEvaluationUsageAsync(F.Contoso.TenantId, reader.AppId, 0);
+        }
+    }
+
+    [Fact]
+    public async Task GetAllMessages_AppWithoutProtectedApiApproval_Gets403Forbidden()
+    {
+        var reader = F.Contoso.Apps["chatReader"];
+        var client = F.Graph(await F.AppTokenAsync(F.Contoso, "chatReader"));
+        var admin = (await client.Users[F.Contoso.AdminUser].GetAsync())!;
+        await F.Host.Control.SetTeamsApiAsync(new TeamsApiSettings(ProtectedApiApproval: new Dictionary<string, bool?> { [reader.AppId] = false }));
+        try
+        {
+            var denied = await Assert.ThrowsAsync<ODataError>(() => client.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Top = 1));
+            Assert.Equal(403, denied.ResponseStatusCode);
+            Assert.Equal("Forbidden", denied.Error!.Code);
+            Assert.Contains("Protected API", denied.Error.Message, StringComparison.Ordinal);
+
+            // Only the protected API: listing chats needs no approval.
+            Assert.NotNull(await client.Users[admin.Id].Chats.GetAsync());
+        }
+        finally
+        {
+            await F.Host.Control.SetTeamsApiAsync(new TeamsApiSettings(ProtectedApiApproval: new Dictionary<string, bool?> { [reader.AppId] = null }));
+        }
+
         Assert.NotNull(await client.Users[admin.Id].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Top = 1));
     }
 

@@ -173,6 +173,44 @@ public sealed class IdentityTests(SandboxFixture fixture) : SandboxTest(fixture)
         Assert.Equal("authorization_declined", e.ErrorCode);
     }
 
+    private const string GraphCommandLineTools = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+    private IPublicClientApplication GraphCommandLineToolsApp(SandboxTenantInfo tenant) =>
+        PublicClientApplicationBuilder.Create(GraphCommandLineTools)
+            .WithAuthority(F.Authority(tenant.TenantId), validateAuthority: false)
+            .WithInstanceDiscovery(false)
+            .WithHttpClientFactory(F.MsalHttp)
+            .Build();
+
+    [Fact]
+    public async Task GraphCommandLineTools_AdministratorWhoConsents_GetsTheScopesItAskedFor_InAnyTenant()
+    {
+        string[] scopes = ["https://graph.microsoft.com/Application.ReadWrite.All", "https://graph.microsoft.com/DelegatedPermissionGrant.ReadWrite.All"];
+        var result = await GraphCommandLineToolsApp(F.Fabrikam)
+            .AcquireTokenWithDeviceCode(scopes, dc => F.Host.Control.ApproveDeviceCodeWithConsentAsync(dc.UserCode, F.Fabrikam.AdminUser)).ExecuteAsync();
+
+        var jwt = SandboxFixture.Decode(result.AccessToken);
+        Assert.Equal(GraphCommandLineTools, jwt.GetClaim("appid").Value);
+        Assert.Equal(F.Fabrikam.TenantId, jwt.GetClaim("tid").Value);
+        Assert.Contains("Application.ReadWrite.All", jwt.GetClaim("scp").Value.Split(' '));
+
+        // Microsoft's app object is not the tenant's: app registrations never list it; its principal is there.
+        var apps = await F.Graph(result.AccessToken).Applications.GetAsync(r => r.QueryParameters.Filter = $"appId eq '{GraphCommandLineTools}'");
+        Assert.Empty(apps!.Value!);
+        var principals = await F.Graph(result.AccessToken).ServicePrincipals.GetAsync(r => r.QueryParameters.Filter = $"appId eq '{GraphCommandLineTools}'");
+        Assert.Equal("f8cdef31-a31e-4b4a-93e4-5f571e91255a", Assert.Single(principals!.Value!).AppOwnerOrganizationId?.ToString());
+    }
+
+    [Fact]
+    public async Task GraphCommandLineTools_UserWithoutAdminRole_CannotConsentToAdminScopes_ConsentRequired()
+    {
+        var e = await Assert.ThrowsAnyAsync<MsalServiceException>(() => GraphCommandLineToolsApp(F.Contoso)
+            .AcquireTokenWithDeviceCode(["https://graph.microsoft.com/Application.ReadWrite.All"],
+                dc => F.Host.Control.ApproveDeviceCodeWithConsentAsync(dc.UserCode, F.Contoso.PlainUser)).ExecuteAsync());
+
+        Assert.Contains("AADSTS65001", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task RefreshToken_IsRedeemedBySilentCallOnTheSameApp()
     {

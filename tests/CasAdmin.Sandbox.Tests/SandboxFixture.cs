@@ -17,7 +17,9 @@ public sealed class SandboxFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Host = await SandboxHost.StartAsync(new SandboxOptions { Port = 0 });
+        // Replication lag off (the default is 10 s): these tests check one behaviour each at Graph's speed, not Entra's
+        // delays; ReplicationTests switches the lag on per test, and a reset turns it off again.
+        Host = await SandboxHost.StartAsync(new SandboxOptions { Port = 0, ReplicationLagMs = 0 });
         Http = new HttpClient(Host.CreatePinnedHandler()) { BaseAddress = Host.Url };
         MsalHttp = new PinnedMsalHttpClientFactory(new HttpClient(Host.CreatePinnedHandler()));
     }

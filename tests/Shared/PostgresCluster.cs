@@ -99,6 +99,12 @@ public sealed class PostgresCluster : IAsyncDisposable
         await StartServerAsync();
     }
 
+    /// <summary>Stops the server (fast: open connections are cut) until <see cref="StartAgainAsync"/>: the registry is down.</summary>
+    public Task StopAsync() => RunPgAsync("pg_ctl", "-D", DataFolder, "-w", "-t", "60", "-m", "fast", "stop");
+
+    /// <summary>Starts the server that <see cref="StopAsync"/> stopped.</summary>
+    public Task StartAgainAsync() => StartServerAsync();
+
     /// <summary>A new, empty database on this server.</summary>
     public async Task<string> CreateDatabaseAsync(string? name = null)
     {

@@ -135,6 +135,10 @@ BeforeDiscovery {
             Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -ConsoleUrl 'console/admin' -Connection $T.Admin -Confirm:$false } }
         @{ Name = 'display name of 121 characters'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
             Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -DisplayName ('x' * 121) -ConsoleUrl 'https://console.example.com' -Connection $T.Admin -Confirm:$false } }
+        @{ Name = 'replication timeout of zero'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -ConsoleUrl 'https://console.example.com' -ReplicationTimeout 0 -Connection $T.Admin -Confirm:$false } }
+        @{ Name = 'replication timeout of two days'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -ConsoleUrl 'https://console.example.com' -ReplicationTimeout (New-TimeSpan -Days 2) -Connection $T.Admin -Confirm:$false } }
         @{ Name = 'display name of another app'; Id = 'AppNameTaken'; Category = 'ResourceExists'
             Run = { param($T) $sbx = $T.Sbx; New-CasTeamsChatApp -DisplayName $T.C.apps.noConsent.displayName -ConsoleUrl 'https://console.example.com' -Connection $T.Admin -Confirm:$false } }
         @{ Name = 'app-only connection without consent creates an app'; Id = 'AdminPermissionMissing'; Category = 'PermissionDenied'
@@ -216,6 +220,14 @@ BeforeDiscovery {
             Run = { param($T) $sbx = $T.Sbx; Get-CasServiceAccount -StorePath $T.NotAPfx } }
         @{ Name = 'registry path that is a folder'; Id = 'StoreUnavailable'; Category = 'ResourceUnavailable'
             Run = { param($T) $sbx = $T.Sbx; Get-CasServiceAccount -StorePath $T.Folder } }
+
+        # --- Stored secrets ---------------------------------------------------------------------------------------------
+        @{ Name = 'stored secret: a path instead of a reference'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; Remove-CasStoredSecret -Reference '../../etc/passwd' -StorePath $T.Registry -Confirm:$false } }
+        @{ Name = 'stored secret: an upper-case reference'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; Remove-CasStoredSecret -Reference ('ABCDEF0123456789' * 2) -StorePath $T.Registry -Confirm:$false } }
+        @{ Name = 'stored secret: a reference this machine does not hold'; Id = 'StoredSecretNotFound'; Category = 'ObjectNotFound'
+            Run = { param($T) $sbx = $T.Sbx; Remove-CasStoredSecret -Reference ('0123456789abcdef' * 2) -StorePath $T.Registry -Confirm:$false } }
 
         # --- Microsoft Graph failures (the sandbox's faults) --------------------------------------------------------
         foreach ($fault in @(

@@ -36,6 +36,14 @@ BeforeAll {
         (($text -replace "`r`n", "`n") -split "`n" | ForEach-Object TrimEnd) -join "`n"
     }
 
+    # Code spans, bold and links of the markdown pages must reach Get-Help as plain text (issue 18): name the line.
+    # Rendered without wrapping, so that no "](" or "**" hides across a line break.
+    function Assert-NoMarkdown([string] $Name, [switch] $Full) {
+        $text = Get-Help $Name -Full:$Full | Out-String -Width 4096
+        $markdown = @($text -split "`r?`n" | Where-Object { $_.Contains('`') -or $_.Contains('**') -or $_.Contains('](') } | ForEach-Object Trim)
+        $markdown | Should -BeNullOrEmpty -Because "Get-Help $Name shows text; markdown syntax (a backtick, ** or a link's '](') is left on these lines"
+    }
+
     function Assert-RenderedAsCommitted([string] $Name, [string] $Text) {
         $file = Join-Path $expectations "$Name.txt"
         $expected = if (Test-Path -LiteralPath $file) { (Get-Content -Raw -LiteralPath $file) -replace "`r`n", "`n" } else { $null }
@@ -74,6 +82,10 @@ Describe 'Get-Help <_> -Full' -ForEach $cmdlets {
     It 'renders exactly as tests/pester/help/<_>.txt' {
         Assert-RenderedAsCommitted $name $text
     }
+
+    It 'shows text, not markdown: no backtick, no ** and no ](' {
+        Assert-NoMarkdown $name -Full
+    }
 }
 
 Describe 'Get-Help about_CasAdmin' {
@@ -81,5 +93,9 @@ Describe 'Get-Help about_CasAdmin' {
         $text = Get-RenderedHelp about_CasAdmin
         $text | Should -BeLike '*about_casadmin*'
         Assert-RenderedAsCommitted 'about_CasAdmin' $text
+    }
+
+    It 'shows text, not markdown: no backtick, no ** and no ](' {
+        Assert-NoMarkdown about_CasAdmin
     }
 }

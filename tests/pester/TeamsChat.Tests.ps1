@@ -184,3 +184,32 @@ Describe 'Provisioning Teams Chat in the sandbox' {
         (Get-SandboxState $tenant.TenantId).servicePrincipals.appId | Should -Contain $newApp.AppId
     }
 }
+
+Describe 'Entra ID replication delays (the sandbox is eventually consistent by default)' {
+    It 'runs with the default lag of 10 s' {
+        (Invoke-SandboxControl GET 'replication').lagMs | Should -Be 10000
+    }
+
+    It 'shows its wait in Verbose, stops with ReplicationTimeout, and a rerun completes the same app' {
+        $name = 'Cloud App Security for Teams Chat (replication)'
+        # Nothing replicates (each object draws a delay of up to 24 days), so the wait deterministically runs out.
+        $null = Invoke-SandboxControl PUT 'replication' @{ lagMs = [int]::MaxValue }
+        try {
+            $output = New-CasTeamsChatApp -DisplayName $name -ConsoleUrl $consoleUrl -GrantAdminConsent -ReplicationTimeout (New-TimeSpan -Seconds 3) `
+                -Confirm:$false -Verbose -ErrorAction SilentlyContinue -ErrorVariable failed 4>&1
+        }
+        finally {
+            $null = Invoke-SandboxControl PUT 'replication' @{ lagMs = 10000 }
+        }
+        $verbose = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message
+        @($verbose | Where-Object { $_ -like 'Waiting for Entra ID to replicate the new app: *NoBackingApplicationObject*' }).Count | Should -BeGreaterThan 0
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'ReplicationTimeout*'
+        $failed[0].ErrorDetails.RecommendedAction | Should -Match 'again'
+
+        $app = New-CasTeamsChatApp -DisplayName $name -ConsoleUrl $consoleUrl -GrantAdminConsent -Confirm:$false
+        $app.Created | Should -BeFalse -Because 'the rerun finds the app the first run created'
+        $app.ConsentGranted | Should -BeTrue
+        @((Get-SandboxState $tenant.TenantId).applications | Where-Object displayName -EQ $name).Count | Should -Be 1
+    }
+}

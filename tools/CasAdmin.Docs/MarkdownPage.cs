@@ -1,3 +1,4 @@
+using System.Text;
 using Markdig;
 using Markdig.Extensions.Tables;
 using Markdig.Extensions.Yaml;
@@ -11,7 +12,9 @@ namespace CasAdmin.Docs;
 /// <summary>
 /// A help page parsed by Markdig (CommonMark, with YAML front matter and pipe tables): its front matter, its
 /// top-level headings with their lines, and the blocks between two lines in the shape the help model keeps
-/// (paragraph and list text joined into one line, code and table lines as written).
+/// (paragraph and list text joined into one line, code lines as written, table rows one per line). Get-Help shows
+/// text, not markdown: like platyPS, headings, paragraphs, list items and table cells keep the text of their
+/// inlines (code spans without backticks, emphasis without stars, a link as its text) and lose the syntax.
 /// </summary>
 internal sealed class MarkdownPage
 {
@@ -36,7 +39,7 @@ internal sealed class MarkdownPage
         _document = Markdown.Parse(_text, Pipeline);
         foreach (var heading in _document.OfType<HeadingBlock>())
         {
-            var title = heading.Inline is null ? string.Empty : Source(heading.Inline.Span).Trim();
+            var title = PlainText(heading.Inline);
             Headings.Add(new Heading(heading.Level, title, heading.Line));
         }
     }
@@ -173,16 +176,16 @@ internal sealed class MarkdownPage
                     blocks.Add(new MarkdownBlock(MarkdownBlockKind.Code, fence.Lines.ToString(), line) { Language = fence.Info ?? string.Empty });
                     break;
                 case ParagraphBlock paragraph:
-                    blocks.Add(new MarkdownBlock(MarkdownBlockKind.Paragraph, OneLine(block), line) { Links = OnlyLinks(paragraph) });
+                    blocks.Add(new MarkdownBlock(MarkdownBlockKind.Paragraph, PlainText(paragraph.Inline), line) { Links = OnlyLinks(paragraph) });
                     break;
                 case ListBlock list:
-                    blocks.AddRange(list.OfType<ListItemBlock>().Select(item => new MarkdownBlock(MarkdownBlockKind.ListItem, OneLine(item), item.Line + 1)
+                    blocks.AddRange(list.OfType<ListItemBlock>().Select(item => new MarkdownBlock(MarkdownBlockKind.ListItem, ItemText(item), item.Line + 1)
                     {
                         Links = item is [ParagraphBlock only] ? OnlyLinks(only) : null,
                     }));
                     break;
-                case Table:
-                    blocks.Add(new MarkdownBlock(MarkdownBlockKind.Table, string.Join('\n', Source(block.Span).Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)), line));
+                case Table table:
+                    blocks.Add(new MarkdownBlock(MarkdownBlockKind.Table, TableText(table), line));
                     break;
                 case HtmlBlock { Type: HtmlBlockType.Comment } comment:
                     if (!Source(comment.Span).Contains("-->", StringComparison.Ordinal))
@@ -241,12 +244,119 @@ internal sealed class MarkdownPage
     private string Source(SourceSpan span) =>
         span.IsEmpty || span.Start < 0 ? string.Empty : _text.Substring(span.Start, Math.Min(span.Length, _text.Length - span.Start));
 
-    // Help text is plain: the block's source lines, trimmed and joined by spaces; a hard line break (a trailing
-    // backslash) is just a space.
-    private string OneLine(Block block) => string.Join(' ', Source(block.Span).Split('\n')
-        .Select(l => l.Trim())
-        .Select(l => l.EndsWith('\\') ? l[..^1].TrimEnd() : l)
-        .Where(l => l.Length > 0));
+    /// <summary>
+    /// The text of inlines on one line, as Get-Help should show it: literal text as written (escapes resolved), a code
+    /// span's code without its backticks, emphasis without its stars or underscores, a link's text (followed by its
+    /// address in parentheses when that is a web address other than the text, since help has no hyperlinks; a link
+    /// to a sibling .md page keeps its text only), an autolink's address, and a line break (soft or hard) as a space.
+    /// Runs of white space become one space.
+    /// </summary>
+    internal static string PlainText(ContainerInline? inlines)
+    {
+        var sb = new StringBuilder();
+        AppendChildren(sb, inlines);
+        return string.Join(' ', sb.ToString().Split([' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    private static void AppendPlain(StringBuilder sb, Inline? inline)
+    {
+        switch (inline)
+        {
+            case null:
+                break;
+            case LiteralInline literal:
+                sb.Append(literal.Content.AsSpan());
+                break;
+            case CodeInline code:
+                sb.Append(code.Content);
+                break;
+            case AutolinkInline autolink:
+                sb.Append(autolink.Url);
+                break;
+            case LinkInline link:
+                var text = PlainText(link);
+                sb.Append(text);
+                if (!link.IsImage && link.Url is { } url && !string.Equals(url, text, StringComparison.OrdinalIgnoreCase)
+                    && Uri.TryCreate(url, UriKind.Absolute, out var address) && (address.Scheme == Uri.UriSchemeHttps || address.Scheme == Uri.UriSchemeHttp))
+                {
+                    sb.Append(" (").Append(url).Append(')');
+                }
+
+                break;
+            case LineBreakInline:
+                sb.Append(' ');
+                break;
+            case HtmlEntityInline entity:
+                sb.Append(entity.Transcoded.AsSpan());
+                break;
+            case HtmlInline html:
+                // A bare <placeholder> in prose reads as written.
+                sb.Append(html.Tag);
+                break;
+            case ContainerInline container:
+                // Emphasis (and a delimiter Markdig left unmatched, which it keeps as a container of its text).
+                if (container is EmphasisDelimiterInline delimiter)
+                {
+                    sb.Append(delimiter.ToLiteral());
+                }
+
+                AppendChildren(sb, container);
+                break;
+            default:
+                sb.Append(inline.ToString());
+                break;
+        }
+    }
+
+    private static void AppendChildren(StringBuilder sb, ContainerInline? container)
+    {
+        for (var child = container?.FirstChild; child is not null; child = child.NextSibling)
+        {
+            AppendPlain(sb, child);
+        }
+    }
+
+    /// <summary>A list item as one line: its marker ("-", "1.") and the text of its paragraphs and nested items.</summary>
+    private string ItemText(ListItemBlock item)
+    {
+        var source = Source(item.Span).TrimStart();
+        var marker = source[..Math.Max(0, source.IndexOfAny([' ', '\t', '\n']))];
+        var parts = new List<string> { marker.Length > 0 ? marker : "-" };
+        foreach (var child in item)
+        {
+            switch (child)
+            {
+                case ParagraphBlock paragraph:
+                    parts.Add(PlainText(paragraph.Inline));
+                    break;
+                case ListBlock nested:
+                    parts.AddRange(nested.OfType<ListItemBlock>().Select(ItemText));
+                    break;
+                case LeafBlock leaf:
+                    parts.Add(string.Join(' ', leaf.Lines.ToString().Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0)));
+                    break;
+            }
+        }
+
+        return string.Join(' ', parts.Where(p => p.Length > 0));
+    }
+
+    /// <summary>A pipe table as text: one line per row, cells as plain text between pipes, a rule under the header.</summary>
+    private static string TableText(Table table)
+    {
+        var lines = new List<string>();
+        foreach (var row in table.OfType<TableRow>())
+        {
+            var cells = row.OfType<TableCell>().Select(cell => string.Join(' ', cell.OfType<ParagraphBlock>().Select(p => PlainText(p.Inline)))).ToList();
+            lines.Add("| " + string.Join(" | ", cells) + " |");
+            if (row.IsHeader)
+            {
+                lines.Add("|" + string.Join('|', cells.Select(c => new string('-', c.Length + 2))) + "|");
+            }
+        }
+
+        return string.Join('\n', lines);
+    }
 
     /// <summary>A top-level heading.</summary>
     /// <param name="Level">Number of <c>#</c>.</param>

@@ -36,7 +36,107 @@ public sealed class ConnectionManager
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(observer);
+        var resolved = WithRememberedClientId(request, observer);
+        CasConnection connection;
+        try
+        {
+            connection = await OpenAsync(resolved, observer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CasException ex) when (ex.ErrorId == ErrorIds.AppNotFound && !ReferenceEquals(resolved, request))
+        {
+            // The remembered app was deleted (or belongs to an earlier sandbox): registering again creates a new one.
+            throw new CasException(ex.ErrorId, ex.Category, ex.Message,
+                $"The app {resolved.ClientId} that CasAdmin remembered for tenant {request.Tenant} is not in the tenant any more. Run Register-CasAdminApp -TenantId {request.Tenant} again, or pass -ClientId.",
+                ex.Target, ex) { ServiceErrorCode = ex.ServiceErrorCode, StatusCode = ex.StatusCode, TraceId = ex.TraceId, CorrelationId = ex.CorrelationId, RequestId = ex.RequestId };
+        }
+
+        WarnWithoutConsent(connection, observer);
+        Register(connection);
+        observer.Verbose($"Connected to {connection}.");
+        return connection;
+    }
+
+    /// <summary>
+    /// Register-CasAdminApp: signs the Global Administrator in through Microsoft Graph Command Line Tools (asking only
+    /// for the few permissions the setup needs), creates the tenant's own app and remembers it. The bootstrap
+    /// connection is closed afterwards and never becomes a session connection.
+    /// </summary>
+    public async Task<CasAdminApp> RegisterAdminAppAsync(RegisterAdminAppRequest request, IOperationObserver observer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(observer);
+        if (request.Mode is not (SignInMode.Interactive or SignInMode.DeviceCode))
+        {
+            throw CasException.InvalidArgument($"Register-CasAdminApp signs a person in; sign-in mode {request.Mode} has no person.",
+                "Run Register-CasAdminApp interactively (system browser) or with -UseDeviceCode.", request.Tenant);
+        }
+
+        if (string.IsNullOrWhiteSpace(request.DisplayName))
+        {
+            throw CasException.InvalidArgument("The app needs a display name.", $"Leave -DisplayName out (default '{AdminApp.DefaultDisplayName}') or give a name.", request.Tenant);
+        }
+
+        var bootstrap = new ConnectionRequest
+        {
+            Mode = request.Mode,
+            Tenant = request.Tenant,
+            Environment = request.Environment,
+            ClientId = AdminApp.GraphCommandLineToolsClientId,
+            Scopes = AdminApp.BootstrapScopes,
+            SandboxUrl = request.SandboxUrl,
+            SandboxThumbprint = request.SandboxThumbprint,
+            OpenBrowser = request.OpenBrowser,
+            DeviceCodeReceived = request.DeviceCodeReceived,
+        };
+        using var scope = OperationScope.Enter(observer);
+        CasConnection admin;
+        try
+        {
+            admin = await OpenAsync(bootstrap, observer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CasException ex) when (ex.ErrorId is ErrorIds.AdminConsentMissing or ErrorIds.AppNotFound or ErrorIds.AppDisabled or ErrorIds.BlockedByConditionalAccess)
+        {
+            // The generic texts speak of CasAdmin's own apps; here the app is Microsoft's, used once for the setup.
+            throw new CasException(ex.ErrorId, ex.Category,
+                $"The setup sign-in through Microsoft Graph Command Line Tools ({AdminApp.GraphCommandLineToolsClientId}) to tenant {request.Tenant} failed: {ex.Message}",
+                ex.ErrorId == ErrorIds.AdminConsentMissing
+                    ? "Run Register-CasAdminApp as a Global Administrator (or Privileged Role Administrator) and accept the consent prompt for Application.ReadWrite.All and DelegatedPermissionGrant.ReadWrite.All. " +
+                      "Where the tenant blocks Microsoft Graph Command Line Tools, register a public-client app by hand (Get-Help about_CasAdmin, 'First connection') and connect with -ClientId."
+                    : "Where the tenant blocks or has disabled Microsoft Graph Command Line Tools, register a public-client app by hand (Get-Help about_CasAdmin, 'First connection') and connect with -ClientId.",
+                ex.Target, ex) { ServiceErrorCode = ex.ServiceErrorCode, StatusCode = ex.StatusCode, TraceId = ex.TraceId, CorrelationId = ex.CorrelationId, RequestId = ex.RequestId };
+        }
+
+        try
+        {
+            return await AdminAppRegistrar.RegisterAsync(admin, request, observer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            admin.Context.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A person's sign-in without -ClientId uses the app registered for the tenant (Register-CasAdminApp), else
+    /// CASADMIN_CLIENT_ID; without either, <see cref="SignIn.Validate"/> explains what to do (ClientIdRequired).
+    /// </summary>
+    private static ConnectionRequest WithRememberedClientId(ConnectionRequest request, IOperationObserver observer)
+    {
+        if (request.Mode is not (SignInMode.Interactive or SignInMode.DeviceCode) || !string.IsNullOrWhiteSpace(request.ClientId)
+            || string.IsNullOrWhiteSpace(request.Tenant) || AdminAppRegistry.Resolve(request.Environment, request.Tenant) is not { } found)
+        {
+            return request;
+        }
+
+        observer.Verbose($"Signing in with app {found.ClientId}, from {found.Source}.");
+        return request.WithClientId(found.ClientId);
+    }
+
+    /// <summary>Signs in and reads who the connection is; the connection is not (yet) one of the session's.</summary>
+    private static async Task<CasConnection> OpenAsync(ConnectionRequest request, IOperationObserver observer, CancellationToken cancellationToken)
+    {
         SignIn.Validate(request);
+        Store.StoreLocator.Check(request.StorePath); // a secret in a registry connection string is refused before the connection shows it
 
         if (request.Environment == CasCloud.Sandbox && request.SandboxUrl is { } sandboxUrl && !HttpStack.IsLoopback(sandboxUrl))
         {
@@ -67,9 +167,6 @@ public sealed class ConnectionManager
             var context = new ConnectionContext(endpoints, request.Mode, http, tokens, new Graph.GraphGateway(endpoints, tokens, http.Primary, request.Resilience));
             var connection = ConnectionSessions.Create(context, identity, request.StorePath);
             await DescribeTenantAsync(connection, observer, cancellationToken).ConfigureAwait(false);
-            WarnWithoutConsent(connection, observer);
-            Register(connection);
-            observer.Verbose($"Connected to {connection}.");
             return connection;
         }
         catch (Exception ex) when (http.PinMismatchSeen && ex is not OperationCanceledException)

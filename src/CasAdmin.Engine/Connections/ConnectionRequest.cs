@@ -15,7 +15,9 @@ public sealed class ConnectionRequest
     public CasCloud Environment { get; init; } = CasCloud.Global;
 
     /// <summary>The tenant's own app (client) id. For managed identity: a user-assigned identity's client id.</summary>
-    public string? ClientId { get; init; }
+    public string? ClientId { get => clientId; init => clientId = value; }
+
+    private string? clientId;
 
     public SecureString? ClientSecret { get; init; }
 
@@ -44,6 +46,20 @@ public sealed class ConnectionRequest
     public Action<DeviceCodePrompt>? DeviceCodeReceived { get; init; }
 
     public ResilienceOptions Resilience { get; init; } = ResilienceOptions.Default;
+
+    /// <summary>
+    /// The delegated scopes a person's sign-in asks for; default: Microsoft Graph's .default (everything consented
+    /// to the app). Register-CasAdminApp names the few it needs from Microsoft Graph Command Line Tools instead.
+    /// </summary>
+    internal IReadOnlyList<string>? Scopes { get; init; }
+
+    /// <summary>The same request with another client id (the one resolved for a person's sign-in).</summary>
+    internal ConnectionRequest WithClientId(string id)
+    {
+        var copy = (ConnectionRequest)MemberwiseClone();
+        copy.clientId = id;
+        return copy;
+    }
 }
 
 /// <summary>What the person must do to complete device-code sign-in.</summary>

@@ -28,7 +28,10 @@ internal static class SignIn
         if (request.Mode is not (SignInMode.ManagedIdentity or SignInMode.AccessToken))
         {
             Require(!string.IsNullOrWhiteSpace(request.Tenant), "TenantId");
-            Require(!string.IsNullOrWhiteSpace(request.ClientId), "ClientId");
+            if (string.IsNullOrWhiteSpace(request.ClientId))
+            {
+                throw ClientIdRequired(request);
+            }
         }
 
         switch (request.Mode)
@@ -63,6 +66,28 @@ internal static class SignIn
                 throw CasException.InvalidArgument("The sandbox URL must use https.", "Use the url that Start-CasSandbox or the sandbox's first output line gives.", request.SandboxUrl.OriginalString);
             }
         }
+    }
+
+    /// <summary>
+    /// No client id, none remembered for the tenant: say which app the sign-in needs and how to get one, instead of
+    /// PowerShell's bare MissingMandatoryParameter.
+    /// </summary>
+    private static CasException ClientIdRequired(ConnectionRequest request)
+    {
+        var tenant = request.Tenant!;
+        var sandbox = request.Environment == CasCloud.Sandbox ? $" -Environment Sandbox -SandboxUrl {request.SandboxUrl} -SandboxThumbprint {request.SandboxThumbprint}" : request.Environment == CasCloud.Global ? string.Empty : $" -Environment {request.Environment}";
+        return request.Mode is SignInMode.Interactive or SignInMode.DeviceCode
+            ? new CasException(ErrorIds.ClientIdRequired, CasErrorCategory.InvalidArgument,
+                $"Signing in to tenant {tenant} needs the tenant's own app, and none is registered for it on this computer ({AdminAppRegistry.FilePath}); -ClientId was not given either.",
+                $"Run once, as a Global Administrator: Register-CasAdminApp -TenantId {tenant}{sandbox} (add -UseDeviceCode where no browser opens). " +
+                $"It creates the '{AdminApp.DefaultDisplayName}' app in the tenant and remembers it, so that Connect-CasTenant -TenantId {tenant} works from then on. " +
+                $"Or pass -ClientId with the id of a public-client app of your own, or set the {AdminAppRegistry.ClientIdVariable} environment variable.",
+                tenant)
+            : new CasException(ErrorIds.ClientIdRequired, CasErrorCategory.InvalidArgument,
+                $"Sign-in with {(request.Mode == SignInMode.ClientSecret ? "a client secret" : "a certificate")} to tenant {tenant} needs -ClientId: the application (client) id of the app the {(request.Mode == SignInMode.ClientSecret ? "secret" : "certificate")} belongs to.",
+                "Run Connect-CasTenant again with -ClientId <the app's application (client) id>. Unattended sign-in uses an app of its own with application permissions and admin consent " +
+                "(Get-Help about_CasAdmin, 'Signing in'); the app Register-CasAdminApp creates is for people signing in, and has no secret.",
+                tenant);
     }
 
     public static async Task<ITokenSource> CreateAsync(ConnectionRequest request, CloudEndpoints endpoints, HttpStack http, IOperationObserver observer, CancellationToken cancellationToken)
@@ -107,17 +132,18 @@ internal static class SignIn
                 }
 
                 var app = builder.Build();
+                string[] scopes = request.Scopes is { Count: > 0 } named ? [.. named.Select(s => endpoints.GraphResource + "/" + s)] : [scope];
                 AuthenticationResult result;
                 try
                 {
                     result = request.Mode == SignInMode.DeviceCode
-                        ? await app.AcquireTokenWithDeviceCode([scope], code =>
+                        ? await app.AcquireTokenWithDeviceCode(scopes, code =>
                             {
                                 observer.Warning(code.Message);
                                 request.DeviceCodeReceived?.Invoke(new DeviceCodePrompt(code.UserCode, new Uri(code.VerificationUrl), code.Message, code.ExpiresOn));
                                 return Task.CompletedTask;
                             }).ExecuteAsync(cancellationToken).ConfigureAwait(false)
-                        : await app.AcquireTokenInteractive([scope])
+                        : await app.AcquireTokenInteractive(scopes)
                             .WithUseEmbeddedWebView(false)
                             .WithSystemWebViewOptions(BrowserOptions(request, cancellationToken))
                             .ExecuteAsync(cancellationToken).ConfigureAwait(false);
@@ -131,7 +157,7 @@ internal static class SignIn
                     throw network;
                 }
 
-                return new PublicClientTokenSource(app, result.Account, scope, request.Tenant!, endpoints.AuthorityHost.Authority);
+                return new PublicClientTokenSource(app, result.Account, scopes, request.Tenant!, endpoints.AuthorityHost.Authority);
             }
 
             case SignInMode.ManagedIdentity:

@@ -43,13 +43,13 @@ internal sealed class ConfidentialClientTokenSource(IConfidentialClientApplicati
 }
 
 /// <summary>A signed-in person: the first token came from an interactive flow, later ones silently.</summary>
-internal sealed class PublicClientTokenSource(IPublicClientApplication app, IAccount account, string scope, string tenant, string endpoint) : ITokenSource
+internal sealed class PublicClientTokenSource(IPublicClientApplication app, IAccount account, string[] scopes, string tenant, string endpoint) : ITokenSource
 {
     public async Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken)
     {
         try
         {
-            var result = await app.AcquireTokenSilent([scope], account).ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            var result = await app.AcquireTokenSilent(scopes, account).ExecuteAsync(cancellationToken).ConfigureAwait(false);
             return new(result.AccessToken, result.ExpiresOn);
         }
         catch (MsalUiRequiredException ex)

@@ -9,11 +9,10 @@ public sealed class DeprovisioningService
 {
     private readonly RemovalRunner runner;
 
+    /// <param name="vault">Where the accounts' secrets are kept.</param>
+    /// <param name="owner">A fixed lease owner for every job (tests playing another runner); by default each run of a job has its own.</param>
     internal DeprovisioningService(ISecretVault vault, string? owner = null) =>
-        runner = new RemovalRunner(vault, owner ?? LeaseHolder.NewOwner());
-
-    /// <summary>Who this engine is when it holds a job's lease.</summary>
-    public string LeaseOwner => runner.Owner;
+        runner = new RemovalRunner(vault, owner);
 
     internal RemovalRunner Runner => runner;
 

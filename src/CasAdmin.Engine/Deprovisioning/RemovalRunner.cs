@@ -17,7 +17,11 @@ public sealed record RemovalResult(Guid AccountId, CasRemovalJob? Job, CasExcept
 /// Runs removal jobs: each journaled in the registry before and after every step, held by a lease so two
 /// processes never run the same job, resumed from its first unfinished step when run again.
 /// </summary>
-internal sealed class RemovalRunner(ISecretVault vault, string owner)
+/// <remarks>
+/// Each run of a job has an owner of its own (<see cref="LeaseHolder.NewOwner"/>), unless the runner was given a fixed
+/// one (tests playing another process): two runspaces of one process share this runner, never a lease.
+/// </remarks>
+internal sealed class RemovalRunner(ISecretVault vault, string? fixedOwner = null)
 {
     /// <summary>Test hook: called after each step is journaled; throwing here is a crash at a step boundary.</summary>
     internal Action<Guid, StepKind>? AfterStep { get; set; }
@@ -25,7 +29,17 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
     /// <summary>Test hook: called as each step's work starts; throwing here is that step's work failing.</summary>
     internal Action<CasServiceAccount, StepKind>? BeforeStep { get; set; }
 
-    public string Owner => owner;
+    /// <summary>Test hook: stands in for the registry's lease renewal (a store that does not answer, or one that throws).</summary>
+    internal Func<CancellationToken, Task<bool>>? RenewHook { get; set; }
+
+    /// <summary>Test hook: called once a job's lease has stopped its work (the reason is on the keeper).</summary>
+    internal Action<LeaseKeeper>? LeaseStopped { get; set; }
+
+    /// <summary>The clock of lease timing on this machine (renewal intervals, the stop point; the lease's end itself is the registry's).</summary>
+    internal TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>After Ctrl+C, how long winding down (journaling a failure, letting go of the lease) may still take.</summary>
+    internal static readonly TimeSpan WindDown = TimeSpan.FromSeconds(5);
 
     public async Task<IReadOnlyList<RemovalResult>> RunAsync(IReadOnlyList<RemovalTarget> targets, RemovalOptions options, IOperationObserver observer, CancellationToken ct)
     {
@@ -94,7 +108,8 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         {
             lanes = Enumerable.Range(0, targets.Count)
                 .GroupBy(i => targets[i].Connection.TenantId, StringComparer.OrdinalIgnoreCase)
-                .Select(g => new Lane(new Queue<int>(g), targets[g.First()].Connection.Context.Graph.Pacer))
+                // Paced by the connection the steps really use: -AdminConnection's when given (its app's quota in the tenant).
+                .Select(g => new Lane(new Queue<int>(g), (targets[g.First()].AdminConnection ?? targets[g.First()].Connection).Context.Graph.Pacer))
                 .ToList();
             foreach (var lane in lanes)
             {
@@ -177,9 +192,23 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
 
     private async Task<CasRemovalJob> RunJobAsync(RemovalTarget target, RemovalOptions options, IOperationObserver observer, int parentActivityId, CancellationToken ct)
     {
+        var owner = fixedOwner ?? LeaseHolder.NewOwner();
+        try
+        {
+            return await RunJobAsync(target, options, observer, parentActivityId, owner, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // However this run ended, its owner is gone: a rerun in this process takes over whatever lease it still holds.
+            LeaseHolder.Retire(owner);
+        }
+    }
+
+    private async Task<CasRemovalJob> RunJobAsync(RemovalTarget target, RemovalOptions options, IOperationObserver observer, int parentActivityId, string owner, CancellationToken ct)
+    {
         var store = RegistryStore.Open(target.Connection.StorePath);
         store.EnsureWritable();
-        var jobs = new RemovalJobRepository(store);
+        var jobs = new RemovalJobRepository(store, Clock);
         var account = await LoadAccountAsync(store, target, ct).ConfigureAwait(false);
         var admin = target.AdminConnection ?? target.Connection;
 
@@ -194,7 +223,8 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
             }
         }
 
-        var (jobId, lease) = await OpenAndLeaseJobAsync(jobs, account, options.LeaseDuration, ct).ConfigureAwait(false);
+        var grantedAt = Clock.GetUtcNow();
+        var (jobId, lease) = await OpenAndLeaseJobAsync(jobs, account, owner, options.LeaseDuration, ct).ConfigureAwait(false);
         if (lease.IsFinished)
         {
             // Another process finished it between our look and our lease.
@@ -211,17 +241,17 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 account.AccountId.ToString());
         }
 
-        var job = (await jobs.GetAsync(jobId, ct).ConfigureAwait(false))!;
-        if (lease.TakenOverFrom is { } dead)
-        {
-            observer.Information($"Took over the removal of the {account.Service} account of {account.TenantDomain ?? account.TenantId} from {dead}, which is no longer running; it resumes at its first unfinished step.");
-        }
-
-        using var leaseLost = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var renewal = RenewLeaseAsync(jobs, job.JobId, options.LeaseDuration, leaseLost);
+        // From here on the lease is ours: it is kept, and let go of, whatever happens next (Ctrl+C included).
+        var keeper = new LeaseKeeper(RenewHook ?? (token => jobs.RenewLeaseAsync(jobId, owner, options.LeaseDuration, token)), options.LeaseDuration, grantedAt, Clock, ct, LeaseStopped);
         var succeeded = false;
         try
         {
+            var job = (await jobs.GetAsync(jobId, keeper.Token).ConfigureAwait(false))!;
+            if (lease.TakenOverFrom is { } dead)
+            {
+                observer.Information($"Took over the removal of the {account.Service} account of {account.TenantDomain ?? account.TenantId} from {dead}, which is no longer running; it resumes at its first unfinished step.");
+            }
+
             var context = new RemovalContext(account, job, admin, options, store, vault, observer, owner);
             // A person who confirmed has read the warning already; an unattended -Force run still gets it in its log.
             if (account.Service == CasService.ExchangeOnline && !target.Confirmed)
@@ -229,36 +259,33 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 observer.Warning(DeprovisioningRules.ExchangeWarning);
             }
 
-            succeeded = await ExecuteStepsAsync(jobs, context, observer, parentActivityId, leaseLost.Token, ct).ConfigureAwait(false);
+            succeeded = await ExecuteStepsAsync(jobs, context, observer, parentActivityId, keeper.Token, ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (keeper.Ended && !ct.IsCancellationRequested)
         {
-            throw new CasException(ErrorIds.LeaseLost, CasErrorCategory.ResourceUnavailable,
-                $"The removal of the {account.Service} account lost its lease to another process.",
-                "Check Get-CasRemovalJob; the other process resumes the job.", account.AccountId.ToString());
+            throw keeper.Error($"the {account.Service} account of {account.TenantDomain ?? account.TenantId}", account.AccountId.ToString());
         }
         finally
         {
-            await leaseLost.CancelAsync().ConfigureAwait(false);
-            await renewal.ConfigureAwait(false);
+            await keeper.DisposeAsync().ConfigureAwait(false);
 
             // Released even after Ctrl+C, so a rerun need not wait for the lease to expire (a job that succeeded let go
-            // of it in its last write); should the store be down now, the lease simply expires, and the job's outcome
-            // is what matters to the caller.
-            try
+            // of it in its last write); should the store be down now, the lease simply expires (or, on this machine, is
+            // taken over at once: this run's owner is retired), and the job's outcome is what matters to the caller.
+            if (!succeeded)
             {
-                if (!succeeded)
+                try
                 {
-                    await jobs.ReleaseLeaseAsync(job.JobId, owner, CancellationToken.None).ConfigureAwait(false);
+                    await jobs.Store.WriteWindingDownAsync((c, t, c2) => RemovalJobRepository.ReleaseLeaseAsync(c, t, jobId, owner, c2), ct).ConfigureAwait(false);
                 }
-            }
-            catch (CasException ex)
-            {
-                observer.Verbose($"The lease of job {job.JobId} was not released ({ex.ErrorId}); it expires by itself.");
+                catch (Exception ex) when (ex is CasException or OperationCanceledException)
+                {
+                    observer.Verbose($"The lease of job {jobId} was not released ({(ex as CasException)?.ErrorId ?? "canceled"}); it expires by itself.");
+                }
             }
         }
 
-        return (await jobs.GetAsync(job.JobId, CancellationToken.None).ConfigureAwait(false))!;
+        return (await jobs.GetAsync(jobId, CancellationToken.None).ConfigureAwait(false))!;
     }
 
     /// <summary>Runs the job's unfinished steps; true when the job succeeded (its last write also released the lease).</summary>
@@ -274,7 +301,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         }
 
         // Each step's end is journaled together with the next one's start (or the job's success).
-        await jobs.StartStepAsync(x.Job.JobId, Owner, steps[pending[0]].Ordinal, token).ConfigureAwait(false);
+        await jobs.StartStepAsync(x.Job.JobId, x.Owner, steps[pending[0]].Ordinal, token).ConfigureAwait(false);
         for (var p = 0; p < pending.Count; p++)
         {
             var i = pending[p];
@@ -305,22 +332,27 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
 
             if (failure is { } ex)
             {
-                // Journal the failure even when the operation was canceled meanwhile.
-                await jobs.FinishStepAsync(x.Job.JobId, Owner, step.Ordinal, RemovalStepStatus.Failed, null, ex.ErrorId, ex.Message, [], CancellationToken.None).ConfigureAwait(false);
+                // Journal the failure even when the operation was canceled meanwhile (then with one attempt only: Ctrl+C
+                // with the registry down must not wait out the store's retries).
+                await x.Store.WriteWindingDownAsync((c, t, c2) => RemovalJobRepository.FinishStepAsync(c, t, x.Job.JobId, x.Owner, step.Ordinal, RemovalStepStatus.Failed, null, ex.ErrorId, ex.Message, [], c2),
+                    userToken).ConfigureAwait(false);
                 if (x.Options.Force && RemovalSteps.IsForceable(ex))
                 {
                     await ForceAsync(jobs, x, i, ex, observer, token).ConfigureAwait(false);
                     return false;
                 }
 
-                await x.JournalAsync((c, t, c2) => RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Failed, false, ex.ErrorId, ex.Message,
-                    ex.RecommendedAction ?? "Run Remove-CasServiceAccount again to resume (finished steps are not repeated), or with -Force to forcibly remove CasAdmin's data.", c2),
-                    CancellationToken.None).ConfigureAwait(false);
+                await x.Store.WriteWindingDownAsync(async (c, t, c2) =>
+                {
+                    await RemovalJobRepository.AssertLeaseAsync(c, t, x.Job.JobId, x.Owner, c2).ConfigureAwait(false);
+                    await RemovalJobRepository.FinishJobAsync(c, t, x.Job.JobId, RemovalJobStatus.Failed, false, ex.ErrorId, ex.Message,
+                        ex.RecommendedAction ?? "Run Remove-CasServiceAccount again to resume (finished steps are not repeated), or with -Force to forcibly remove CasAdmin's data.", c2).ConfigureAwait(false);
+                }, userToken).ConfigureAwait(false);
                 return false;
             }
 
             StepClock.Record(step.Name, DateTimeOffset.UtcNow - started);
-            await jobs.FinishStepAsync(x.Job.JobId, Owner, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token,
+            await jobs.FinishStepAsync(x.Job.JobId, x.Owner, step.Ordinal, outcome.Status, outcome.Detail, null, null, outcome.Remaining, token,
                 nextOrdinal: next, jobSucceeded: next is null).ConfigureAwait(false);
             observer.Verbose($"{x.Account.Service} {x.Account.TenantDomain ?? x.Account.TenantId}: {step.Name}: {outcome.Detail}");
             try
@@ -400,7 +432,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
     /// In one write: the account's unfinished job (or a new one), its lease and, once leased, its start. A runner that
     /// meets a job another one holds learns so from this single write, and writes nothing.
     /// </summary>
-    private async Task<(Guid JobId, LeaseOutcome Lease)> OpenAndLeaseJobAsync(RemovalJobRepository jobs, CasServiceAccount account, TimeSpan leaseDuration, CancellationToken ct)
+    private async Task<(Guid JobId, LeaseOutcome Lease)> OpenAndLeaseJobAsync(RemovalJobRepository jobs, CasServiceAccount account, string owner, TimeSpan leaseDuration, CancellationToken ct)
     {
         var (id, lease) = await jobs.Store.WriteAsync(async (c, t, c2) =>
         {
@@ -434,7 +466,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
                 jobId = job.JobId;
             }
 
-            var outcome = await RemovalJobRepository.TryLeaseAsync(c, t, jobId, owner, leaseDuration, c2).ConfigureAwait(false);
+            var outcome = await RemovalJobRepository.TryLeaseAsync(c, t, jobId, owner, leaseDuration, Clock, c2).ConfigureAwait(false);
             if (outcome.IsAcquired)
             {
                 await RemovalJobRepository.MarkRunningAsync(c, t, jobId, c2).ConfigureAwait(false);
@@ -444,52 +476,6 @@ internal sealed class RemovalRunner(ISecretVault vault, string owner)
         }, ct).ConfigureAwait(false);
         return (id, lease);
     }
-
-    /// <summary>
-    /// Renews the lease every third of its duration. A store error is retried (every few seconds) for as long as the
-    /// lease has not run out; once it has, or once the store says another runner holds the job, the job's work stops
-    /// (<paramref name="lease"/> is canceled) so that two runners never work on one job.
-    /// </summary>
-    private async Task RenewLeaseAsync(RemovalJobRepository jobs, Guid jobId, TimeSpan duration, CancellationTokenSource lease)
-    {
-        var heldUntil = DateTimeOffset.UtcNow + duration;
-        var wait = duration / 3;
-        try
-        {
-            while (!lease.IsCancellationRequested)
-            {
-                await Task.Delay(wait, lease.Token).ConfigureAwait(false);
-                bool renewed;
-                try
-                {
-                    var asked = DateTimeOffset.UtcNow;
-                    renewed = await jobs.RenewLeaseAsync(jobId, owner, duration, lease.Token).ConfigureAwait(false);
-                    heldUntil = asked + duration;
-                    wait = duration / 3;
-                }
-                catch (CasException) when (DateTimeOffset.UtcNow + RenewRetry < heldUntil)
-                {
-                    // The store hiccuped (a restart, a dropped connection): try again soon, while the lease still holds.
-                    wait = RenewRetry;
-                    continue;
-                }
-                catch (CasException)
-                {
-                    renewed = false; // Out of time: the lease may already be someone else's.
-                }
-
-                if (!renewed)
-                {
-                    await lease.CancelAsync().ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private static readonly TimeSpan RenewRetry = TimeSpan.FromSeconds(2);
 
     /// <summary>Carries an exception thrown by the <see cref="AfterStep"/> test hook past every handler, as a real crash would go.</summary>
     private sealed class SimulatedCrash(Exception inner) : Exception(inner.Message, inner);

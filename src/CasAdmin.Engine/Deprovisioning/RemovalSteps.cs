@@ -61,13 +61,19 @@ internal static class RemovalSteps
     };
 
     /// <summary>
-    /// Errors that forced removal may step past; a missing role or permission is never one of them, nor a network that
-    /// is down (the tenant was not asked, so nothing is known about it: run again when it is back).
+    /// Errors that forced removal may step past. -Force is for the account's own state (invalid, gone, a step that
+    /// Microsoft 365 refuses for it), not for an outage: a missing role or permission is never one of them, nor a
+    /// passing failure, throttling past the budget, a service that is unavailable, a network that is down, a registry
+    /// that cannot record (the tenant was not asked, or could not answer: nothing is known about it, so the job stays
+    /// resumable; run again when it is back).
     /// </summary>
     public static bool IsForceable(CasException ex) =>
         ex.ErrorId is not (ErrorIds.GlobalAdministratorRequired or ErrorIds.PimActivationRequired or ErrorIds.AdminPermissionMissing
-            or ErrorIds.InsufficientPrivileges or ErrorIds.StoreReadOnly or ErrorIds.StoreLocked or ErrorIds.LeaseLost
-            or ErrorIds.TenantUnreachable or ErrorIds.SecureConnectionFailed or ErrorIds.RequestTimedOut or ErrorIds.NotConnected);
+            or ErrorIds.InsufficientPrivileges or ErrorIds.LeaseLost or ErrorIds.NotConnected
+            or ErrorIds.ThrottledTooLong or ErrorIds.TenantThrottled or ErrorIds.ServiceUnavailable
+            or ErrorIds.TenantUnreachable or ErrorIds.SecureConnectionFailed or ErrorIds.RequestTimedOut
+            or ErrorIds.StoreReadOnly or ErrorIds.StoreLocked or ErrorIds.StoreCorrupt or ErrorIds.StoreSchemaTooNew or ErrorIds.StoreUnavailable
+            or ErrorIds.StoreAccessDenied or ErrorIds.StoreDatabaseMissing or ErrorIds.StoreDuplicateAccounts);
 
     private static async Task<StepOutcome> VerifyAccountAsync(RemovalContext x, CancellationToken ct)
     {
@@ -133,8 +139,20 @@ internal static class RemovalSteps
         return StepOutcome.Done($"{ids.Count} subscription(s) deleted");
     }
 
+    /// <summary>The mark a job's RemoveInlineGroups step carries while it deletes the tenant's TMCAS Inline groups.</summary>
+    internal const string InlineGroupsClaim = "Deleting the tenant's TMCAS Inline groups";
+
     private static async Task<StepOutcome> RemoveInlineGroupsAsync(RemovalContext x, CancellationToken ct)
     {
+        // The two groups are one pair per tenant, shared by every Inline account of it: when two of its jobs run at once
+        // (in any processes), one deletes them and the other leaves them to it, so no group is deleted twice. The claim
+        // is the step's mark, set under the tenant's row lock; a claim whose job no longer runs (its lease gone, its
+        // process dead, its step no longer running) does not count, and its job, resumed, finds the groups gone.
+        if (await ClaimInlineGroupsAsync(x, ct).ConfigureAwait(false) is { } holder)
+        {
+            return StepOutcome.Done($"Left to job {holder}, which is deleting the tenant's TMCAS Inline groups");
+        }
+
         var removed = 0;
         foreach (var name in Footprints.InlineGroups)
         {
@@ -149,6 +167,30 @@ internal static class RemovalSteps
 
         return StepOutcome.Done($"{removed} group(s) removed");
     }
+
+    /// <summary>Null when this job now holds the claim on the tenant's Inline groups; else the job that deletes them right now.</summary>
+    private static Task<Guid?> ClaimInlineGroupsAsync(RemovalContext x, CancellationToken ct) =>
+        x.Store.WriteAsync<Guid?>(async (c, t, c2) =>
+        {
+            await RemovalJobRepository.AssertLeaseAsync(c, t, x.Job.JobId, x.Owner, c2).ConfigureAwait(false);
+            await c.ExecuteAsync(t, "SELECT tenant_id FROM tenants WHERE tenant_id = $t FOR UPDATE", c2, ("$t", x.Job.TenantId)).ConfigureAwait(false);
+            var now = await RemovalJobRepository.LeaseNowAsync(c, t, TimeProvider.System, c2).ConfigureAwait(false);
+            var claims = await c.QueryAsync(t,
+                """
+                SELECT s.job_id, j.lease_owner, j.lease_expires FROM removal_steps s JOIN removal_jobs j ON j.job_id = s.job_id
+                WHERE j.tenant_id = $t AND s.job_id <> $j AND s.status = 'Running' AND s.detail = $claim AND j.status = 'Running'
+                """,
+                r => (Job: Guid.Parse(r.Text("job_id")!), Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), c2,
+                ("$t", x.Job.TenantId), ("$j", x.Job.JobId.ToString()), ("$claim", InlineGroupsClaim)).ConfigureAwait(false);
+            if (claims.FirstOrDefault(o => o.Owner is not null && o.Expires > now && !LeaseHolder.IsDeadOnThisMachine(o.Owner)) is { Owner: not null } live)
+            {
+                return live.Job;
+            }
+
+            await c.ExecuteAsync(t, "UPDATE removal_steps SET detail = $claim WHERE job_id = $j AND name = $n", c2,
+                ("$j", x.Job.JobId.ToString()), ("$n", RemovalPlan.Names[StepKind.RemoveInlineGroups]), ("$claim", InlineGroupsClaim)).ConfigureAwait(false);
+            return null;
+        }, ct);
 
     private static async Task<StepOutcome> RemoveDirectoryRolesAsync(RemovalContext x, CancellationToken ct)
     {
@@ -278,6 +320,18 @@ internal static class RemovalSteps
     {
         var a = x.Account;
         var account = a.AccountId.ToString();
+
+        // The vault entry goes before the registry forgets its reference: once secret_ref is cleared nothing names the
+        // entry any more, so a crash between the two would orphan it. Deleting is idempotent, so a rerun after a crash
+        // here (the reference still recorded, the entry gone) simply completes. Only this machine's vault is reached.
+        var secretNote = "";
+        if (a.SecretReference is { } reference)
+        {
+            var here = x.Vault.IsAvailable && x.Vault.Read(reference) is not null;
+            x.Vault.Delete(reference);
+            secretNote = here ? "" : StoredElsewhere;
+        }
+
         await x.JournalAsync(async (c, t, c2) =>
         {
             foreach (var table in new[] { "inventory_chats", "inventory_users", "inventory_runs", "subscriptions" })
@@ -293,14 +347,12 @@ internal static class RemovalSteps
                 "LocalDataRemoved", $"job {x.Job.JobId}"), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
-        // After the commit: a vault entry without a registry row is harmless, the reverse is not.
-        if (a.SecretReference is { } reference)
-        {
-            x.Vault.Delete(reference);
-        }
-
-        return StepOutcome.Done("Inventory, subscriptions, token state, secret reference and notifications removed");
+        return StepOutcome.Done("Inventory, subscriptions, token state, secret reference and notifications removed" + secretNote);
     }
+
+    /// <summary>A secret kept in another machine's vault (a shared registry): only that machine can delete it.</summary>
+    internal const string StoredElsewhere = ". The secret was not in this machine's vault: if another machine stored it, run "
+        + "'Get-CasStoredSecret -Unreferenced | Remove-CasStoredSecret' there";
 
     private static StepOutcome ListRemaining(RemovalContext x)
     {

@@ -42,7 +42,8 @@ internal static partial class EntraErrorTranslator
             700027);
         Add(new(ErrorIds.AppNotFound, CasErrorCategory.ObjectNotFound,
             "App {app} was not found in tenant {tenant}.",
-            "Check the App Id and the tenant, and that the app has a service principal in this tenant (it gets one when it is consented or created there)."),
+            "Check the App Id and the tenant, and that the app has a service principal in this tenant (it gets one when it is consented or created there). "
+            + "An app created in another session moments ago may not have replicated yet: run the command again in a minute."),
             700016, 700011);
         Add(new(ErrorIds.AppDisabled, CasErrorCategory.NotEnabled,
             "App {app} is disabled in tenant {tenant}.",

@@ -41,6 +41,8 @@ public static class ErrorIds
     // Connections and input
     public const string NotConnected = nameof(NotConnected);
     public const string ConnectionParameterMissing = nameof(ConnectionParameterMissing);
+    public const string ClientIdRequired = nameof(ClientIdRequired);
+    public const string AdminAppNotRemembered = nameof(AdminAppNotRemembered);
     public const string CertificateNotFound = nameof(CertificateNotFound);
     public const string CertificateInvalid = nameof(CertificateInvalid);
     public const string SandboxCertificateMismatch = nameof(SandboxCertificateMismatch);
@@ -70,7 +72,13 @@ public static class ErrorIds
     public const string EvaluationQuotaExceeded = nameof(EvaluationQuotaExceeded);
     public const string LegacyAccountNotSupported = nameof(LegacyAccountNotSupported);
     public const string SubscriptionValidationFailed = nameof(SubscriptionValidationFailed);
+    public const string ProtectedApiNotApproved = nameof(ProtectedApiNotApproved);
     public const string AdminPermissionMissing = nameof(AdminPermissionMissing);
+    public const string StoredSecretNotFound = nameof(StoredSecretNotFound);
+    public const string StoredSecretInUse = nameof(StoredSecretInUse);
+
+    /// <summary>Entra ID had not replicated an object or secret CasAdmin just created within the wait budget (-ReplicationTimeout).</summary>
+    public const string ReplicationTimeout = nameof(ReplicationTimeout);
 
     // Deprovisioning
     public const string ServiceAccountInvalid = nameof(ServiceAccountInvalid);

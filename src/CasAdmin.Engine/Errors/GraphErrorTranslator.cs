@@ -9,15 +9,20 @@ namespace CasAdmin.Engine.Errors;
 /// </summary>
 internal static class GraphErrorTranslator
 {
+    /// <summary>Microsoft's request form for the Teams protected APIs (learn.microsoft.com/graph/teams-protected-apis).</summary>
+    public const string ProtectedApiRequestForm = "https://aka.ms/teamsgraph/requestaccess";
+
     /// <param name="exception">What the Graph SDK threw.</param>
     /// <param name="target">The object the call was about.</param>
     /// <param name="requiredPermissions">What the call needs, named on a 403 when the connection lacks it.</param>
     /// <param name="heldPermissions">The roles/scopes/directory roles the connection holds.</param>
+    /// <param name="protectedApi">The call is a Teams protected API (getAllMessages, chat-message subscriptions).</param>
     public static CasException Translate(
         ApiException exception,
         string? target,
         IReadOnlyCollection<string>? requiredPermissions = null,
-        IReadOnlyCollection<string>? heldPermissions = null)
+        IReadOnlyCollection<string>? heldPermissions = null,
+        bool protectedApi = false)
     {
         var status = exception.ResponseStatusCode;
         var odata = exception as ODataError;
@@ -42,6 +47,31 @@ internal static class GraphErrorTranslator
             return Make(ErrorIds.SecretPolicyRefused, CasErrorCategory.SecurityError,
                 $"The tenant's app management policy refused the client secret: {odata?.Error?.Message}",
                 "Ask for a shorter -SecretLifetime (the policy's maximum), or have the policy allow client secrets for this app.");
+        }
+
+        if (status == 400 && odata?.Error?.Details?.Any(d => d.Code == "NoBackingApplicationObject") == true)
+        {
+            // Entra's answer to POST /servicePrincipals for an app it does not know (or has not replicated yet).
+            return new CasException(ErrorIds.AppNotFound, CasErrorCategory.ObjectNotFound,
+                $"Microsoft Graph does not know the application {target ?? string.Empty} (NoBackingApplicationObject).",
+                "Check the App Id. An app created moments ago may not have replicated yet: CasAdmin waits for the apps it creates itself; otherwise try again shortly.",
+                target, exception)
+            {
+                ServiceErrorCode = "NoBackingApplicationObject",
+                StatusCode = status,
+                RequestId = requestId,
+            };
+        }
+
+        // A protected API refuses an app Microsoft has not approved with 403 "Forbidden", though its token carries every
+        // permission the call needs (learn.microsoft.com/graph/teams-protected-apis). Told apart from a missing permission
+        // by what the token holds, not by the message text.
+        if (status == 403 && protectedApi && code != "Authorization_RequestDenied"
+            && (requiredPermissions is not { Count: > 0 } || heldPermissions is null || requiredPermissions.Any(p => heldPermissions.Contains(p, StringComparer.OrdinalIgnoreCase))))
+        {
+            return Make(ErrorIds.ProtectedApiNotApproved, CasErrorCategory.PermissionDenied,
+                "Microsoft Graph refused the Teams protected API (chat messages, chat-message subscriptions): Microsoft has not approved this app for it.",
+                $"Request access for the app ID with Microsoft's form ({ProtectedApiRequestForm}); Microsoft reviews requests weekly. Then run the command again.");
         }
 
         if (status == 403 || code == "Authorization_RequestDenied")

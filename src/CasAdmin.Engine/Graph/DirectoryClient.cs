@@ -37,10 +37,21 @@ internal sealed class DirectoryClient(GraphGateway graph, IReadOnlyCollection<st
         graph.CallAsync(async (g, c) => (await g.Applications.PostAsync(application, cancellationToken: c).ConfigureAwait(false))!,
             application.DisplayName, ct, ["Application.ReadWrite.All"], heldPermissions);
 
-    public Task<PasswordCredential> AddPasswordAsync(string applicationObjectId, string displayName, DateTimeOffset endDateTime, CancellationToken ct) =>
-        Replication.AfterCreateAsync(c => graph.CallAsync(async (g, c2) => (await g.Applications[applicationObjectId].AddPassword.PostAsync(
+    /// <summary>Adds a client secret. With appIsNew (this process created the app moments ago) a 404 means "not replicated yet" and is waited out.</summary>
+    public Task<PasswordCredential> AddPasswordAsync(string applicationObjectId, string displayName, DateTimeOffset endDateTime, CancellationToken ct, bool appIsNew = false) =>
+        WaitIf(appIsNew, "the new app", c => graph.CallAsync(async (g, c2) => (await g.Applications[applicationObjectId].AddPassword.PostAsync(
             new AddPasswordPostRequestBody { PasswordCredential = new PasswordCredential { DisplayName = displayName, EndDateTime = endDateTime } },
             cancellationToken: c2).ConfigureAwait(false))!, applicationObjectId, c, ["Application.ReadWrite.All"], heldPermissions), ct);
+
+    /// <summary>Waits out a 404 about an object this process just created (<paramref name="wait"/>); otherwise runs the call once.</summary>
+    private static Task<T> WaitIf<T>(bool wait, string what, Func<CancellationToken, Task<T>> call, CancellationToken ct) =>
+        wait ? Replication.AfterCreateAsync(call, what, static e => e is Errors.CasException { ErrorId: Errors.ErrorIds.ResourceNotFound }, ct) : call(ct);
+
+    /// <summary>Finds an object this process just created, waiting while it is not yet listed.</summary>
+    public static Task<T> FindNewAsync<T>(string what, Func<CancellationToken, Task<T?>> find, CancellationToken ct)
+        where T : class =>
+        WaitIf(true, what, async c => await find(c).ConfigureAwait(false)
+            ?? throw new Errors.CasException(Errors.ErrorIds.ResourceNotFound, Errors.CasErrorCategory.ObjectNotFound, $"Microsoft Graph does not list {what} yet.", "Try again shortly."), ct);
 
     /// <summary>Removes a secret; a key that is already gone counts as removed.</summary>
     public async Task RemovePasswordAsync(string applicationObjectId, Guid keyId, CancellationToken ct)
@@ -71,17 +82,29 @@ internal sealed class DirectoryClient(GraphGateway graph, IReadOnlyCollection<st
         return page?.Value?.FirstOrDefault(p => !string.Equals(p.ServicePrincipalType, "Legacy", StringComparison.OrdinalIgnoreCase));
     }
 
-    public async Task<(ServicePrincipal Principal, bool Created)> EnsureServicePrincipalAsync(string appId, CancellationToken ct)
+    /// <summary>
+    /// The app's service principal, created when missing. With appIsNew (this process created the app moments ago) 400
+    /// NoBackingApplicationObject means "not replicated yet"; with principalIsNew (an earlier run created it moments ago)
+    /// it is waited for until listed instead of created again.
+    /// </summary>
+    public async Task<(ServicePrincipal Principal, bool Created)> EnsureServicePrincipalAsync(string appId, CancellationToken ct, bool appIsNew = false, bool principalIsNew = false)
     {
+        if (principalIsNew)
+        {
+            return (await FindNewAsync("the new service principal", c => FindServicePrincipalAsync(appId, c), ct).ConfigureAwait(false), false);
+        }
+
         if (await FindServicePrincipalAsync(appId, ct).ConfigureAwait(false) is { } existing)
         {
             return (existing, false);
         }
 
-        // The app was usually created moments ago: its appId may not have replicated yet.
-        var created = await Replication.AfterCreateAsync(c => graph.CallAsync(
+        Task<ServicePrincipal> Create(CancellationToken c) => graph.CallAsync(
             async (g, c2) => (await g.ServicePrincipals.PostAsync(new ServicePrincipal { AppId = appId }, cancellationToken: c2).ConfigureAwait(false))!,
-            appId, c, ["Application.ReadWrite.All"], heldPermissions), ct).ConfigureAwait(false);
+            appId, c, ["Application.ReadWrite.All"], heldPermissions);
+        var created = appIsNew
+            ? await Replication.AfterCreateAsync(Create, "the new app", static e => e is Errors.CasException { ServiceErrorCode: Replication.NoBackingApplicationObject }, ct).ConfigureAwait(false)
+            : await Create(ct).ConfigureAwait(false);
         return (created, true);
     }
 
@@ -90,27 +113,27 @@ internal sealed class DirectoryClient(GraphGateway graph, IReadOnlyCollection<st
         ?? throw new Errors.CasException(Errors.ErrorIds.ResourceNotFound, Errors.CasErrorCategory.ObjectNotFound,
             "The Microsoft Graph service principal was not found in the tenant.", "Check that the tenant is a Microsoft 365 tenant.");
 
-    public async Task<List<AppRoleAssignment>> AppRoleAssignmentsAsync(string servicePrincipalId, CancellationToken ct)
+    public async Task<List<AppRoleAssignment>> AppRoleAssignmentsAsync(string servicePrincipalId, CancellationToken ct, bool principalIsNew = false)
     {
-        var page = await graph.CallAsync((g, c) => g.ServicePrincipals[servicePrincipalId].AppRoleAssignments.GetAsync(cancellationToken: c),
-            servicePrincipalId, ct, ["Application.Read.All"], heldPermissions).ConfigureAwait(false);
+        var page = await WaitIf(principalIsNew, "the new service principal", c0 => graph.CallAsync((g, c) => g.ServicePrincipals[servicePrincipalId].AppRoleAssignments.GetAsync(cancellationToken: c),
+            servicePrincipalId, c0, ["Application.Read.All"], heldPermissions), ct).ConfigureAwait(false);
         return page?.Value ?? [];
     }
 
-    public Task<AppRoleAssignment> AssignAppRoleAsync(string resourceId, string principalId, Guid appRoleId, CancellationToken ct) =>
-        Replication.AfterCreateAsync(c => graph.CallAsync(async (g, c2) => (await g.ServicePrincipals[resourceId].AppRoleAssignedTo.PostAsync(
+    public Task<AppRoleAssignment> AssignAppRoleAsync(string resourceId, string principalId, Guid appRoleId, CancellationToken ct, bool principalIsNew = false) =>
+        WaitIf(principalIsNew, "the new service principal", c => graph.CallAsync(async (g, c2) => (await g.ServicePrincipals[resourceId].AppRoleAssignedTo.PostAsync(
             new AppRoleAssignment { PrincipalId = Guid.Parse(principalId), ResourceId = Guid.Parse(resourceId), AppRoleId = appRoleId },
             cancellationToken: c2).ConfigureAwait(false))!, principalId, c, ["AppRoleAssignment.ReadWrite.All"], heldPermissions), ct);
 
-    public async Task<List<OAuth2PermissionGrant>> DelegatedGrantsAsync(string clientServicePrincipalId, CancellationToken ct)
+    public async Task<List<OAuth2PermissionGrant>> DelegatedGrantsAsync(string clientServicePrincipalId, CancellationToken ct, bool principalIsNew = false)
     {
-        var page = await graph.CallAsync((g, c) => g.Oauth2PermissionGrants.GetAsync(r => r.QueryParameters.Filter = $"clientId eq '{Escape(clientServicePrincipalId)}'", c),
-            clientServicePrincipalId, ct, ["Directory.Read.All"], heldPermissions).ConfigureAwait(false);
+        var page = await WaitIf(principalIsNew, "the new service principal", c0 => graph.CallAsync((g, c) => g.Oauth2PermissionGrants.GetAsync(r => r.QueryParameters.Filter = $"clientId eq '{Escape(clientServicePrincipalId)}'", c),
+            clientServicePrincipalId, c0, ["Directory.Read.All"], heldPermissions), ct).ConfigureAwait(false);
         return page?.Value ?? [];
     }
 
-    public Task<OAuth2PermissionGrant> GrantDelegatedAsync(string clientId, string resourceId, string scope, CancellationToken ct) =>
-        Replication.AfterCreateAsync(c => graph.CallAsync(async (g, c2) => (await g.Oauth2PermissionGrants.PostAsync(
+    public Task<OAuth2PermissionGrant> GrantDelegatedAsync(string clientId, string resourceId, string scope, CancellationToken ct, bool principalIsNew = false) =>
+        WaitIf(principalIsNew, "the new service principal", c => graph.CallAsync(async (g, c2) => (await g.Oauth2PermissionGrants.PostAsync(
             new OAuth2PermissionGrant { ClientId = clientId, ConsentType = "AllPrincipals", ResourceId = resourceId, Scope = scope },
             cancellationToken: c2).ConfigureAwait(false))!, clientId, c, ["DelegatedPermissionGrant.ReadWrite.All"], heldPermissions), ct);
 

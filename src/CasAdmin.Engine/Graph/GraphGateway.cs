@@ -50,7 +50,8 @@ internal sealed class GraphGateway : IDisposable
         string? target,
         CancellationToken cancellationToken,
         IReadOnlyCollection<string>? requiredPermissions = null,
-        IReadOnlyCollection<string>? heldPermissions = null)
+        IReadOnlyCollection<string>? heldPermissions = null,
+        bool protectedApi = false)
     {
         try
         {
@@ -58,7 +59,7 @@ internal sealed class GraphGateway : IDisposable
         }
         catch (ApiException ex)
         {
-            throw GraphErrorTranslator.Translate(ex, target, requiredPermissions, heldPermissions);
+            throw GraphErrorTranslator.Translate(ex, target, requiredPermissions, heldPermissions, protectedApi);
         }
         catch (Exception ex) when (NetworkErrors.TryTranslate(ex, Endpoints.GraphEndpoint.Authority, "A Microsoft Graph request", target, cancellationToken) is { } network)
         {

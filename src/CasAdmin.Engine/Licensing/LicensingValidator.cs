@@ -55,9 +55,13 @@ internal static class LicensingValidator
         }
     }
 
+    private static readonly string[] ChatReadRoles = ["Chat.Read.All", "Chat.ReadWrite.All"];
+
     /// <summary>
-    /// Reads one message the way the service will in Evaluation Mode (no model); Graph answers 402 once the
-    /// month's evaluation capacity is used up.
+    /// Reads one message the way the service will in Evaluation Mode (no model). Graph has not metered the Teams APIs
+    /// since 25 August 2025, so it no longer answers 402 when the month's historical evaluation capacity is used up; the
+    /// 402 is still translated in case metering returns (the sandbox can switch it back on). The 500-message limit of
+    /// Evaluation Mode is now the product's own, counted by the security service, not by Graph.
     /// </summary>
     public static async Task ProbeEvaluationQuotaAsync(CasConnection admin, GraphGateway appGraph, CancellationToken ct)
     {
@@ -73,8 +77,9 @@ internal static class LicensingValidator
 
         try
         {
+            // getAllMessages is a Teams protected API: an unapproved app fails here with ProtectedApiNotApproved.
             await appGraph.CallAsync((g, c) => g.Users[user].Chats.GetAllMessages.GetAsGetAllMessagesGetResponseAsync(r => r.QueryParameters.Top = 1, c),
-                user, ct).ConfigureAwait(false);
+                user, ct, ChatReadRoles, null, protectedApi: true).ConfigureAwait(false);
         }
         catch (CasException ex) when (ex.ErrorId == ErrorIds.PaymentRequired)
         {

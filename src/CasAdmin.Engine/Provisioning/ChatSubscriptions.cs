@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Store;
@@ -17,9 +18,15 @@ internal static class ChatSubscriptions
 {
     public const string ChangeTypes = "created,updated,deleted";
 
-    // Without a lifecycle URL Graph allows at most an hour; with one, longer (the exact cap is unconfirmed: kept under 3 days).
-    private static readonly TimeSpan ShortLifetime = TimeSpan.FromMinutes(59);
-    private static readonly TimeSpan LongLifetime = TimeSpan.FromMinutes(4200);
+    // Graph keeps a chat-message subscription at most 4,320 minutes, and 60 without a lifecycle URL
+    // (learn.microsoft.com/graph/api/resources/subscription, "Subscription lifetime"); a little under each, for clock skew.
+    internal static readonly TimeSpan ShortLifetime = TimeSpan.FromMinutes(59);
+    internal static readonly TimeSpan LongLifetime = TimeSpan.FromMinutes(4200);
+
+    /// <summary>The application permissions that allow chat-message subscriptions; the app's token must hold one.</summary>
+    internal static readonly string[] RequiredRoles = ["Chat.Read.All", "Chat.ReadWrite.All"];
+
+    public static TimeSpan LifetimeFor(Uri? lifecycleUrl) => lifecycleUrl is null ? ShortLifetime : LongLifetime;
 
     public static string ResourceFor(LicensingModel model) => model switch
     {
@@ -28,12 +35,53 @@ internal static class ChatSubscriptions
         _ => "/chats/getAllMessages",
     };
 
-    public sealed record Recorded(string SubscriptionId, string Resource, DateTimeOffset Expires);
+    /// <summary>
+    /// A subscription as the registry keeps it. <see cref="Expires"/> is on the clock that expires it (see
+    /// <see cref="ClockOffsetAsync"/>), so that a subscription gone from Graph after it is known to have expired, not to
+    /// have been removed; <see cref="GraphExpires"/> is what Graph reported.
+    /// </summary>
+    public sealed record Recorded(string SubscriptionId, string Resource, DateTimeOffset Expires)
+    {
+        public DateTimeOffset GraphExpires { get; init; } = Expires;
+    }
 
-    public static async Task<Recorded> CreateAsync(GraphGateway appGraph, LicensingModel model, Uri notificationUrl, Uri? lifecycleUrl, CancellationToken ct)
+    /// <summary>
+    /// How far the clock that expires subscriptions is ahead of this machine's. Zero for Microsoft 365. The sandbox's
+    /// subscription clock can be moved ahead (POST /_sandbox/clock) while every other clock keeps the machine's (tokens
+    /// are cached by it): there Graph reports expiries that have aged by that much, and this adds it back.
+    /// </summary>
+    public static async Task<TimeSpan> ClockOffsetAsync(GraphGateway graph, CancellationToken ct)
+    {
+        if (graph.Endpoints.Cloud != CasCloud.Sandbox)
+        {
+            return TimeSpan.Zero;
+        }
+
+        try
+        {
+            using var response = await graph.RawClient.GetAsync(new Uri(graph.Endpoints.GraphEndpoint, "_sandbox/clock"), ct).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
+                if (json.RootElement.TryGetProperty("advancedBy", out var by) && by.GetString() is { } iso)
+                {
+                    return System.Xml.XmlConvert.ToTimeSpan(iso);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or FormatException or System.Text.Json.JsonException or IOException)
+        {
+            // A sandbox without a clock: its subscriptions age with this machine's clock.
+        }
+
+        return TimeSpan.Zero;
+    }
+
+    public static async Task<Recorded> CreateAsync(GraphGateway appGraph, LicensingModel model, Uri notificationUrl, Uri? lifecycleUrl, CancellationToken ct,
+        IReadOnlyCollection<string>? heldPermissions = null)
     {
         var resource = ResourceFor(model);
-        var expires = DateTimeOffset.UtcNow + (lifecycleUrl is null ? ShortLifetime : LongLifetime);
+        var expires = DateTimeOffset.UtcNow + LifetimeFor(lifecycleUrl);
         var subscription = new Subscription
         {
             ChangeType = ChangeTypes,
@@ -47,9 +95,11 @@ internal static class ChatSubscriptions
         };
         try
         {
+            // A protected API: without Microsoft's approval Graph answers 403 (ProtectedApiNotApproved).
             var created = await appGraph.CallAsync(async (g, c) => (await g.Subscriptions.PostAsync(subscription, cancellationToken: c).ConfigureAwait(false))!,
-                resource, ct).ConfigureAwait(false);
-            return new Recorded(created.Id!, resource, created.ExpirationDateTime ?? expires);
+                resource, ct, RequiredRoles, heldPermissions, protectedApi: true).ConfigureAwait(false);
+            var graphExpires = created.ExpirationDateTime ?? expires;
+            return new Recorded(created.Id!, resource, graphExpires + await ClockOffsetAsync(appGraph, ct).ConfigureAwait(false)) { GraphExpires = graphExpires };
         }
         catch (CasException ex) when (ex.StatusCode == 400)
         {

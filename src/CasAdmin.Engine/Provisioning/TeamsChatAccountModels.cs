@@ -30,5 +30,8 @@ public sealed class NewTeamsChatAccountRequest
 
     /// <summary>Keep the secret in the OS-protected store (when there is one) so tokens can be renewed unattended.</summary>
     public bool StoreSecret { get; init; } = true;
+
+    /// <summary>How long to wait for Entra ID to replicate the app, secret and consent created moments ago; null = five minutes.</summary>
+    public TimeSpan? ReplicationTimeout { get; init; }
 }
 

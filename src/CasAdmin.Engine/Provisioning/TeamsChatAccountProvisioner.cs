@@ -35,6 +35,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
     {
         ValidateNotificationUrl(request.NotificationUrl, "NotificationUrl");
         ValidateNotificationUrl(request.LifecycleNotificationUrl, "LifecycleNotificationUrl");
+        Replication.Validate(request.ReplicationTimeout);
         if (request.LifecycleNotificationUrl is not null && request.NotificationUrl is null)
         {
             throw CasException.InvalidArgument("-LifecycleNotificationUrl needs -NotificationUrl: lifecycle notifications belong to the chat message subscription.",
@@ -59,17 +60,27 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
 
         using var progress = new ProgressTracker(observer, "Provisioning the Teams Chat service account", Steps.Length);
         void Step(int index) => progress.Report(index, Steps[index], force: true);
+        using var budget = Replication.Within(request.ReplicationTimeout);
+        var ledger = ReplicationLedger.Shared;
 
         Step(0);
-        using var app = await ServiceAppSession.SignInAsync(admin, request.AppId, secret, ct).ConfigureAwait(false);
+        if (!ledger.IsNewApp(admin.TenantId, request.AppId))
+        {
+            await RecallRecordedAppAsync(accounts, admin, request.AppId, ct).ConfigureAwait(false);
+        }
+
+        using var app = await SignInAsync(admin, request.AppId, secret, ct).ConfigureAwait(false);
 
         Step(1);
         await RoleCheck.RequireAsync(admin, GraphPermissions.ProvisioningAdminRoles, ct).ConfigureAwait(false);
 
         Step(2);
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
-        var principal = await directory.FindServicePrincipalAsync(request.AppId, ct).ConfigureAwait(false);
-        var application = await directory.FindApplicationByAppIdAsync(request.AppId, ct).ConfigureAwait(false);
+        // Objects this process created moments ago may not be listed yet: wait for them; anyone else's are read once.
+        var principal = await FindPrincipalAsync(directory, admin.TenantId, request.AppId, ct).ConfigureAwait(false);
+        var application = ledger.IsNewApp(admin.TenantId, request.AppId)
+            ? await DirectoryClient.FindNewAsync("the new app", c => directory.FindApplicationByAppIdAsync(request.AppId, c), ct).ConfigureAwait(false)
+            : await directory.FindApplicationByAppIdAsync(request.AppId, ct).ConfigureAwait(false);
         await EnsureConsentAsync(admin, request.AppId, request.GrantAdminConsent, app, directory, principal?.Id, application?.Web?.RedirectUris?.FirstOrDefault(), observer, ct).ConfigureAwait(false);
 
         Step(3);
@@ -204,8 +215,56 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         observer.Information(ProtectedMessage, ["Notification", "TeamsChat"]);
     }
 
+    /// <summary>
+    /// New-CasTeamsChatApp of another session moments ago: its audit record in the registry is the evidence that CasAdmin
+    /// created the app (and granted its consent), so its replication is waited for too. The secret is not: another
+    /// session's value cannot be told from a mistyped one.
+    /// </summary>
+    private static async Task RecallRecordedAppAsync(AccountRepository accounts, CasConnection admin, string appId, CancellationToken ct)
+    {
+        var since = DateTimeOffset.UtcNow - Replication.Timeout;
+        var rows = await accounts.AuditLogAsync(admin.TenantId, null, "NewTeamsChatApp", since, null, 50, ct).ConfigureAwait(false);
+
+        // The detail is CasAdmin's own sentence (TeamsChatAppProvisioner.AuditAsync): "created app …; secret added[; admin consent granted]".
+        var row = rows.FirstOrDefault(r => string.Equals(r.Target, appId, StringComparison.OrdinalIgnoreCase) && r.Result == "Succeeded"
+            && r.Detail?.StartsWith("created ", StringComparison.Ordinal) == true);
+        if (row is not null)
+        {
+            var consented = row.Detail!.Contains("admin consent granted", StringComparison.Ordinal);
+            ReplicationLedger.Shared.Recorded(admin.TenantId, appId, row.Time, consented ? GraphPermissions.TeamsChatAppRoles.Select(r => r.Name) : []);
+        }
+    }
+
+    /// <summary>
+    /// Signs in as the app. For an app or secret this process created moments ago (<see cref="ReplicationLedger"/>),
+    /// AADSTS700016 (app not replicated) and AADSTS7000215 (secret not replicated) are waited out; for anything else they
+    /// fail at once: an old app with a wrong secret is InvalidClientSecret straight away.
+    /// </summary>
+    internal static Task<ServiceAppSession> SignInAsync(CasConnection admin, string appId, string secret, CancellationToken ct)
+    {
+        var ledger = ReplicationLedger.Shared;
+        var appIsNew = ledger.IsNewApp(admin.TenantId, appId) || ledger.IsNewServicePrincipal(admin.TenantId, appId);
+        var secretIsNew = ledger.IsNewSecret(admin.TenantId, appId, secret);
+        if (!appIsNew && !secretIsNew)
+        {
+            return ServiceAppSession.SignInAsync(admin, appId, secret, ct);
+        }
+
+        return Replication.AfterCreateAsync(c => ServiceAppSession.SignInAsync(admin, appId, secret, c),
+            appIsNew && secretIsNew ? "the new app and its client secret" : appIsNew ? "the new app" : "the new client secret",
+            e => e is CasException x && ((appIsNew && x.ServiceErrorCode == "AADSTS700016") || (secretIsNew && x.ServiceErrorCode == "AADSTS7000215")),
+            ct);
+    }
+
+    /// <summary>The app's service principal; one this process created moments ago is waited for until Graph lists it.</summary>
+    internal static async Task<Microsoft.Graph.Models.ServicePrincipal?> FindPrincipalAsync(DirectoryClient directory, string tenantId, string appId, CancellationToken ct) =>
+        ReplicationLedger.Shared.IsNewServicePrincipal(tenantId, appId)
+            ? await DirectoryClient.FindNewAsync("the new service principal", c => directory.FindServicePrincipalAsync(appId, c), ct).ConfigureAwait(false)
+            : await directory.FindServicePrincipalAsync(appId, ct).ConfigureAwait(false);
+
     internal static async Task EnsureConsentAsync(CasConnection admin, string appId, bool grant, ServiceAppSession app, DirectoryClient directory, string? principalId, string? redirectUri, IOperationObserver observer, CancellationToken ct)
     {
+        var ledger = ReplicationLedger.Shared;
         var required = GraphPermissions.TeamsChatAppRoles.Select(r => r.Name).ToArray();
         var missing = app.MissingRoles(required);
         if (missing.Count == 0)
@@ -213,28 +272,49 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             return;
         }
 
-        if (!grant || principalId is null)
+        // Roles this process consented moments ago are on their way to the token; only the others need granting.
+        var notOurs = missing.Where(r => !ledger.IsNewConsent(admin.TenantId, appId, r)).ToArray();
+        if (notOurs.Length > 0)
         {
-            // Entra sends the admin back to a redirect URI registered on the app; without one, the URL is left out.
-            var how = redirectUri is null
-                ? "or grant admin consent for the app in Entra ID (Enterprise applications > Permissions)."
-                : $"or have a Global Administrator open {AdminConsent.ConsentUrl(admin.Context.Endpoints, admin.TenantId, appId, redirectUri)} and accept.";
-            throw new CasException(ErrorIds.AdminConsentMissing, CasErrorCategory.PermissionDenied,
-                $"App {appId} has not been granted admin consent for: {string.Join(", ", missing)}.",
-                "Run again with -GrantAdminConsent, " + how,
-                appId);
+            if (!grant || principalId is null)
+            {
+                // Entra sends the admin back to a redirect URI registered on the app; without one, the URL is left out.
+                var how = redirectUri is null
+                    ? "or grant admin consent for the app in Entra ID (Enterprise applications > Permissions)."
+                    : $"or have a Global Administrator open {AdminConsent.ConsentUrl(admin.Context.Endpoints, admin.TenantId, appId, redirectUri)} and accept.";
+                throw new CasException(ErrorIds.AdminConsentMissing, CasErrorCategory.PermissionDenied,
+                    $"App {appId} has not been granted admin consent for: {string.Join(", ", notOurs)}.",
+                    "Run again with -GrantAdminConsent, " + how,
+                    appId);
+            }
+
+            observer.Verbose($"Granting admin consent for {string.Join(", ", notOurs)}.");
+            await AdminConsent.GrantAsync(directory, admin.TenantId, appId, principalId, observer, ct, ledger.IsNewServicePrincipal(admin.TenantId, appId)).ConfigureAwait(false);
         }
 
-        observer.Verbose($"Granting admin consent for {string.Join(", ", missing)}.");
-        await AdminConsent.GrantAsync(directory, principalId, observer, ct).ConfigureAwait(false);
         await app.RefreshAsync(ct).ConfigureAwait(false);
         missing = app.MissingRoles(required);
-        if (missing.Count > 0)
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        if (missing.Any(r => !ledger.IsNewConsent(admin.TenantId, appId, r)))
         {
             throw new CasException(ErrorIds.AdminConsentMissing, CasErrorCategory.PermissionDenied,
                 $"Admin consent was granted, but the app's token still lacks: {string.Join(", ", missing)}.",
-                "Wait a minute for the directory to replicate, then run the command again.", appId);
+                "Check the app's permissions in Entra ID (Enterprise applications > Permissions), then run the command again.", appId);
         }
+
+        // A token may lack roles consented moments ago until the assignments replicate: fetch fresh ones until it does not.
+        await Replication.UntilAsync(async c =>
+            {
+                await app.RefreshAsync(c).ConfigureAwait(false);
+                return app.MissingRoles(required).Count == 0;
+            },
+            "the admin consent",
+            () => $"the app's token still lacks {string.Join(", ", app.MissingRoles(required))}",
+            ct).ConfigureAwait(false);
     }
 
     internal static AuditEntry Audit(CasConnection admin, CasServiceAccount account, string action, string result, string? detail) =>

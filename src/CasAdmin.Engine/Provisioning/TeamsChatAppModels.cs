@@ -21,6 +21,9 @@ public sealed class NewTeamsChatAppRequest
     /// <summary>Also grant admin consent: the five app-role assignments and the User.Read grant.</summary>
     public bool GrantAdminConsent { get; init; }
 
+    /// <summary>How long to wait for Entra ID to replicate what this run creates; null = five minutes.</summary>
+    public TimeSpan? ReplicationTimeout { get; init; }
+
     public static string RedirectUriFor(Uri consoleUrl, ConsoleKind kind)
     {
         var root = consoleUrl.AbsoluteUri.TrimEnd('/');

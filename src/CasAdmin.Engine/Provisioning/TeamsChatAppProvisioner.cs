@@ -10,9 +10,11 @@ namespace CasAdmin.Engine.Provisioning;
 /// <summary>
 /// Registers the customer's own Teams Chat app. Idempotent: the app is found again by its name and
 /// CasAdmin's tag, so a second run — or a run after a crash or a lost response — completes the same app
-/// instead of creating another.
+/// instead of creating another. Entra ID replicates what this creates after a delay; every step after the create waits
+/// for it (<see cref="Replication"/>), and a rerun inside the wait budget finds the app, principal and secret it made
+/// even while Graph does not list them yet.
 /// </summary>
-internal sealed class TeamsChatAppProvisioner
+internal sealed class TeamsChatAppProvisioner(ISecretVault vault)
 {
     /// <summary>Marks apps CasAdmin registered, so it never adopts an app someone else named alike.</summary>
     public const string Tag = "CasAdmin.TeamsChat";
@@ -29,38 +31,32 @@ internal sealed class TeamsChatAppProvisioner
         var redirectUri = NewTeamsChatAppRequest.RedirectUriFor(request.ConsoleUrl!, request.ConsoleKind);
         using var progress = new ProgressTracker(observer, $"Creating the Teams Chat app '{request.DisplayName}'", total: request.GrantAdminConsent ? 4 : 3);
 
+        using var budget = Replication.Within(request.ReplicationTimeout);
+        var ledger = ReplicationLedger.Shared;
+        var tenantId = admin.TenantId;
+
         progress.Report(0, "Registering the app", force: true);
         await CheckSecretPolicyAsync(admin, request.SecretLifetime, observer, ct).ConfigureAwait(false);
-        var (app, created) = await FindOrCreateAsync(directory, request, redirectUri, observer, ct).ConfigureAwait(false);
+        var (app, created) = await FindOrCreateAsync(directory, tenantId, request, redirectUri, observer, ct).ConfigureAwait(false);
+        var appId = app.AppId!;
+        var appIsNew = created || ledger.IsNewApp(tenantId, appId);
 
         progress.Report(1, "Creating the service principal", force: true);
-        var (principal, _) = await directory.EnsureServicePrincipalAsync(app.AppId!, ct).ConfigureAwait(false);
+        var (principal, principalCreated) = await directory.EnsureServicePrincipalAsync(appId, ct, appIsNew, ledger.IsNewServicePrincipal(tenantId, appId)).ConfigureAwait(false);
+        if (principalCreated)
+        {
+            ledger.ServicePrincipal(tenantId, appId);
+        }
+
+        var principalIsNew = principalCreated || ledger.IsNewServicePrincipal(tenantId, appId);
 
         progress.Report(2, "Adding a client secret", force: true);
-        var others = app.PasswordCredentials?.Count(p => p.DisplayName == SecretDisplayName) ?? 0;
-        if (others > 0)
-        {
-            // A secret's value is shown once; an earlier run's value cannot be recovered, so a new one is added.
-            observer.Warning($"The app already has {others} secret(s) CasAdmin added earlier; a new one is added. Remove unused ones with Update-CasServiceAccountSecret -Rotate.");
-        }
-
-        Microsoft.Graph.Models.PasswordCredential password;
-        try
-        {
-            password = await directory.AddPasswordAsync(app.Id!, SecretDisplayName, DateTimeOffset.UtcNow + request.SecretLifetime, ct).ConfigureAwait(false);
-        }
-        catch (CasException ex) when (ex.ErrorId == ErrorIds.SecretPolicyRefused && created)
-        {
-            // No half-created app: what this run created goes again.
-            await directory.DeleteAsync((g, c) => g.Applications[app.Id].DeleteAsync(cancellationToken: c), app.Id!, ["Application.ReadWrite.All"], CancellationToken.None).ConfigureAwait(false);
-            throw;
-        }
-
+        var (password, secretText) = await EnsureSecretAsync(directory, tenantId, app, created, appIsNew, request.SecretLifetime, observer, ct).ConfigureAwait(false);
         var consented = false;
         if (request.GrantAdminConsent)
         {
             progress.Report(3, "Granting admin consent", force: true);
-            await AdminConsent.GrantAsync(directory, principal.Id!, observer, ct).ConfigureAwait(false);
+            await AdminConsent.GrantAsync(directory, tenantId, appId, principal.Id!, observer, ct, principalIsNew).ConfigureAwait(false);
             consented = true;
         }
 
@@ -76,11 +72,11 @@ internal sealed class TeamsChatAppProvisioner
             RedirectUri = redirectUri,
             Created = created,
             ConsentGranted = consented,
-            SecretKeyId = password.KeyId?.ToString() ?? string.Empty,
-            SecretHint = password.Hint,
-            SecretExpiresOn = password.EndDateTime ?? DateTimeOffset.UtcNow + request.SecretLifetime,
+            SecretKeyId = password?.KeyId?.ToString() ?? string.Empty,
+            SecretHint = password?.Hint ?? SecretKeys.Hint(secretText),
+            SecretExpiresOn = password?.EndDateTime ?? DateTimeOffset.UtcNow + request.SecretLifetime,
             AdminConsentUrl = AdminConsent.ConsentUrl(admin.Context.Endpoints, admin.TenantId, app.AppId!, redirectUri),
-            Secret = SecureStrings.Protect(password.SecretText ?? string.Empty),
+            Secret = SecureStrings.Protect(secretText),
         };
     }
 
@@ -98,6 +94,7 @@ internal sealed class TeamsChatAppProvisioner
         }
 
         ValidateSecretLifetime(request.SecretLifetime, DateTimeOffset.UtcNow);
+        Replication.Validate(request.ReplicationTimeout);
     }
 
     /// <summary>
@@ -116,9 +113,55 @@ internal sealed class TeamsChatAppProvisioner
         }
     }
 
-    private static async Task<(Application App, bool Created)> FindOrCreateAsync(DirectoryClient directory, NewTeamsChatAppRequest request, string redirectUri, IOperationObserver observer, CancellationToken ct)
+    /// <summary>
+    /// The app's secret for this run. A secret this session already holds for the app (an earlier run's, kept the moment
+    /// it was added) is used again: adding another would leave a secret on the app that nothing records. Otherwise a new
+    /// one is added and kept in the session at once, so a run that fails later (e.g. waiting for replication) loses nothing.
+    /// </summary>
+    private async Task<(PasswordCredential? Key, string Secret)> EnsureSecretAsync(DirectoryClient directory, string tenantId, Application app, bool created, bool appIsNew, TimeSpan lifetime, IOperationObserver observer, CancellationToken ct)
+    {
+        var appId = app.AppId!;
+        var ours = app.PasswordCredentials?.Where(p => p.DisplayName == SecretDisplayName).ToList() ?? [];
+        if (vault.Recall(tenantId, appId) is { } known && SecretKeys.Match(app, known) is { } key && key.DisplayName == SecretDisplayName)
+        {
+            observer.Verbose($"Using the client secret ({key.Hint}…) an earlier run of this session added to the app; no new secret is added.");
+            return (key, known);
+        }
+
+        if (ours.Count > 0)
+        {
+            // A secret's value is shown once; an earlier session's value cannot be recovered, so a new one is added.
+            observer.Warning($"The app already has {ours.Count} secret(s) CasAdmin added in an earlier session; a new one is added. Remove unused ones with Update-CasServiceAccountSecret -Rotate.");
+        }
+
+        PasswordCredential password;
+        try
+        {
+            password = await directory.AddPasswordAsync(app.Id!, SecretDisplayName, DateTimeOffset.UtcNow + lifetime, ct, appIsNew).ConfigureAwait(false);
+        }
+        catch (CasException ex) when (ex.ErrorId == ErrorIds.SecretPolicyRefused && created)
+        {
+            // No half-created app: what this run created goes again.
+            await directory.DeleteAsync((g, c) => g.Applications[app.Id].DeleteAsync(cancellationToken: c), app.Id!, ["Application.ReadWrite.All"], CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        var secret = password.SecretText ?? string.Empty;
+        vault.Remember(tenantId, appId, secret);
+        ReplicationLedger.Shared.Secret(tenantId, appId, secret);
+        return (password, secret);
+    }
+
+    private static async Task<(Application App, bool Created)> FindOrCreateAsync(DirectoryClient directory, string tenantId, NewTeamsChatAppRequest request, string redirectUri, IOperationObserver observer, CancellationToken ct)
     {
         var existing = await directory.FindApplicationByNameAsync(request.DisplayName, ct).ConfigureAwait(false);
+        if (existing is null && ReplicationLedger.Shared.AppNamed(tenantId, request.DisplayName) is { } mine)
+        {
+            // This process created it moments ago and Graph does not list it yet: wait for it rather than create a second one.
+            observer.Verbose($"The app '{request.DisplayName}' ({mine.AppId}) was created moments ago by an earlier run; waiting for Entra ID to list it.");
+            existing = await DirectoryClient.FindNewAsync("the new app", c => directory.FindApplicationByNameAsync(request.DisplayName, c), ct).ConfigureAwait(false);
+        }
+
         if (existing is not null)
         {
             if (existing.Tags?.Contains(Tag) != true)
@@ -152,7 +195,9 @@ internal sealed class TeamsChatAppProvisioner
 
         try
         {
-            return (await directory.CreateApplicationAsync(app, ct).ConfigureAwait(false), true);
+            var made = await directory.CreateApplicationAsync(app, ct).ConfigureAwait(false);
+            ReplicationLedger.Shared.App(tenantId, made.AppId!, made.Id!, request.DisplayName);
+            return (made, true);
         }
         catch (Exception ex) when (IsAmbiguous(ex) && !ct.IsCancellationRequested)
         {
@@ -161,16 +206,17 @@ internal sealed class TeamsChatAppProvisioner
             Application found;
             try
             {
-                found = await Replication.AfterCreateAsync(async c =>
-                    await directory.FindApplicationByNameAsync(request.DisplayName, c).ConfigureAwait(false)
-                    ?? throw new CasException(ErrorIds.ResourceNotFound, CasErrorCategory.ObjectNotFound, "not yet visible", "retry"), ct).ConfigureAwait(false);
+                // The create may not have been applied at all: look for a minute at most, not the whole budget.
+                using var shorter = Replication.Within(Replication.Timeout < TimeSpan.FromMinutes(1) ? Replication.Timeout : TimeSpan.FromMinutes(1));
+                found = await DirectoryClient.FindNewAsync("the new app", c => directory.FindApplicationByNameAsync(request.DisplayName, c), ct).ConfigureAwait(false);
             }
-            catch (CasException notFound) when (notFound.ErrorId == ErrorIds.ResourceNotFound)
+            catch (CasException notFound) when (notFound.ErrorId is ErrorIds.ResourceNotFound or ErrorIds.ReplicationTimeout)
             {
                 // The create was not applied after all: the failure to report is the one that lost the answer.
                 throw ex is CasException cas ? cas : notFound;
             }
 
+            ReplicationLedger.Shared.App(tenantId, found.AppId!, found.Id!, request.DisplayName);
             return (found, true);
         }
     }

@@ -13,7 +13,7 @@ namespace CasAdmin.Engine.Provisioning;
 /// Keeping a Teams Chat account healthy after provisioning: the licensing model, Update Secret, Change App
 /// (and Protect with Your Own App for a legacy account), a new access token, and the health test.
 /// </summary>
-internal sealed class TeamsChatMaintenance(ISecretVault vault)
+internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
 {
     private static readonly string[] RequiredRoles = GraphPermissions.TeamsChatAppRoles.Select(r => r.Name).ToArray();
 
@@ -91,7 +91,17 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
                 throw;
             }
 
-            await RecordSecretAsync(store, admin, account, secret, key, "Rotate", observer, ct).ConfigureAwait(false);
+            try
+            {
+                await RecordSecretAsync(store, admin, account, secret, key, "Rotate", observer, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A secret nothing records would sit on the app until it expires (two years by default): take it back.
+                await WithdrawUnrecordedKeyAsync(store, directory, application.Id!, account, key.KeyId!.Value, observer).ConfigureAwait(false);
+                throw;
+            }
+
             if (oldKey is { } kept && kept != key.KeyId && !vault.IsAvailable)
             {
                 // The new secret exists only in this session's memory: the old one may be the only copy that survives it.
@@ -132,10 +142,11 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
     {
         var (store, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);
         var secret = SecureStrings.Reveal(clientSecret);
-        using var app = await ServiceAppSession.SignInAsync(admin, appId, secret, ct).ConfigureAwait(false);
+        // The new app is often New-CasTeamsChatApp's of moments ago: wait for Entra ID to replicate it (only then).
+        using var app = await TeamsChatAccountProvisioner.SignInAsync(admin, appId, secret, ct).ConfigureAwait(false);
         await RoleCheck.RequireAsync(admin, GraphPermissions.ProvisioningAdminRoles, ct).ConfigureAwait(false);
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
-        var principal = await directory.FindServicePrincipalAsync(appId, ct).ConfigureAwait(false);
+        var principal = await TeamsChatAccountProvisioner.FindPrincipalAsync(directory, admin.TenantId, appId, ct).ConfigureAwait(false);
         var application = await TryFindApplicationAsync(directory, appId, ct).ConfigureAwait(false);
         await TeamsChatAccountProvisioner.EnsureConsentAsync(admin, appId, grantConsent, app, directory, principal?.Id, application?.Web?.RedirectUris?.FirstOrDefault(), observer, ct).ConfigureAwait(false);
         var newModel = model ?? (account.IsLegacy ? LicensingModel.Evaluation : account.LicensingModel ?? LicensingModel.Evaluation);
@@ -148,10 +159,10 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
             moved = await ChatSubscriptions.CreateAsync(app.Graph, newModel, new Uri(url), account.LifecycleNotificationUrl is { } l ? new Uri(l) : null, ct).ConfigureAwait(false);
         }
 
-        // Read before the new secret is kept: it is kept under the same vault reference, which then no longer holds the old app's.
+        // The old app's secret, to delete its subscriptions once the new app is recorded.
         var oldSecret = !account.IsLegacy ? StoredSecret(account) : null;
         var key = SecretKeys.Match(application, secret);
-        var secretRef = StoreSecret(account.TenantId, appId, account.SecretReference, secret, observer);
+        var secretRef = StoreSecret(appId, secret, observer);
         var updated = account with
         {
             AppId = appId,
@@ -170,7 +181,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
             Status = ServiceAccountStatus.Active,
             UpdatedOn = DateTimeOffset.UtcNow,
         };
-        await store.WriteAsync(async (c, t, c2) =>
+        await CommitSecretAsync(store, account, appId, secret, secretRef, () => store.WriteAsync(async (c, t, c2) =>
         {
             if (moved is not null)
             {
@@ -179,7 +190,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
 
             await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
             await AccountRepository.AuditAsync(c, t, TeamsChatAccountProvisioner.Audit(admin, account, account.IsLegacy ? "ProtectWithOwnApp" : "ChangeApp", "Succeeded", $"{account.AppId} -> {appId}"), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+        }, ct), observer).ConfigureAwait(false);
 
         // The old subscriptions belong to the old app; without its secret they are left to expire on their own.
         if (old.Count > 0 && oldSecret is not null && account.AppId is { } oldApp)
@@ -247,7 +258,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
 
     public async Task<IReadOnlyList<CasHealthFinding>> TestAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, CancellationToken ct)
     {
-        var (_, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);
+        var (store, account) = await LoadAsync(admin, accountId, ct).ConfigureAwait(false);
         var findings = new List<CasHealthFinding>();
         void Add(string check, HealthStatus status, string message, string? action = null) =>
             findings.Add(new CasHealthFinding(accountId, account.Service, account.TenantId, check, status, message, action));
@@ -283,18 +294,7 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
                 Add("AdminConsent", missing.Count == 0 ? HealthStatus.Pass : HealthStatus.Fail,
                     missing.Count == 0 ? "The token carries all five Teams Chat permissions." : $"The token lacks: {string.Join(", ", missing)}.",
                     missing.Count == 0 ? null : "Grant admin consent again (Set-CasServiceAccountApp -GrantAdminConsent, or the admin-consent URL).");
-                if (account.LicensingModel == LicensingModel.Evaluation)
-                {
-                    try
-                    {
-                        await LicensingValidator.ProbeEvaluationQuotaAsync(admin, app.Graph, ct).ConfigureAwait(false);
-                        Add("EvaluationQuota", HealthStatus.Pass, "Evaluation Mode capacity remains this month.");
-                    }
-                    catch (CasException ex) when (ex.ErrorId == ErrorIds.EvaluationQuotaExceeded)
-                    {
-                        Add("EvaluationQuota", HealthStatus.Fail, ex.Message, ex.RecommendedAction);
-                    }
-                }
+                await AddTeamsApiFindingsAsync(admin, store, account, app, Add, ct).ConfigureAwait(false);
             }
             catch (CasException ex) when (ex.Category is CasErrorCategory.AuthenticationError or CasErrorCategory.NotEnabled or CasErrorCategory.ObjectNotFound)
             {
@@ -397,24 +397,118 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
         return value;
     }
 
-    /// <summary>Keeps the secret for the session, and in the OS store where one works; returns the store's reference.</summary>
-    private string? StoreSecret(string tenantId, string appId, string? existingRef, string secret, IOperationObserver observer)
+    /// <summary>
+    /// Keeps the secret in the OS store where one works, always under a new reference: until the registry records the
+    /// change, the entry under the account's current reference may be the only copy of the secret in use. Returns the
+    /// new reference (null when only the session will keep the secret, once it is recorded).
+    /// </summary>
+    private string? StoreSecret(string appId, string secret, IOperationObserver observer)
     {
-        vault.Remember(tenantId, appId, secret);
         if (!vault.IsAvailable)
         {
             observer.Warning(SecretKeys.SessionOnlyWarning(appId));
             return null;
         }
 
-        var reference = existingRef ?? Guid.NewGuid().ToString("N");
+        var reference = Guid.NewGuid().ToString("N");
         vault.Save(reference, secret);
         return reference;
     }
 
+    /// <summary>
+    /// Records a new vault reference, then deletes the entry it replaces. When the record fails, the registry decides:
+    /// if it holds the new reference after all (a commit whose answer was lost) the old entry goes, if it still holds
+    /// the old one the new entry goes; if the registry cannot be read, both are kept (Get-CasStoredSecret -Unreferenced
+    /// finds the one left over). An entry the registry may still name is never deleted. The session's copy of the app's
+    /// secret is replaced only once the change is recorded: on a host without a keyring it may be the only copy.
+    /// </summary>
+    private async Task CommitSecretAsync(RegistryStore store, CasServiceAccount account, string appId, string secret, string? newRef, Func<Task> commit, IOperationObserver observer)
+    {
+        var oldRef = account.SecretReference;
+        try
+        {
+            await commit().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var recorded = await TryReadReferenceAsync(store, account.AccountId).ConfigureAwait(false);
+            if (recorded.Known && recorded.Reference == newRef && newRef is not null)
+            {
+                observer.Verbose("The registry recorded the change although the write reported an error; the new secret is kept.");
+                vault.Remember(account.TenantId, appId, secret);
+                DeleteReplaced(oldRef, newRef);
+            }
+            else if (recorded.Known && newRef is not null)
+            {
+                vault.Delete(newRef);
+            }
+
+            throw;
+        }
+
+        vault.Remember(account.TenantId, appId, secret);
+        DeleteReplaced(oldRef, newRef);
+    }
+
+    private void DeleteReplaced(string? oldRef, string? newRef)
+    {
+        if (oldRef is not null && !string.Equals(oldRef, newRef, StringComparison.Ordinal))
+        {
+            vault.Delete(oldRef);
+        }
+    }
+
+    /// <summary>The account's vault reference as the registry holds it now; Known is false when the registry cannot be read.</summary>
+    private static async Task<(bool Known, string? Reference)> TryReadReferenceAsync(RegistryStore store, Guid accountId)
+    {
+        try
+        {
+            var account = await new AccountRepository(store).GetAsync(accountId, CancellationToken.None).ConfigureAwait(false);
+            return (true, account?.SecretReference);
+        }
+        catch (Exception ex) when (ex is CasException or InvalidOperationException or System.Data.Common.DbException or IOException or TimeoutException)
+        {
+            return (false, null);
+        }
+    }
+
+    /// <summary>After a -Rotate whose record failed: removes the added key from the app unless the registry holds it after all.</summary>
+    private static async Task WithdrawUnrecordedKeyAsync(RegistryStore store, DirectoryClient directory, string applicationObjectId, CasServiceAccount account, Guid keyId, IOperationObserver observer)
+    {
+        string? recordedKey;
+        try
+        {
+            recordedKey = (await new AccountRepository(store).GetAsync(account.AccountId, CancellationToken.None).ConfigureAwait(false))?.SecretKeyId;
+        }
+        catch (Exception ex) when (ex is CasException or InvalidOperationException or System.Data.Common.DbException or IOException or TimeoutException)
+        {
+            observer.Warning($"The new secret {keyId} was added to app {account.AppId}, and whether the registry recorded it is not known (the registry cannot be read). "
+                + $"If Get-CasServiceAccount does not show SecretKeyId {keyId}, remove that secret in Entra ID (App registrations, Certificates & secrets).");
+            return;
+        }
+
+        if (string.Equals(recordedKey, keyId.ToString(), StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        try
+        {
+            // Not the caller's token: a Ctrl+C that interrupted the record must not also leave the key behind.
+            using var bounded = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await directory.RemovePasswordAsync(applicationObjectId, keyId, bounded.Token).ConfigureAwait(false);
+            observer.Verbose($"The registry did not record secret {keyId}; it was removed from app {account.AppId}.");
+        }
+        catch (Exception ex) when (ex is CasException or OperationCanceledException or HttpRequestException)
+        {
+            observer.Warning($"The new secret {keyId} of app {account.AppId} was not recorded and could not be removed ({ex.Message}). "
+                + "Remove it in Entra ID (App registrations, Certificates & secrets).");
+        }
+    }
+
     private async Task RecordSecretAsync(RegistryStore store, CasConnection admin, CasServiceAccount account, string secret, Microsoft.Graph.Models.PasswordCredential? key, string action, IOperationObserver observer, CancellationToken ct)
     {
-        var reference = StoreSecret(account.TenantId, account.AppId!, account.SecretReference, secret, observer);
+        var reference = StoreSecret(account.AppId!, secret, observer);
         var updated = account with
         {
             SecretKeyId = key?.KeyId?.ToString(),
@@ -424,11 +518,11 @@ internal sealed class TeamsChatMaintenance(ISecretVault vault)
             TokenState = TokenState.Valid,
             UpdatedOn = DateTimeOffset.UtcNow,
         };
-        await store.WriteAsync(async (c, t, c2) =>
+        await CommitSecretAsync(store, account, account.AppId!, secret, reference, () => store.WriteAsync(async (c, t, c2) =>
         {
             await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
             await AccountRepository.AuditAsync(c, t, TeamsChatAccountProvisioner.Audit(admin, account, action, "Succeeded", key?.KeyId?.ToString()), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+        }, ct), observer).ConfigureAwait(false);
     }
 
     private static async Task RecordTokenAsync(RegistryStore store, CasConnection admin, CasServiceAccount account, TokenState state, DateTimeOffset? expires, IReadOnlyList<string> roles, string? error, CancellationToken ct)

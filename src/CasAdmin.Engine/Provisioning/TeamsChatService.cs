@@ -9,18 +9,20 @@ namespace CasAdmin.Engine.Provisioning;
 /// <summary>Teams Chat provisioning and upkeep. Each call is one cmdlet's work.</summary>
 public sealed class TeamsChatService
 {
+    private readonly TeamsChatAppProvisioner apps;
     private readonly TeamsChatAccountProvisioner accounts;
     private readonly TeamsChatMaintenance maintenance;
 
     internal TeamsChatService(ISecretVault vault)
     {
+        apps = new TeamsChatAppProvisioner(vault);
         accounts = new TeamsChatAccountProvisioner(vault);
         maintenance = new TeamsChatMaintenance(vault);
     }
 
     /// <summary>Registers (or completes) the customer's own Teams Chat app.</summary>
     public Task<CasTeamsChatApp> NewAppAsync(CasConnection admin, NewTeamsChatAppRequest request, IOperationObserver observer, CancellationToken cancellationToken) =>
-        Run(observer, () => new TeamsChatAppProvisioner().RunAsync(admin, request, observer, cancellationToken));
+        Run(observer, () => apps.RunAsync(admin, request, observer, cancellationToken));
 
     /// <summary>Provisions the tenant's Teams Chat service account with the customer's app.</summary>
     public Task<CasServiceAccount> NewAccountAsync(CasConnection admin, NewTeamsChatAccountRequest request, IOperationObserver observer, CancellationToken cancellationToken) =>
@@ -44,6 +46,10 @@ public sealed class TeamsChatService
     /// <summary>"Cloud App Security then updates the Teams Chat data": the inventory, again or for the first time.</summary>
     public Task<TeamsChatInventoryResult> UpdateInventoryAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, int throttleLimit, IOperationObserver observer, CancellationToken cancellationToken) =>
         Run(observer, () => maintenance.UpdateInventoryAsync(admin, accountId, clientSecret, throttleLimit, observer, cancellationToken));
+
+    /// <summary>Renews the account's chat-message subscriptions that expire within <paramref name="renewWithin"/> and recreates those that expired or were removed.</summary>
+    public Task<IReadOnlyList<CasTeamsChatSubscription>> RenewSubscriptionsAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, TimeSpan? renewWithin, IOperationObserver observer, CancellationToken cancellationToken) =>
+        Run(observer, () => maintenance.RenewSubscriptionsAsync(admin, accountId, clientSecret, renewWithin ?? TeamsChatMaintenance.DefaultRenewWithin, observer, cancellationToken));
 
     internal Task<IReadOnlyList<CasHealthFinding>> TestAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, CancellationToken cancellationToken) =>
         maintenance.TestAsync(admin, accountId, clientSecret, cancellationToken);

@@ -43,7 +43,8 @@ public static class SandboxLauncher
         return null;
     }
 
-    public static async Task<CasSandbox> StartAsync(string sandboxDll, string scenario, double scale, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Starts the sandbox; <paramref name="replicationLagSeconds"/> bounds its Entra ID replication delays (null: the sandbox's default, 10 s).</summary>
+    public static async Task<CasSandbox> StartAsync(string sandboxDll, string scenario, double scale, int port, TimeSpan timeout, CancellationToken cancellationToken, double? replicationLagSeconds = null)
     {
         if (!File.Exists(sandboxDll))
         {
@@ -72,6 +73,12 @@ public static class SandboxLauncher
         })
         {
             info.ArgumentList.Add(arg);
+        }
+
+        if (replicationLagSeconds is { } lag)
+        {
+            info.ArgumentList.Add("--replication-lag-ms");
+            info.ArgumentList.Add(((int)Math.Round(lag * 1000)).ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         Process process;

@@ -13,14 +13,29 @@ namespace CasAdmin.Engine.Store;
 /// SQLite file; writes are plain READ COMMITTED transactions that take row locks (<c>FOR UPDATE</c>) where two
 /// runners could race for the same row (a job's lease, an account's removal, a registration). A dropped connection
 /// or a restarting server is retried for a while (every write re-checks what it depends on inside its own
-/// transaction, so running one again is safe); then it becomes a clear <see cref="CasException"/>.
+/// transaction, so running one again is safe); then it becomes a clear <see cref="CasException"/>. A COMMIT whose
+/// answer was lost is the one case a re-check cannot tell apart from a rival's write (the job's lease already let go,
+/// the account already registered, the audit row already there): every write carries a write id, recorded in its own
+/// transaction, and a retry first asks whether that id committed.
 /// </summary>
 internal sealed class PostgresRegistryStore : RegistryStore
 {
     // Any number that no other application of the database uses for its advisory locks: it serialises migrations.
     private const long MigrationLock = 0x436173_41646D696E;
 
-    private static readonly ResiliencePipeline Retry = new ResiliencePipelineBuilder()
+    // Which writes committed, for the retry of one whose COMMIT went unanswered. Not part of the registry's versioned
+    // schema: it is this store's own bookkeeping, and rows older than a day are dropped (a retry comes within minutes).
+    private const string WritesTable = "casadmin_writes";
+
+    private ResiliencePipeline retry = BuildRetry(TimeProvider.System);
+
+    /// <summary>Test hook: runs right after a write's COMMIT; throwing here is that COMMIT's answer being lost.</summary>
+    internal Func<NpgsqlConnection, Task>? AfterCommit { get; set; }
+
+    /// <summary>Tests: the clock of the retry delays (a fake one that never moves makes every retry wait for ever).</summary>
+    internal void UseRetryClock(TimeProvider clock) => retry = BuildRetry(clock);
+
+    private static ResiliencePipeline BuildRetry(TimeProvider clock) => new ResiliencePipelineBuilder { TimeProvider = clock }
         .AddRetry(new RetryStrategyOptions
         {
             // A server restart takes seconds: about half a minute of backoff rides it out without hiding an outage.
@@ -43,8 +58,14 @@ internal sealed class PostgresRegistryStore : RegistryStore
     private readonly NpgsqlDataSource source;
 
     private PostgresRegistryStore(NpgsqlConnectionStringBuilder builder)
-        : base(Describe(builder), readOnly: false) =>
+        : base(Describe(builder), readOnly: false)
+    {
+        ConnectTimeout = builder.Timeout;
         source = NpgsqlDataSource.Create(builder);
+    }
+
+    /// <summary>Seconds a connection attempt may take (the string's Timeout=, else ten).</summary>
+    internal int ConnectTimeout { get; }
 
     public static PostgresRegistryStore Create(string connectionString)
     {
@@ -57,12 +78,6 @@ internal sealed class PostgresRegistryStore : RegistryStore
         {
             throw CasException.InvalidArgument($"The registry's PostgreSQL connection string is not valid: {ex.Message}",
                 "Pass it as Host=server;Port=5432;Database=casadmin;Username=user (the password in PGPASSWORD or a PGPASSFILE).", "StorePath");
-        }
-
-        if (builder.Timeout == new NpgsqlConnectionStringBuilder().Timeout)
-        {
-            // An unreachable server is reported after ten seconds rather than fifteen, unless the string says otherwise.
-            builder.Timeout = 10;
         }
 
         Tune(builder, connectionString);
@@ -91,6 +106,14 @@ internal sealed class PostgresRegistryStore : RegistryStore
         // Npgsql's builder answers every keyword it knows as present; the plain one holds only what was written.
         var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
             .Select(k => k.Replace(" ", string.Empty, StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        // An unreachable server is reported after ten seconds rather than fifteen, unless the string sets a timeout
+        // (even Npgsql's own default of 15: written is written).
+        if (!given.Contains("Timeout"))
+        {
+            builder.Timeout = 10;
+        }
+
         if (!given.Contains("MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = 64;
@@ -108,7 +131,7 @@ internal sealed class PostgresRegistryStore : RegistryStore
     {
         try
         {
-            return await Retry.ExecuteAsync(async token =>
+            return await retry.ExecuteAsync(async token =>
             {
                 await using var connection = await source.OpenConnectionAsync(token).ConfigureAwait(false);
                 return await read(connection, token).ConfigureAwait(false);
@@ -122,16 +145,34 @@ internal sealed class PostgresRegistryStore : RegistryStore
 
     public override async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
     {
+        var writeId = Guid.NewGuid().ToString("N");
+        var sentCommit = false;
+        T? committed = default;
         try
         {
-            return await Retry.ExecuteAsync(async token =>
+            return await retry.ExecuteAsync(async token =>
             {
                 await using var connection = await source.OpenConnectionAsync(token).ConfigureAwait(false);
+
+                // An earlier attempt sent COMMIT and lost the answer: if it did commit, its result is the write's result,
+                // and running the write again would meet its own work as a rival's (LeaseLost, ServiceAccountExists).
+                if (sentCommit && await connection.ScalarAsync(null, $"SELECT 1 FROM {WritesTable} WHERE write_id = $w", token, ("$w", writeId)).ConfigureAwait(false) is not null)
+                {
+                    return committed!;
+                }
+
                 await using var transaction = await connection.BeginTransactionAsync(token).ConfigureAwait(false);
 
                 // Once started, a write runs to its end like SQLite's: a canceled caller does not leave half a journal entry.
                 var result = await write(connection, transaction, CancellationToken.None).ConfigureAwait(false);
+                await connection.ExecuteAsync(transaction, $"INSERT INTO {WritesTable} (write_id) VALUES ($w)", CancellationToken.None, ("$w", writeId)).ConfigureAwait(false);
+                (committed, sentCommit) = (result, true);
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                if (AfterCommit is { } hook)
+                {
+                    await hook(connection).ConfigureAwait(false);
+                }
+
                 return result;
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -139,6 +180,39 @@ internal sealed class PostgresRegistryStore : RegistryStore
         {
             throw Translate(ex, Path);
         }
+    }
+
+    /// <summary>One attempt, no retries, at most a few seconds: winding down after Ctrl+C, when the registry may be down.</summary>
+    public override async Task WriteOnceAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> write)
+    {
+        using var budget = new CancellationTokenSource(OnceBudget);
+        try
+        {
+            await using var connection = await source.OpenConnectionAsync(budget.Token).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(budget.Token).ConfigureAwait(false);
+            await write(connection, transaction, budget.Token).ConfigureAwait(false);
+            await transaction.CommitAsync(budget.Token).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw Translate(ex, Path);
+        }
+    }
+
+    private static readonly TimeSpan OnceBudget = TimeSpan.FromSeconds(5);
+
+    /// <summary>The table of committed write ids (created once, under the migration lock), and rows older than a day dropped.</summary>
+    private static async Task EnsureWritesTableAsync(NpgsqlConnection connection)
+    {
+        if (await connection.ScalarAsync(null, $"SELECT to_regclass('{WritesTable}') IS NOT NULL", CancellationToken.None).ConfigureAwait(false) is not true)
+        {
+            await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+            await connection.ExecuteAsync(transaction, "SELECT pg_advisory_xact_lock($k)", CancellationToken.None, ("$k", MigrationLock)).ConfigureAwait(false);
+            await connection.ExecuteAsync(transaction, $"CREATE TABLE IF NOT EXISTS {WritesTable} (write_id TEXT PRIMARY KEY, written TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())", CancellationToken.None).ConfigureAwait(false);
+            await transaction.CommitAsync().ConfigureAwait(false);
+        }
+
+        await connection.ExecuteAsync(null, $"DELETE FROM {WritesTable} WHERE written < clock_timestamp() - interval '1 day'", CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Reads the schema version first and refuses a newer one before anything is written; then migrates under an advisory lock.</summary>
@@ -155,6 +229,7 @@ internal sealed class PostgresRegistryStore : RegistryStore
 
             if (version == Schema.CurrentVersion)
             {
+                await EnsureWritesTableAsync(connection).ConfigureAwait(false);
                 return;
             }
 
@@ -178,6 +253,7 @@ internal sealed class PostgresRegistryStore : RegistryStore
             await connection.ExecuteAsync(transaction, "DELETE FROM casadmin_schema", CancellationToken.None).ConfigureAwait(false);
             await connection.ExecuteAsync(transaction, "INSERT INTO casadmin_schema (version) VALUES ($v)", CancellationToken.None, ("$v", (long)Schema.CurrentVersion)).ConfigureAwait(false);
             await transaction.CommitAsync().ConfigureAwait(false);
+            await EnsureWritesTableAsync(connection).ConfigureAwait(false);
         }
         catch (NpgsqlException ex)
         {

@@ -85,6 +85,17 @@ internal abstract class RegistryStore
             return true;
         }, cancellationToken);
 
+    /// <summary>One attempt of a write, without the store's retries, for winding down after Ctrl+C.</summary>
+    public virtual Task WriteOnceAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> write) => WriteAsync(write, CancellationToken.None);
+
+    /// <summary>
+    /// A write that winds a run down (journaling a step's failure, letting go of a lease): like any write while the
+    /// user has not canceled; once they have, one attempt only, so Ctrl+C with the registry down returns at once
+    /// instead of waiting out the store's retries (a lease left behind expires, or is taken over by a rerun here).
+    /// </summary>
+    public Task WriteWindingDownAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> write, CancellationToken userToken) =>
+        userToken.IsCancellationRequested ? WriteOnceAsync(write) : WriteAsync(write, userToken);
+
     protected static CasException ReadOnlyError(string path) => new(
         ErrorIds.StoreReadOnly, CasErrorCategory.PermissionDenied,
         $"The registry '{path}' is read-only; nothing was changed.",

@@ -6,8 +6,10 @@ using System.Data.Common;
 namespace CasAdmin.Engine.Store;
 
 /// <summary>Removal jobs, their steps, leases and remaining changes.</summary>
-internal sealed class RemovalJobRepository(RegistryStore store)
+internal sealed class RemovalJobRepository(RegistryStore store, TimeProvider? clock = null)
 {
+    private readonly TimeProvider clock = clock ?? TimeProvider.System;
+
     private const string JobColumns = "j.job_id, j.account_id, j.tenant_id, j.service, j.app_id, j.delegate_account, j.status, j.forced, j.created, j.started, j.finished, j.error_id, j.error, j.recommended, j.lease_owner, j.lease_expires, t.domain AS tenant_domain";
 
     public RegistryStore Store => store;
@@ -44,12 +46,33 @@ internal sealed class RemovalJobRepository(RegistryStore store)
     /// and its process is gone.
     /// </summary>
     public Task<LeaseOutcome> TryLeaseAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
-        store.WriteAsync((c, t, c2) => TryLeaseAsync(c, t, jobId, owner, duration, c2), ct);
+        store.WriteAsync((c, t, c2) => TryLeaseAsync(c, t, jobId, owner, duration, clock, c2), ct);
+
+    /// <summary>
+    /// The clock leases are written and judged by. On PostgreSQL it is the server's, one clock for every runner: a
+    /// runner whose own clock runs ahead would otherwise see a live lease as expired and take it, and one whose clock
+    /// lags would hold a lease the others see as expired. On SQLite (one machine) it is this machine's.
+    /// </summary>
+    internal static async Task<DateTimeOffset> LeaseNowAsync(DbConnection c, DbTransaction? t, TimeProvider clock, CancellationToken ct)
+    {
+        if (c is not Npgsql.NpgsqlConnection)
+        {
+            return clock.GetUtcNow();
+        }
+
+        // clock_timestamp(), not now(): now() is the transaction's start, which a wait for a row lock leaves behind.
+        var value = await c.ScalarAsync(t, "SELECT clock_timestamp()", ct).ConfigureAwait(false);
+        return value switch
+        {
+            DateTime d => new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)),
+            DateTimeOffset o => o.ToUniversalTime(),
+            _ => throw new InvalidOperationException($"PostgreSQL answered clock_timestamp() with {value?.GetType().Name ?? "null"}."),
+        };
+    }
 
     /// <summary>The lease taken inside a write that does more (opening the job, marking it running).</summary>
-    public static async Task<LeaseOutcome> TryLeaseAsync(DbConnection c, DbTransaction t, Guid jobId, string owner, TimeSpan duration, CancellationToken ct)
+    public static async Task<LeaseOutcome> TryLeaseAsync(DbConnection c, DbTransaction t, Guid jobId, string owner, TimeSpan duration, TimeProvider clock, CancellationToken ct)
     {
-        var now = DateTimeOffset.UtcNow;
         // The row lock (PostgreSQL; SQLite's write lock covers the file) makes the look and the take one step. A row
         // another runner is changing right now is skipped rather than waited for: that runner holds the job.
         var rows = await c.QueryAsync(t, "SELECT status, lease_owner, lease_expires FROM removal_jobs WHERE job_id = $j FOR UPDATE SKIP LOCKED",
@@ -60,6 +83,7 @@ internal sealed class RemovalJobRepository(RegistryStore store)
         }
 
         var row = rows[0];
+        var now = await LeaseNowAsync(c, t, clock, ct).ConfigureAwait(false);
         if (row.Status is "Succeeded" or "Forced")
         {
             return LeaseOutcome.Finished;
@@ -87,12 +111,15 @@ internal sealed class RemovalJobRepository(RegistryStore store)
     public Task<bool> RenewLeaseAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
         store.WriteAsync(async (c, t, c2) => await c.ExecuteAsync(t,
             "UPDATE removal_jobs SET lease_expires = $until WHERE job_id = $j AND lease_owner = $o", c2,
-            ("$j", jobId.ToString()), ("$o", owner), ("$until", (DateTimeOffset.UtcNow + duration).Iso())).ConfigureAwait(false) == 1, ct);
+            ("$j", jobId.ToString()), ("$o", owner), ("$until", (await LeaseNowAsync(c, t, clock, c2).ConfigureAwait(false) + duration).Iso())).ConfigureAwait(false) == 1, ct);
 
     public Task ReleaseLeaseAsync(Guid jobId, string owner, CancellationToken ct) =>
-        store.WriteAsync((c, t, c2) => c.ExecuteAsync(t,
-            "UPDATE removal_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job_id = $j AND lease_owner = $o", c2,
-            ("$j", jobId.ToString()), ("$o", owner)), ct);
+        store.WriteAsync((c, t, c2) => ReleaseLeaseAsync(c, t, jobId, owner, c2), ct);
+
+    public static Task ReleaseLeaseAsync(DbConnection c, DbTransaction t, Guid jobId, string owner, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "UPDATE removal_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job_id = $j AND lease_owner = $o", ct,
+            ("$j", jobId.ToString()), ("$o", owner));
 
     /// <summary>
     /// Inside a journal write: fails it (so it changes nothing) unless <paramref name="owner"/> still holds the job's
@@ -135,30 +162,34 @@ internal sealed class RemovalJobRepository(RegistryStore store)
     /// </summary>
     public Task FinishStepAsync(Guid jobId, string owner, int ordinal, RemovalStepStatus status, string? detail, string? errorId, string? error, IReadOnlyList<CasCleanupItem> remaining,
         CancellationToken ct, int? nextOrdinal = null, bool jobSucceeded = false) =>
-        store.WriteAsync(async (c, t, c2) =>
+        store.WriteAsync((c, t, c2) => FinishStepAsync(c, t, jobId, owner, ordinal, status, detail, errorId, error, remaining, c2, nextOrdinal, jobSucceeded), ct);
+
+    /// <summary>The step's end inside a write of the caller's.</summary>
+    public static async Task FinishStepAsync(DbConnection c, DbTransaction t, Guid jobId, string owner, int ordinal, RemovalStepStatus status, string? detail, string? errorId, string? error,
+        IReadOnlyList<CasCleanupItem> remaining, CancellationToken c2, int? nextOrdinal = null, bool jobSucceeded = false)
+    {
+        await AssertLeaseAsync(c, t, jobId, owner, c2).ConfigureAwait(false);
+        var now = DateTimeOffset.UtcNow.Iso();
+        await c.ExecuteAsync(t,
+            "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = $eid, error = $e WHERE job_id = $j AND ordinal = $o", c2,
+            ("$j", jobId.ToString()), ("$o", ordinal), ("$s", status.ToString()), ("$now", now),
+            ("$d", detail), ("$eid", errorId), ("$e", error)).ConfigureAwait(false);
+        foreach (var item in remaining)
         {
-            await AssertLeaseAsync(c, t, jobId, owner, c2).ConfigureAwait(false);
-            var now = DateTimeOffset.UtcNow.Iso();
-            await c.ExecuteAsync(t,
-                "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = $eid, error = $e WHERE job_id = $j AND ordinal = $o", c2,
-                ("$j", jobId.ToString()), ("$o", ordinal), ("$s", status.ToString()), ("$now", now),
-                ("$d", detail), ("$eid", errorId), ("$e", error)).ConfigureAwait(false);
-            foreach (var item in remaining)
-            {
-                await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
-            }
+            await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
+        }
 
-            if (nextOrdinal is int next)
-            {
-                await StartStepAsync(c, t, jobId, next, now, c2).ConfigureAwait(false);
-            }
+        if (nextOrdinal is int next)
+        {
+            await StartStepAsync(c, t, jobId, next, now, c2).ConfigureAwait(false);
+        }
 
-            if (jobSucceeded)
-            {
-                await FinishJobAsync(c, t, jobId, RemovalJobStatus.Succeeded, false, null, null, null, c2).ConfigureAwait(false);
-                await c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job_id = $j", c2, ("$j", jobId.ToString())).ConfigureAwait(false);
-            }
-        }, ct);
+        if (jobSucceeded)
+        {
+            await FinishJobAsync(c, t, jobId, RemovalJobStatus.Succeeded, false, null, null, null, c2).ConfigureAwait(false);
+            await c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job_id = $j", c2, ("$j", jobId.ToString())).ConfigureAwait(false);
+        }
+    }
 
     public static Task AddCleanupAsync(DbConnection c, DbTransaction t, CasCleanupItem item, CancellationToken ct) =>
         c.ExecuteAsync(t,
@@ -189,9 +220,10 @@ internal sealed class RemovalJobRepository(RegistryStore store)
     private async Task<List<CasRemovalJob>> QueryJobsAsync(string where, CancellationToken ct, params (string, object?)[] parameters) =>
         await store.ReadAsync(async (c, c2) =>
         {
+            var now = await LeaseNowAsync(c, null, clock, c2).ConfigureAwait(false);
             var jobs = await c.QueryAsync(null,
                 $"SELECT {JobColumns} FROM removal_jobs j LEFT JOIN tenants t ON t.tenant_id = j.tenant_id WHERE {where} ORDER BY j.created",
-                r => (Job: MapJob(r), Id: r.Text("job_id")!), c2, parameters).ConfigureAwait(false);
+                r => (Job: MapJob(r, now), Id: r.Text("job_id")!), c2, parameters).ConfigureAwait(false);
             var result = new List<CasRemovalJob>(jobs.Count);
             foreach (var (job, id) in jobs)
             {
@@ -218,7 +250,7 @@ internal sealed class RemovalJobRepository(RegistryStore store)
             return result;
         }, ct).ConfigureAwait(false);
 
-    private static CasRemovalJob MapJob(DbDataReader r) => new()
+    private static CasRemovalJob MapJob(DbDataReader r, DateTimeOffset now) => new()
     {
         JobId = Guid.Parse(r.Text("job_id")!),
         AccountId = Guid.Parse(r.Text("account_id")!),
@@ -236,7 +268,7 @@ internal sealed class RemovalJobRepository(RegistryStore store)
         Error = r.Text("error"),
         RecommendedAction = r.Text("recommended"),
         // A finished job holds nothing, even when its holder died before letting go of the lease.
-        LeaseOwner = r.Text("status") is "Running" or "Pending" && r.Time("lease_expires") is { } until && until > DateTimeOffset.UtcNow ? r.Text("lease_owner") : null,
+        LeaseOwner = r.Text("status") is "Running" or "Pending" && r.Time("lease_expires") is { } until && until > now ? r.Text("lease_owner") : null,
     };
 
     private static CasCleanupItem MapItem(DbDataReader r) => new()

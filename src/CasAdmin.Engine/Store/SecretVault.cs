@@ -23,6 +23,12 @@ internal interface ISecretVault
 
     void Delete(string reference);
 
+    /// <summary>The references of the entries this vault holds on this machine (never their values).</summary>
+    IReadOnlyList<StoredEntry> List() => [];
+
+    /// <summary>Where this vault keeps its entries, for messages: the OS store and, where it has one, its folder.</summary>
+    string Describe() => "no protected storage";
+
     /// <summary>Keeps a secret given or created in this session, per app, for the rest of the session.</summary>
     void Remember(string tenantId, string appId, string secret)
     {
@@ -51,6 +57,10 @@ internal sealed class SessionSecretVault(ISecretVault persistent) : ISecretVault
 
     public void Delete(string reference) => persistent.Delete(SecretReferences.Checked(reference));
 
+    public IReadOnlyList<StoredEntry> List() => persistent.IsAvailable ? persistent.List() : [];
+
+    public string Describe() => persistent.Describe();
+
     public void Remember(string tenantId, string appId, string secret)
     {
         if (string.IsNullOrWhiteSpace(secret))
@@ -72,9 +82,14 @@ internal sealed class SessionSecretVault(ISecretVault persistent) : ISecretVault
     private static string Key(string tenantId, string appId) => tenantId + "/" + appId;
 }
 
+/// <summary>One vault entry: its reference and when it was last written (null where the store does not say).</summary>
+internal sealed record StoredEntry(string Reference, DateTimeOffset? SavedOn);
+
 /// <summary>A registry's secret reference becomes a file and keyring attribute name: only the form CasAdmin writes passes.</summary>
 internal static partial class SecretReferences
 {
+    public static bool IsWellFormed(string? reference) => reference is not null && Form().IsMatch(reference);
+
     public static string Checked(string reference) =>
         reference is not null && Form().IsMatch(reference) ? reference
             : throw new CasException(ErrorIds.StoreCorrupt, CasErrorCategory.InvalidData,
@@ -137,6 +152,35 @@ internal sealed class OsSecretVault : ISecretVault
             Open(reference).Clear(ignoreExceptions: true);
         }
     }
+
+    /// <summary>
+    /// Every entry has a file named after its reference in the vault's folder: with DPAPI the file holds the protected
+    /// value; with the Keychain and the Secret Service keyring MSAL's storage keeps an empty file beside the keyring
+    /// item and deletes both on Clear. The files are therefore this machine's index of its entries.
+    /// </summary>
+    public IReadOnlyList<StoredEntry> List()
+    {
+        if (!IsAvailable || !Directory.Exists(folder))
+        {
+            return [];
+        }
+
+        var entries = new List<StoredEntry>();
+        foreach (var file in Directory.EnumerateFiles(folder, "secret-*.bin"))
+        {
+            var name = Path.GetFileNameWithoutExtension(file)["secret-".Length..];
+            if (SecretReferences.IsWellFormed(name))
+            {
+                entries.Add(new StoredEntry(name, File.GetLastWriteTimeUtc(file) is var t && t.Year > 1601 ? new DateTimeOffset(t, TimeSpan.Zero) : null));
+            }
+        }
+
+        return entries;
+    }
+
+    public string Describe() =>
+        (OperatingSystem.IsWindows() ? "DPAPI (the user's profile)" : OperatingSystem.IsMacOS() ? "the login Keychain" : "the Secret Service keyring")
+        + " with its index in " + folder;
 
     private Storage Open(string reference)
     {
@@ -205,4 +249,14 @@ internal sealed class InMemorySecretVault : ISecretVault
             secrets.Remove(reference);
         }
     }
+
+    public IReadOnlyList<StoredEntry> List()
+    {
+        lock (secrets)
+        {
+            return secrets.Keys.Select(k => new StoredEntry(k, null)).ToList();
+        }
+    }
+
+    public string Describe() => "memory (tests)";
 }

@@ -24,17 +24,46 @@ public static partial class StoreLocator
 
         if (IsConnectionString(named))
         {
-            if (PasswordKey().IsMatch(named))
+            if (SecretKeyIn(named) is { } key)
             {
                 throw CasException.InvalidArgument(
-                    "The PostgreSQL connection string of the registry holds a password; CasAdmin does not take it there, so that it is never shown or kept in history. Nothing was changed.",
-                    "Remove Password= from the connection string and set the PGPASSWORD environment variable, or a PGPASSFILE.", "StorePath");
+                    $"The PostgreSQL connection string of the registry holds a secret ({key}=); CasAdmin does not take it there, so that it is never shown (StorePath) or kept in history. Nothing was changed.",
+                    "Remove it from the connection string: set the PGPASSWORD environment variable or a PGPASSFILE for the password, and keep an SSL key that needs no password where only the runner's account can read it.",
+                    "StorePath");
             }
 
             return named.Trim();
         }
 
         return Path.GetFullPath(named);
+    }
+
+    /// <summary>Refuses, before anything is shown or kept, a PostgreSQL connection string that holds a secret.</summary>
+    public static void Check(string? storePath)
+    {
+        if (IsConnectionString(storePath))
+        {
+            _ = Resolve(storePath);
+        }
+    }
+
+    /// <summary>
+    /// The key of the first secret in a connection string: any key Npgsql reads a secret from (Password and its
+    /// synonyms Pwd and Psw, SSL Password), however spaced or cased, and any other key that names a password. A string
+    /// that cannot be parsed is judged by its text, so nothing that looks like a password slips through.
+    /// </summary>
+    internal static string? SecretKeyIn(string connectionString)
+    {
+        try
+        {
+            var keys = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>();
+            return keys.FirstOrDefault(k => k.Replace(" ", string.Empty, StringComparison.Ordinal).ToUpperInvariant() is var n
+                && (n is "PWD" or "PSW" || n.Contains("PASSWORD", StringComparison.Ordinal)));
+        }
+        catch (ArgumentException)
+        {
+            return PasswordKey().Match(connectionString) is { Success: true } m ? m.Groups["key"].Value.Trim() : null;
+        }
     }
 
     /// <summary>True for a PostgreSQL connection string (<c>Host=…;…</c>), false for a file path.</summary>
@@ -61,6 +90,6 @@ public static partial class StoreLocator
     [GeneratedRegex(@"(^|;)\s*(Host|Server)\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex HostKey();
 
-    [GeneratedRegex(@"(^|;)\s*(Password|Pwd)\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<key>[A-Za-z ]*(Password|Pwd|Psw))\s*=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex PasswordKey();
 }

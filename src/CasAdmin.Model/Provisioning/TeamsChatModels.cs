@@ -78,3 +78,45 @@ public sealed record TeamsChatInventoryResult(int Users, long Chats, bool Resume
 
     public DateTimeOffset CompletedOn { get; init; } = DateTimeOffset.UtcNow;
 }
+
+/// <summary>What Update-CasTeamsChatSubscription did to one chat-message subscription.</summary>
+public enum SubscriptionAction
+{
+    /// <summary>Live and not near expiry: left as it is.</summary>
+    Unchanged = 1,
+
+    /// <summary>Near expiry: its expirationDateTime was extended (which also reauthorizes it).</summary>
+    Renewed,
+
+    /// <summary>Expired, removed by Microsoft Graph, or missing: a new subscription replaces it.</summary>
+    Recreated,
+
+    /// <summary>Found live in Graph but not in the registry (an interrupted earlier run made it): recorded, not made twice.</summary>
+    Adopted,
+}
+
+/// <summary>One chat-message change-notification subscription of a Teams Chat account, after renewal.</summary>
+public sealed class CasTeamsChatSubscription
+{
+    public Guid AccountId { get; init; }
+
+    public string TenantId { get; init; } = string.Empty;
+
+    public string AppId { get; init; } = string.Empty;
+
+    public string SubscriptionId { get; init; } = string.Empty;
+
+    public string Resource { get; init; } = string.Empty;
+
+    public DateTimeOffset ExpiresOn { get; init; }
+
+    public SubscriptionAction Action { get; init; }
+
+    /// <summary>For Recreated: the subscription it replaces.</summary>
+    public string? PreviousSubscriptionId { get; init; }
+
+    /// <summary>Why: "expired", "removed", "none recorded", "expires within …".</summary>
+    public string? Reason { get; init; }
+
+    public override string ToString() => $"{SubscriptionId} ({Action}, expires {ExpiresOn:u})";
+}

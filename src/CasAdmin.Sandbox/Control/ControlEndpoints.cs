@@ -80,6 +80,10 @@ internal static class ControlEndpoints
             }
             if (user is null) return Bad($"User '{a.User}' is not in tenant {tenant.Domain}.");
             entry.UserId = user.Id;
+            if (a.Consent)
+            {
+                UserConsent.Accept(tenant, entry.ClientId, user.Id, TokenEndpoint.ParseUserScopes(entry.Scopes).Graph);
+            }
             entry.State = DeviceCodeState.Approved;
             return Results.NoContent();
         });

@@ -4,7 +4,11 @@ using System.Text.Json.Serialization;
 namespace CasAdmin.Sandbox;
 
 /// <summary>Body of POST /_sandbox/devicecode/approve.</summary>
-public sealed record DeviceCodeApproval(string UserCode, string? User, bool Deny = false);
+/// <remarks>
+/// Consent: the person also accepts the consent prompt Entra shows when the app asks for scopes nobody has consented
+/// to yet (for themselves only, consentType Principal). Scopes that need an administrator are consented only by one.
+/// </remarks>
+public sealed record DeviceCodeApproval(string UserCode, string? User, bool Deny = false, bool Consent = false);
 
 /// <summary>Body of PUT /_sandbox/interactive: the UPN /authorize signs in (null clears it).</summary>
 public sealed record InteractiveUser(string? User);

@@ -28,6 +28,30 @@ public sealed partial class SandboxControlClient
     public async Task<IReadOnlyList<SubscriptionRecord>> GetSubscriptionsAsync(string tenantId, CancellationToken cancellationToken = default) =>
         (await _http.GetFromJsonAsync<List<SubscriptionRecord>>($"_sandbox/tenants/{Uri.EscapeDataString(tenantId)}/subscriptions", ControlJson.Options, cancellationToken).ConfigureAwait(false))!;
 
+    /// <summary>Moves the subscription clock ahead (only subscriptions age); returns what expired and what was sent.</summary>
+    public async Task<ClockState> AdvanceClockAsync(TimeSpan by, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.PostAsJsonAsync("_sandbox/clock", new ClockAdvance(System.Xml.XmlConvert.ToString(by)), ControlJson.Options, cancellationToken).ConfigureAwait(false);
+        await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
+        return (await response.Content.ReadFromJsonAsync<ClockState>(ControlJson.Options, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Metering and protected-API approval (null = unchanged).</summary>
+    public Task SetTeamsApiAsync(TeamsApiSettings settings, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Put, "_sandbox/teams", settings, cancellationToken);
+
+    /// <summary>Graph removes a live subscription on its own and sends subscriptionRemoved to its lifecycle URL.</summary>
+    public Task RemoveSubscriptionAsync(string tenantId, string subscriptionId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"_sandbox/tenants/{Uri.EscapeDataString(tenantId)}/subscriptions/{Uri.EscapeDataString(subscriptionId)}/remove", null, cancellationToken);
+
+    /// <summary>Sends a missed lifecycle notification for a live subscription.</summary>
+    public Task SendMissedAsync(string tenantId, string subscriptionId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"_sandbox/tenants/{Uri.EscapeDataString(tenantId)}/subscriptions/{Uri.EscapeDataString(subscriptionId)}/missed", null, cancellationToken);
+
+    /// <summary>What the echo receiver was POSTed besides validation requests, oldest first.</summary>
+    public async Task<IReadOnlyList<ReceivedNotification>> GetReceivedNotificationsAsync(CancellationToken cancellationToken = default) =>
+        (await _http.GetFromJsonAsync<List<ReceivedNotification>>("_sandbox/receiver/notifications", ControlJson.Options, cancellationToken).ConfigureAwait(false))!;
+
     /// <summary>Absolute URL of the built-in receiver that echoes validation tokens (pass it as notificationUrl).</summary>
     public Uri EchoReceiverUrl => new(_http.BaseAddress!, "_sandbox/receiver/echo");
 

@@ -38,6 +38,10 @@ public sealed partial class SandboxControlClient
     public Task ApproveDeviceCodeAsync(string userCode, string user, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, "_sandbox/devicecode/approve", new DeviceCodeApproval(userCode, user), cancellationToken);
 
+    /// <summary>Approves a device code and accepts the consent prompt for the scopes it asks for (only an administrator may consent to admin scopes).</summary>
+    public Task ApproveDeviceCodeWithConsentAsync(string userCode, string user, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, "_sandbox/devicecode/approve", new DeviceCodeApproval(userCode, user, Consent: true), cancellationToken);
+
     public Task DenyDeviceCodeAsync(string userCode, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, "_sandbox/devicecode/approve", new DeviceCodeApproval(userCode, null, Deny: true), cancellationToken);
 

@@ -28,7 +28,20 @@ public class StatsCounters
     /// <summary>Creates of an object that already existed (same displayName, appId or principal name): must stay 0 for a good client.</summary>
     public long DuplicateCreates { get; set; }
 
-    internal void Add(int status, int ru, int writes, bool premature, bool tokenRequest, bool fault, bool duplicateCreate = false, bool prematureResend = false)
+    /// <summary>
+    /// Deletes of an object the sandbox had already deleted, sent as a new request (another client-request-id): a
+    /// step run twice. A resend of the very request whose answer was lost keeps its id and is not counted. Must stay 0.
+    /// </summary>
+    public long RepeatedDeletes { get; set; }
+
+    /// <summary>
+    /// Writes (POST, PATCH, PUT) that repeat an earlier successful one to the same object with the same body, sent as a
+    /// new request (another client-request-id): a step run twice. Must stay 0 for a job that runs once.
+    /// </summary>
+    public long RepeatedWrites { get; set; }
+
+    internal void Add(int status, int ru, int writes, bool premature, bool tokenRequest, bool fault, bool duplicateCreate = false, bool prematureResend = false,
+        bool repeatedDelete = false, bool repeatedWrite = false)
     {
         Requests++;
         var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -41,6 +54,8 @@ public class StatsCounters
         if (tokenRequest) TokenRequests++;
         if (fault) FaultsInjected++;
         if (duplicateCreate) DuplicateCreates++;
+        if (repeatedDelete) RepeatedDeletes++;
+        if (repeatedWrite) RepeatedWrites++;
     }
 
     internal T CopyTo<T>(T target) where T : StatsCounters
@@ -55,6 +70,8 @@ public class StatsCounters
         target.TokenRequests = TokenRequests;
         target.FaultsInjected = FaultsInjected;
         target.DuplicateCreates = DuplicateCreates;
+        target.RepeatedDeletes = RepeatedDeletes;
+        target.RepeatedWrites = RepeatedWrites;
         return target;
     }
 }
@@ -76,6 +93,9 @@ public sealed class SandboxStats
 
     public List<ClientStats> Clients { get; set; } = [];
 
+    /// <summary>Every object that was deleted or written more than once (see <see cref="StatsCounters.RepeatedDeletes"/>), with how often.</summary>
+    public List<RepeatedObject> Repeated { get; set; } = [];
+
     public ClientStats? For(string appId, string tenantId) =>
         Clients.FirstOrDefault(c => c.AppId.Equals(appId, StringComparison.OrdinalIgnoreCase) && c.TenantId.Equals(tenantId, StringComparison.OrdinalIgnoreCase));
 }
@@ -91,3 +111,18 @@ public sealed record TimelineEntry(
     string? AppId,
     string? TenantId,
     bool Premature);
+
+/// <summary>One object that received the same delete or the same write again, as a new request.</summary>
+public sealed class RepeatedObject
+{
+    public string TenantId { get; set; } = "";
+
+    /// <summary>"DELETE", "PATCH", "POST" or "PUT".</summary>
+    public string Method { get; set; } = "";
+
+    /// <summary>The object's path as requested, e.g. "/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{id}".</summary>
+    public string Path { get; set; } = "";
+
+    /// <summary>How many times it was repeated (the first, successful request not counted).</summary>
+    public long Repeats { get; set; }
+}

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Xml;
+using CasAdmin.Sandbox.Graph;
 using CasAdmin.Sandbox.Hosting;
 using CasAdmin.Sandbox.Tenants;
 
@@ -69,19 +70,82 @@ internal static class TeamsControlEndpoints
             {
                 list = t.Teams.Subscriptions.Values.OrderBy(s => s.CreatedAt).Select(s => new SubscriptionRecord(
                     s.Id, s.Resource, s.ApplicationId, s.ChangeType, s.NotificationUrl, s.LifecycleNotificationUrl, s.ClientState,
-                    s.ExpirationDateTime, s.CreatedAt, s.DeletedAt, s.DeletedByAppId)).ToList();
+                    s.ExpirationDateTime, s.CreatedAt, s.DeletedAt, s.DeletedByAppId, s.ReauthorizationRequired, s.RemovedByService)).ToList();
             }
             return Results.Json(list, o);
         });
 
-        // Notification receivers the subscription handshake can be pointed at.
-        g.Map("/receiver/echo", (HttpContext ctx) =>
+        // What Graph does to a subscription on its own: remove it (subscriptionRemoved), or say notifications were missed.
+        g.MapPost("/tenants/{tenantId}/subscriptions/{id}/remove", async (HttpContext ctx, string tenantId, string id) =>
+        {
+            if (rt.Store.Find(tenantId) is not { } t) return UnknownTenant(tenantId);
+            return await SubscriptionLifecycle.RemoveAsync(rt, t, id, ctx.RequestAborted) ? Results.NoContent() : UnknownSubscription(id);
+        });
+        g.MapPost("/tenants/{tenantId}/subscriptions/{id}/missed", async (HttpContext ctx, string tenantId, string id) =>
+        {
+            if (rt.Store.Find(tenantId) is not { } t) return UnknownTenant(tenantId);
+            return await SubscriptionLifecycle.SendMissedAsync(rt, t, id, ctx.RequestAborted) ? Results.NoContent() : UnknownSubscription(id);
+        });
+
+        // The subscription clock: only subscriptions age (see SubscriptionClock for why tokens do not).
+        g.MapGet("/clock", () => Results.Json(new ClockState(XmlConvert.ToString(rt.SubscriptionClock.AdvancedBy)), o));
+        g.MapPost("/clock", async (HttpContext ctx) =>
+        {
+            var a = await Read<ClockAdvance>(ctx);
+            TimeSpan by;
+            try
+            {
+                by = a?.Advance is { } d ? XmlConvert.ToTimeSpan(d) : TimeSpan.MinValue;
+            }
+            catch (FormatException)
+            {
+                by = TimeSpan.MinValue;
+            }
+            if (by <= TimeSpan.Zero) return Bad("advance must be a positive ISO 8601 duration such as PT73H or P3D (the clock only moves ahead).");
+            var r = await SubscriptionLifecycle.AdvanceAsync(rt, by, ctx.RequestAborted);
+            return Results.Json(new ClockState(XmlConvert.ToString(r.AdvancedBy), r.Expired, r.ReauthorizationRequired, r.NotificationsSent, r.NotificationsDelivered), o);
+        });
+
+        // Teams API access: metering (off since August 2025) and protected-API approval.
+        g.MapGet("/teams", () => Results.Json(TeamsState(rt), o));
+        g.MapPut("/teams", async (HttpContext ctx) =>
+        {
+            var s = await Read<TeamsApiSettings>(ctx);
+            if (s is null) return Bad("A body with meteredEvaluation, protectedApiApprovedByDefault or protectedApiApproval is required.");
+            if (s.ProtectedApiApproval?.Keys.Any(string.IsNullOrWhiteSpace) == true) return Bad("protectedApiApproval keys must be app ids.");
+            if (s.MeteredEvaluation is { } m) rt.TeamsApis.MeteredEvaluation = m;
+            if (s.ProtectedApiApprovedByDefault is { } d) rt.TeamsApis.ProtectedApiApprovedByDefault = d;
+            foreach (var (appId, approved) in s.ProtectedApiApproval ?? new Dictionary<string, bool?>()) rt.TeamsApis.SetProtectedApiApproval(appId, approved);
+            return Results.Json(TeamsState(rt), o);
+        });
+
+        // Notification receivers the subscription handshake can be pointed at. The echo receiver echoes validation tokens
+        // and records anything else POSTed to it (lifecycle notifications), acknowledging with 202 as Graph expects.
+        g.Map("/receiver/echo", async (HttpContext ctx) =>
         {
             var token = ctx.Request.Query["validationToken"].ToString();
-            return token.Length > 0 ? Results.Text(token, "text/plain", statusCode: 200) : Results.StatusCode(202);
+            if (token.Length > 0) return Results.Text(token, "text/plain", statusCode: 200);
+            if (HttpMethods.IsPost(ctx.Request.Method))
+            {
+                using var reader = new StreamReader(ctx.Request.Body);
+                var body = await reader.ReadToEndAsync(ctx.RequestAborted);
+                rt.Recorder.Add(new ReceivedNotification(ctx.Request.Path + ctx.Request.QueryString, rt.Time.GetUtcNow(), ctx.Request.ContentType ?? "", body));
+            }
+            return Results.StatusCode(202);
+        });
+        g.MapGet("/receiver/notifications", () => Results.Json(rt.Recorder.Snapshot(), o));
+        g.MapDelete("/receiver/notifications", () =>
+        {
+            rt.Recorder.Clear();
+            return Results.NoContent();
         });
         g.Map("/receiver/fail", () => Results.StatusCode(500));
     }
+
+    private static TeamsApiState TeamsState(SandboxRuntime rt) =>
+        new(rt.TeamsApis.MeteredEvaluation, rt.TeamsApis.ProtectedApiApprovedByDefault, rt.TeamsApis.Apps);
+
+    private static IResult UnknownSubscription(string id) => Results.Json(new { error = $"No live subscription '{id}'." }, ControlJson.Options, statusCode: 404);
 
     private static IResult Bad(string message) => Results.Json(new { error = message }, ControlJson.Options, statusCode: 400);
 

@@ -1,6 +1,6 @@
 namespace CasAdmin.Sandbox;
 
-/// <summary>Body of PUT /_sandbox/replication: new applications and service principals stay invisible this long (0 = off).</summary>
+/// <summary>Body of PUT /_sandbox/replication: the upper bound of every Entra ID replication delay, in ms (0 = off; default 10,000).</summary>
 public sealed record ReplicationSettings(int LagMs);
 
 /// <summary>Body of PUT /_sandbox/tenants/{tenantId}/evaluation: this month's Evaluation Mode usage of one app (0 resets).</summary>
@@ -24,4 +24,29 @@ public sealed record SubscriptionRecord(
     DateTimeOffset ExpirationDateTime,
     DateTimeOffset CreatedDateTime,
     DateTimeOffset? DeletedDateTime,
-    string? DeletedByAppId);
+    string? DeletedByAppId,
+    bool ReauthorizationRequired = false,
+    bool RemovedByService = false);
+
+/// <summary>
+/// Body of PUT /_sandbox/teams (every property optional; what is left out is unchanged). MeteredEvaluation brings back the
+/// historical Evaluation Mode quota (402 after 500 messages a month; off since August 2025). ProtectedApiApprovedByDefault
+/// is whether apps are approved for the Teams protected APIs (default true); ProtectedApiApproval sets single apps
+/// (app id → true/false; null returns the app to the default).
+/// </summary>
+public sealed record TeamsApiSettings(bool? MeteredEvaluation = null, bool? ProtectedApiApprovedByDefault = null, IReadOnlyDictionary<string, bool?>? ProtectedApiApproval = null);
+
+/// <summary>GET /_sandbox/teams.</summary>
+public sealed record TeamsApiState(bool MeteredEvaluation, bool ProtectedApiApprovedByDefault, IReadOnlyDictionary<string, bool> ProtectedApiApproval);
+
+/// <summary>Body of POST /_sandbox/clock: how far to move the subscription clock ahead, as an ISO 8601 duration ("PT73H", "P3D").</summary>
+public sealed record ClockAdvance(string Advance);
+
+/// <summary>
+/// GET /_sandbox/clock and the answer to POST: how far the subscription clock is ahead in total, and what the last advance did
+/// (subscriptions expired, reauthorizationRequired sent, lifecycle notifications sent and acknowledged).
+/// </summary>
+public sealed record ClockState(string AdvancedBy, int Expired = 0, int ReauthorizationRequired = 0, int NotificationsSent = 0, int NotificationsDelivered = 0);
+
+/// <summary>One POST the built-in echo receiver got besides a validation request (GET /_sandbox/receiver/notifications).</summary>
+public sealed record ReceivedNotification(string Path, DateTimeOffset Received, string ContentType, string Body);

@@ -19,13 +19,18 @@ internal static class ApplicationEndpoints
             return GraphCall.Ok(ODataPaging.Page(call.Request, "applications", "application", offset => Filter(call, all).Skip(offset)));
         });
         r.MapGet("/applications(appId='{appId}')", RequestCost.Read(2), Read, call => Single(call, a => a.AppId.Equals(call.Values["appId"], StringComparison.OrdinalIgnoreCase), call.Values["appId"]));
-        r.MapGet("/applications/{id}", RequestCost.Read(2), Read, call => Single(call, a => a.Id.Equals(call.Values["id"], StringComparison.OrdinalIgnoreCase), call.Values["id"]));
+        r.MapGet("/applications/{id}", RequestCost.Read(2), Read, call => Single(call, a => a.Id.Equals(call.Values["id"], StringComparison.OrdinalIgnoreCase), call.Values["id"], byId: true));
     }
 
-    private static GraphResponse Single(GraphCall call, Func<Tenants.Application, bool> match, string key)
+    private static GraphResponse Single(GraphCall call, Func<Tenants.Application, bool> match, string key, bool byId = false)
     {
         JsonObject? json;
-        lock (call.Tenant.Sync) json = call.Tenant.Applications.Values.Where(x => GraphBodies.Visible(call, x)).FirstOrDefault(match) is { } a ? GraphJson.Application(a) : null;
+        lock (call.Tenant.Sync)
+        {
+            var found = call.Tenant.Applications.Values.Where(x => GraphBodies.Visible(call, x)).FirstOrDefault(match)
+                ?? (byId ? GraphBodies.NotYetDeleted<Tenants.Application>(call, key) : null);
+            json = found is null ? null : GraphJson.Application(found);
+        }
         if (json is null) throw GraphException.NotFound(key);
         return GraphCall.Ok(ODataPaging.Entity(call.Request, "applications", json, "application"));
     }

@@ -7,8 +7,9 @@ namespace CasAdmin.Sandbox.Graph;
 
 /// <summary>
 /// POST /applications, PATCH/DELETE /applications/{id}, POST …/addPassword and …/removePassword. A DELETE moves the
-/// app (and its home-tenant service principal) to deleted items. Secrets added here work at the token endpoint at once;
-/// removed ones stop working at once (AADSTS7000215).
+/// app (and its home-tenant service principal) to deleted items. A new app, and a secret added here, replicate after
+/// their own delay (<see cref="ReplicationLag"/>): until then the app reads 404 and the secret gets AADSTS7000215 at the
+/// token endpoint. Removed secrets stop working at once (AADSTS7000215).
 /// </summary>
 internal static class ApplicationWriteEndpoints
 {
@@ -43,6 +44,8 @@ internal static class ApplicationWriteEndpoints
             DisplayName = displayName,
             HomeTenantId = call.Tenant.Id,
             CreatedDateTime = now,
+            ReplicationShare = ReplicationLag.Draw(),
+            ReplicationBoundMs = call.Runtime.Replication.LagMs,
         };
         Apply(app, body);
         bool duplicate;
@@ -80,7 +83,7 @@ internal static class ApplicationWriteEndpoints
         lock (call.Tenant.Sync)
         {
             var app = GraphBodies.Application(call, call.Values["id"]);
-            DirectoryRecycler.DeleteApplication(call.Tenant, app, call.Runtime.Time.GetUtcNow());
+            DirectoryRecycler.DeleteApplication(call.Tenant, app, call.Runtime.Time.GetUtcNow(), call.Runtime.Replication.LagMs);
         }
         return GraphBodies.NoContent();
     }
@@ -100,6 +103,9 @@ internal static class ApplicationWriteEndpoints
             SecretText = NewSecret(),
             StartDateTime = start,
             EndDateTime = end,
+            AddedDateTime = now,
+            ReplicationShare = ReplicationLag.Draw(),
+            ReplicationBoundMs = call.Runtime.Replication.LagMs,
         };
         lock (call.Tenant.Sync)
         {

@@ -7,8 +7,10 @@ namespace CasAdmin.Sandbox.Graph;
 
 /// <summary>
 /// Teams chats over the tenant's lazily computed <see cref="ChatDirectory"/>: GET /users/{id}/chats, GET /chats/{id},
-/// GET /chats/{id}/members (also under /users/{id}/chats/{id}), GET /users/{id}/chats/getAllMessages[()] with
-/// model=A|B or, without a model, the Evaluation Mode quota (500 messages per month per app per tenant, then 402).
+/// GET /chats/{id}/members (also under /users/{id}/chats/{id}), GET /users/{id}/chats/getAllMessages[()] with or without
+/// model=A|B. Unmetered since 25 August 2025 (learn.microsoft.com/graph/teams-licenses): no 402 unless the historical
+/// Evaluation Mode quota is switched back on (<see cref="TeamsApiAccess.MeteredEvaluation"/>). getAllMessages is a
+/// protected API: an app without Microsoft's approval gets 403 (<see cref="RequireProtectedApiApproval"/>).
 /// Throttled in the Teams family (30 rps per app per tenant; 200 rps for getAllMessages; both scaled).
 /// </summary>
 internal static class ChatEndpoints
@@ -118,12 +120,14 @@ internal static class ChatEndpoints
         {
             throw GraphException.BadRequest($"Invalid model '{model}'. Supported values are 'A' and 'B'.");
         }
+        RequireProtectedApiApproval(call);
         var (chats, index, _) = Resolve(call);
         ValidateTop(call);
         var t = call.Tenant;
         var now = call.Runtime.Time.GetUtcNow();
         var appId = call.Principal.AppId;
-        if (model is null)
+        var metered = model is null && call.Runtime.TeamsApis.MeteredEvaluation;
+        if (metered)
         {
             lock (t.Sync)
             {
@@ -134,12 +138,27 @@ internal static class ChatEndpoints
             ApplicationEndpoints.Filter(call, (index is { } u ? chats.ChatsOf(u) : [])
                 .SelectMany(k => Enumerable.Range(0, chats.MessageCount(k)).Select(m => MessageJson(chats, t, k, m)))).Skip(offset);
         var page = ODataPaging.Page(call.Request, "Collection(chatMessage)", "chatMessage", Source, defaultPageSize: 20);
-        if (model is null)
+        if (metered)
         {
             var returned = page["value"]!.AsArray().Count;
             lock (t.Sync) t.Teams.AddEvaluationUse(appId, now, Math.Max(1, returned));
         }
         return GraphCall.Ok(page);
+    }
+
+    /// <summary>
+    /// The 403 Graph gives an app-only caller of a protected Teams API (learn.microsoft.com/graph/teams-protected-apis) whose
+    /// app id Microsoft has not approved. Microsoft's pages do not print the body; code and message are the ones Graph
+    /// returns in the field, as quoted by vendors' troubleshooting pages (e.g. support.activenav.com, "Requesting Extra
+    /// Approval for Protected APIs from Microsoft").
+    /// </summary>
+    public static void RequireProtectedApiApproval(GraphCall call)
+    {
+        if (call.Principal.IsApp && !call.Runtime.TeamsApis.IsProtectedApiApproved(call.Principal.AppId))
+        {
+            throw new GraphException(403, "Forbidden",
+                "Invoked API requires Protected API access in application-only context when not using Resource Specific Consent. Visit https://docs.microsoft.com/en-us/graph/teams-protected-apis for more details.");
+        }
     }
 
     public static GraphException EvaluationExceeded(string appId) => new(402, "PaymentRequired",

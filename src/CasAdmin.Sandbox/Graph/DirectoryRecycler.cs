@@ -9,11 +9,11 @@ namespace CasAdmin.Sandbox.Graph;
 /// </summary>
 internal static class DirectoryRecycler
 {
-    public static void DeleteApplication(TenantState t, Application app, DateTimeOffset now)
+    public static void DeleteApplication(TenantState t, Application app, DateTimeOffset now, int replicationBoundMs = 0)
     {
         t.Applications.Remove(app.Id);
         var sp = t.FindServicePrincipalByAppId(app.AppId);
-        if (sp is not null) DeleteServicePrincipal(t, sp, now);
+        if (sp is not null) DeleteServicePrincipal(t, sp, now, replicationBoundMs);
         t.DeletedItems.Add(new DeletedDirectoryObject
         {
             Id = app.Id,
@@ -21,12 +21,14 @@ internal static class DirectoryRecycler
             Item = app,
             DisplayName = app.DisplayName,
             DeletedDateTime = now,
+            ReplicationShare = ReplicationLag.Draw(),
+            ReplicationBoundMs = replicationBoundMs,
             Json = () => GraphJson.Application(app),
             Restore = () => t.Applications[app.Id] = app,
         });
     }
 
-    public static void DeleteServicePrincipal(TenantState t, ServicePrincipal sp, DateTimeOffset now)
+    public static void DeleteServicePrincipal(TenantState t, ServicePrincipal sp, DateTimeOffset now, int replicationBoundMs = 0)
     {
         t.ServicePrincipals.Remove(sp.Id);
         var assignments = t.AppRoleAssignments.Values
@@ -42,6 +44,8 @@ internal static class DirectoryRecycler
             Item = sp,
             DisplayName = sp.DisplayName,
             DeletedDateTime = now,
+            ReplicationShare = ReplicationLag.Draw(),
+            ReplicationBoundMs = replicationBoundMs,
             Json = () => GraphJson.ServicePrincipal(sp),
             Restore = () =>
             {

@@ -77,9 +77,14 @@ internal static class GraphBodies
 
     // ---- replication-aware lookups (PUT /_sandbox/replication) -----------------------------------------------
 
-    public static bool Visible(GraphCall call, Application a) => call.Runtime.Replication.IsVisible(a.CreatedDateTime, call.Runtime.Time.GetUtcNow());
+    private static bool Replicated(GraphCall call, DateTimeOffset since, double share, int boundMs) =>
+        call.Runtime.Replication.HasReplicated(since, share, boundMs, call.Runtime.Time.GetUtcNow());
 
-    public static bool Visible(GraphCall call, ServicePrincipal s) => call.Runtime.Replication.IsVisible(s.CreatedDateTime, call.Runtime.Time.GetUtcNow());
+    public static bool Visible(GraphCall call, Application a) => Replicated(call, a.CreatedDateTime, a.ReplicationShare, a.ReplicationBoundMs);
+
+    public static bool Visible(GraphCall call, ServicePrincipal s) => Replicated(call, s.CreatedDateTime, s.ReplicationShare, s.ReplicationBoundMs);
+
+    public static bool Visible(GraphCall call, AppRoleAssignment a) => Replicated(call, a.CreatedDateTime, a.ReplicationShare, a.ReplicationBoundMs);
 
     /// <summary>An application by object id that this call can see (call under the tenant lock); 404 otherwise.</summary>
     public static Application Application(GraphCall call, string id) =>
@@ -88,4 +93,11 @@ internal static class GraphBodies
     /// <summary>A service principal by object id that this call can see (call under the tenant lock); 404 otherwise.</summary>
     public static ServicePrincipal ServicePrincipal(GraphCall call, string id) =>
         call.Tenant.ServicePrincipals.TryGetValue(id, out var s) && Visible(call, s) ? s : throw GraphException.NotFound(id);
+
+    /// <summary>
+    /// An object deleted so recently that the delete has not replicated: a GET by id may still return it. Only reads by
+    /// id see it (lists and writes already answer as after the delete), which is the read-after-delete a client makes.
+    /// </summary>
+    public static T? NotYetDeleted<T>(GraphCall call, string id) where T : class =>
+        call.Tenant.DeletedItems.Find(id, call.Runtime.Time.GetUtcNow()) is { Item: T item } d && !Replicated(call, d.DeletedDateTime, d.ReplicationShare, d.ReplicationBoundMs) ? item : null;
 }

@@ -121,7 +121,8 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
         if (route.Cost.ReportsQuota && decision.LimitPercentage is { } pct) response.Headers["x-ms-throttle-limit-percentage"] = Throttler.FormatPercentage(pct);
         if (fault?.Kind == FaultKind.Headers) Override(response, fault);
         if (fate != ConnectionFate.Respond && response.Fate == ConnectionFate.Respond) response.Fate = fate;
-        Record(req, arrival, endpoint, response.Fate == ConnectionFate.Respond ? response.Status : 0, appId, tenantId, decision, premature, fault is not null, response.DuplicateCreate, resend);
+        Record(req, arrival, endpoint, response.Fate == ConnectionFate.Respond ? response.Status : 0, appId, tenantId, decision, premature, fault is not null, response.DuplicateCreate, resend,
+            handled: response.Status);
         return response;
     }
 
@@ -175,7 +176,8 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
     }
 
     private void Record(GraphRequest req, long arrival, string endpoint, int status, string? appId, string? tenantId,
-        ThrottleDecision? decision = null, bool premature = false, bool fault = false, bool duplicateCreate = false, bool resend = false) =>
+        ThrottleDecision? decision = null, bool premature = false, bool fault = false, bool duplicateCreate = false, bool resend = false, int? handled = null) =>
         rt.Stats.Record(new RequestRecord(arrival, req.Method, req.Path, endpoint, status, appId, tenantId,
-            decision?.ResourceUnits ?? 0, decision?.Writes ?? 0, premature, false, fault, decision?.BucketLevel ?? 0, duplicateCreate, resend));
+            decision?.ResourceUnits ?? 0, decision?.Writes ?? 0, premature, false, fault, decision?.BucketLevel ?? 0, duplicateCreate, resend,
+            req.ClientRequestId, handled, handled is null ? null : req.Body?.ToJsonString()));
 }

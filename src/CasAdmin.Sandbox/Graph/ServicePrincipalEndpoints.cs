@@ -17,13 +17,18 @@ internal static class ServicePrincipalEndpoints
             return GraphCall.Ok(ODataPaging.Page(call.Request, "servicePrincipals", "servicePrincipal", offset => ApplicationEndpoints.Filter(call, all).Skip(offset)));
         });
         r.MapGet("/servicePrincipals(appId='{appId}')", RequestCost.Read(1), Read, call => Single(call, s => s.AppId.Equals(call.Values["appId"], StringComparison.OrdinalIgnoreCase), call.Values["appId"]));
-        r.MapGet("/servicePrincipals/{id}", RequestCost.Read(1), Read, call => Single(call, s => s.Id.Equals(call.Values["id"], StringComparison.OrdinalIgnoreCase), call.Values["id"]));
+        r.MapGet("/servicePrincipals/{id}", RequestCost.Read(1), Read, call => Single(call, s => s.Id.Equals(call.Values["id"], StringComparison.OrdinalIgnoreCase), call.Values["id"], byId: true));
     }
 
-    private static GraphResponse Single(GraphCall call, Func<Tenants.ServicePrincipal, bool> match, string key)
+    private static GraphResponse Single(GraphCall call, Func<Tenants.ServicePrincipal, bool> match, string key, bool byId = false)
     {
         JsonObject? json;
-        lock (call.Tenant.Sync) json = call.Tenant.ServicePrincipals.Values.Where(x => GraphBodies.Visible(call, x)).FirstOrDefault(match) is { } s ? GraphJson.ServicePrincipal(s) : null;
+        lock (call.Tenant.Sync)
+        {
+            var found = call.Tenant.ServicePrincipals.Values.Where(x => GraphBodies.Visible(call, x)).FirstOrDefault(match)
+                ?? (byId ? GraphBodies.NotYetDeleted<Tenants.ServicePrincipal>(call, key) : null);
+            json = found is null ? null : GraphJson.ServicePrincipal(found);
+        }
         if (json is null) throw GraphException.NotFound(key);
         return GraphCall.Ok(ODataPaging.Entity(call.Request, "servicePrincipals", json, "servicePrincipal"));
     }

@@ -9,7 +9,8 @@ namespace CasAdmin.Sandbox.Graph;
 /// <summary>
 /// POST /servicePrincipals {appId}, DELETE /servicePrincipals/{id} (to deleted items), app-role assignments both ways
 /// (GET/POST …/appRoleAssignedTo on the resource, GET/POST …/appRoleAssignments on the principal, DELETE either).
-/// Tokens issued after an assignment change carry the new roles: the token endpoint reads the assignments.
+/// A new principal and a new assignment replicate after their own delay (<see cref="ReplicationLag"/>): until then the
+/// principal reads 404 and the assignment is missing from lists and from the roles of the tokens issued.
 /// </summary>
 internal static class ServicePrincipalWriteEndpoints
 {
@@ -49,7 +50,7 @@ internal static class ServicePrincipalWriteEndpoints
             // The application must exist (and be replicated); a multi-tenant app of another tenant may be installed too.
             if (app is null || (ReferenceEquals(t.Applications.GetValueOrDefault(app.Id), app) && !GraphBodies.Visible(call, app)))
             {
-                throw new GraphException(400, "Request_BadRequest", $"The appId '{appId}' of the service principal does not reference a valid application object.");
+                return NoBackingApplicationObject(call, appId);
             }
             if (t.FindServicePrincipalByAppId(appId) is not null)
             {
@@ -67,6 +68,8 @@ internal static class ServicePrincipalWriteEndpoints
                 AppOwnerOrganizationId = app.HomeTenantId,
                 SignInAudience = app.SignInAudience,
                 CreatedDateTime = call.Runtime.Time.GetUtcNow(),
+                ReplicationShare = ReplicationLag.Draw(),
+                ReplicationBoundMs = call.Runtime.Replication.LagMs,
             };
             sp.ServicePrincipalNames.Add(app.AppId);
             sp.ReplyUrls.AddRange(app.WebRedirectUris);
@@ -78,12 +81,25 @@ internal static class ServicePrincipalWriteEndpoints
         return GraphBodies.Created(call, "servicePrincipals", json, $"{id}/Microsoft.DirectoryServices.ServicePrincipal");
     }
 
+    /// <summary>
+    /// The answer Entra gives for an app it does not know, or has not replicated yet. Microsoft's reference documents no
+    /// body for it; the shape (code Request_BadRequest, details[] with code NoBackingApplicationObject and target appId)
+    /// is a real answer quoted on Microsoft Q&amp;A (learn.microsoft.com/answers/questions/5883620) and in public issue reports.
+    /// </summary>
+    private static GraphResponse NoBackingApplicationObject(GraphCall call, string appId)
+    {
+        var message = $"The appId '{appId}' of the service principal does not reference a valid application object.";
+        var r = GraphErrors.Create(call.Request, 400, "Request_BadRequest", message, call.Runtime.Time.GetUtcNow());
+        r.Body!["error"]!["details"] = new JsonArray(new JsonObject { ["code"] = "NoBackingApplicationObject", ["message"] = message, ["target"] = "appId" });
+        return r;
+    }
+
     private static GraphResponse Delete(GraphCall call)
     {
         lock (call.Tenant.Sync)
         {
             var sp = GraphBodies.ServicePrincipal(call, call.Values["id"]);
-            DirectoryRecycler.DeleteServicePrincipal(call.Tenant, sp, call.Runtime.Time.GetUtcNow());
+            DirectoryRecycler.DeleteServicePrincipal(call.Tenant, sp, call.Runtime.Time.GetUtcNow(), call.Runtime.Replication.LagMs);
         }
         return GraphBodies.NoContent();
     }
@@ -96,7 +112,7 @@ internal static class ServicePrincipalWriteEndpoints
         {
             GraphBodies.ServicePrincipal(call, id);
             items = call.Tenant.AppRoleAssignments.Values
-                .Where(a => (byResource ? a.ResourceId : a.PrincipalId).Equals(id, StringComparison.OrdinalIgnoreCase))
+                .Where(a => (byResource ? a.ResourceId : a.PrincipalId).Equals(id, StringComparison.OrdinalIgnoreCase) && GraphBodies.Visible(call, a))
                 .OrderBy(a => a.CreatedDateTime).ThenBy(a => a.Id, StringComparer.Ordinal)
                 .Select(Json).ToList();
         }
@@ -140,6 +156,8 @@ internal static class ServicePrincipalWriteEndpoints
                 ResourceDisplayName = resource.DisplayName,
                 AppRoleId = appRoleId,
                 CreatedDateTime = call.Runtime.Time.GetUtcNow(),
+                ReplicationShare = ReplicationLag.Draw(),
+                ReplicationBoundMs = call.Runtime.Replication.LagMs,
             };
             t.AppRoleAssignments[assignment.Id] = assignment;
             json = Json(assignment);

@@ -7,7 +7,11 @@ namespace CasAdmin.Sandbox.Graph;
 /// <summary>
 /// Change-notification subscriptions on /chats/getAllMessages[?model=A|B]: POST (validation handshake on the
 /// notification and lifecycle URLs, expiry limits, clientState ≤ 128), GET list (the caller app's), GET/PATCH/DELETE by id
-/// (only the creating app). Created and deleted times are kept for GET /_sandbox/tenants/{t}/subscriptions.
+/// (only the creating app), POST /subscriptions/{id}/reauthorize (204). Chat-message subscriptions live at most 4,320
+/// minutes, 60 without a lifecycleNotificationUrl (learn.microsoft.com/graph/api/resources/subscription, "Subscription
+/// lifetime"); they expire on the sandbox's clock, which POST /_sandbox/clock moves ahead (<see cref="SubscriptionLifecycle"/>).
+/// They are a protected API: an app without Microsoft's approval gets 403. Created and deleted times are kept for
+/// GET /_sandbox/tenants/{t}/subscriptions.
 /// </summary>
 internal static class SubscriptionEndpoints
 {
@@ -28,6 +32,12 @@ internal static class SubscriptionEndpoints
             return GraphCall.Ok(ODataPaging.Entity(call.Request, "subscriptions", json, "subscription"));
         });
         r.Map("PATCH", "/subscriptions/{id}", RequestCost.TeamsRead(), null, call => Task.FromResult(Update(call)));
+        r.Map("POST", "/subscriptions/{id}/reauthorize", RequestCost.TeamsRead(), null, call =>
+        {
+            // learn.microsoft.com/graph/api/subscription-reauthorize: no body, 204; the expiry stays as it is.
+            lock (call.Tenant.Sync) Owned(call).ReauthorizationRequired = false;
+            return Task.FromResult(GraphBodies.NoContent());
+        });
         r.Map("DELETE", "/subscriptions/{id}", RequestCost.TeamsRead(), null, call =>
         {
             lock (call.Tenant.Sync)
@@ -46,6 +56,7 @@ internal static class SubscriptionEndpoints
         var now = call.Runtime.Time.GetUtcNow();
         var resource = GraphBodies.String(body, "resource") ?? throw Invalid("Property 'resource' is required.");
         if (!IsChatMessagesResource(resource)) throw Invalid($"Resource '{resource}' is not supported for subscriptions by this service.");
+        ChatEndpoints.RequireProtectedApiApproval(call);
         var changeType = GraphBodies.String(body, "changeType") ?? throw Invalid("Property 'changeType' is required.");
         var types = changeType.Split(',', StringSplitOptions.TrimEntries);
         if (types.Length == 0 || types.Any(t => !ChangeTypes.Contains(t))) throw Invalid($"Invalid changeType '{changeType}'. Supported values: created, updated, deleted.");
@@ -94,7 +105,7 @@ internal static class SubscriptionEndpoints
         lock (call.Tenant.Sync)
         {
             items = call.Tenant.Teams.Subscriptions.Values
-                .Where(s => s.DeletedAt is null && s.ExpirationDateTime > now && s.ApplicationId.Equals(call.Principal.AppId, StringComparison.OrdinalIgnoreCase))
+                .Where(s => s.IsLive(now) && s.ApplicationId.Equals(call.Principal.AppId, StringComparison.OrdinalIgnoreCase))
                 .OrderBy(s => s.CreatedAt).Select(Json).ToList();
         }
         return GraphCall.Ok(ODataPaging.Page(call.Request, "subscriptions", "subscription", offset => items.Skip(offset)));
@@ -116,6 +127,9 @@ internal static class SubscriptionEndpoints
             {
                 CheckExpiration(expiration, call.Runtime.Time.GetUtcNow(), s.LifecycleNotificationUrl is not null);
                 s.ExpirationDateTime = expiration;
+
+                // Renewing also reauthorizes (change-notifications-lifecycle-events, "Responding to reauthorizationRequired").
+                s.ReauthorizationRequired = false;
             }
             json = Json(s);
         }
@@ -126,7 +140,7 @@ internal static class SubscriptionEndpoints
     private static ChatSubscription Owned(GraphCall call)
     {
         var id = call.Values["id"];
-        if (!call.Tenant.Teams.Subscriptions.TryGetValue(id, out var s) || s.DeletedAt is not null || s.ExpirationDateTime <= call.Runtime.Time.GetUtcNow())
+        if (!call.Tenant.Teams.Subscriptions.TryGetValue(id, out var s) || !s.IsLive(call.Runtime.Time.GetUtcNow()))
         {
             throw new GraphException(404, "ResourceNotFound", $"The object was not found. Subscription '{id}' does not exist.");
         }

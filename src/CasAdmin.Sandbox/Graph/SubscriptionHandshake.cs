@@ -69,5 +69,26 @@ internal sealed class SubscriptionHandshake : IDisposable
         }
     }
 
+    /// <summary>POSTs a notification collection (application/json); true when the receiver acknowledged it (2xx) within 10 s.</summary>
+    public async Task<bool> NotifyAsync(string url, string json, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(Timeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            return response.IsSuccessStatusCode;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 }

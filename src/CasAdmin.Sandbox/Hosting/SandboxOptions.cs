@@ -13,6 +13,13 @@ public sealed class SandboxOptions
     public double Scale { get; set; } = 1.0;
 
     public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// Upper bound, in milliseconds, of Entra ID's replication delays (new apps, service principals, secrets, app role
+    /// assignments, deletes); each object draws its own delay in (0, bound]. 0 = consistent at once. Default 10,000, as
+    /// strict as a real tenant; PUT /_sandbox/replication changes it while running, and a reset returns to this value.
+    /// </summary>
+    public int ReplicationLagMs { get; set; } = 10_000;
 }
 
 /// <summary>One seeded app, by its scenario tag (admin, expired, noConsent, disabled, public).</summary>

@@ -25,6 +25,7 @@ internal sealed class SandboxRuntime : IDisposable
         Ledger = new RetryAfterLedger(time);
         Stats = new StatsCollector(time);
         Graph = GraphRouter.CreateDefault();
+        Replication = new ReplicationLag(options.ReplicationLagMs);
     }
 
     public SandboxOptions Options { get; }
@@ -38,8 +39,17 @@ internal sealed class SandboxRuntime : IDisposable
     public IdentityFlows Flows { get; } = new();
     public GraphRouter Graph { get; }
 
-    /// <summary>PUT /_sandbox/replication: how long new applications and service principals stay invisible.</summary>
-    public ReplicationLag Replication { get; } = new();
+    /// <summary>PUT /_sandbox/replication: the upper bound of every replication delay (new objects, secrets, role assignments, deletes).</summary>
+    public ReplicationLag Replication { get; }
+
+    /// <summary>PUT /_sandbox/teams: metering (off since August 2025) and protected-API approval (on by default).</summary>
+    public TeamsApiAccess TeamsApis { get; } = new();
+
+    /// <summary>POST /_sandbox/clock: how far the subscription service's clock has been moved ahead.</summary>
+    public SubscriptionClock SubscriptionClock { get; } = new();
+
+    /// <summary>What the built-in receivers under /_sandbox/receiver/… were sent (lifecycle notifications).</summary>
+    public NotificationRecorder Recorder { get; } = new();
 
     /// <summary>The HTTP client that runs subscription validation handshakes.</summary>
     public SubscriptionHandshake Handshake { get; } = new();
@@ -53,7 +63,10 @@ internal sealed class SandboxRuntime : IDisposable
         Ledger.Clear();
         Throttler.Reset(Options.Scale);
         Flows.Clear();
-        Replication.LagMs = 0;
+        Replication.LagMs = Options.ReplicationLagMs;
+        TeamsApis.Reset();
+        SubscriptionClock.Reset();
+        Recorder.Clear();
     }
 
     public void Dispose()

@@ -15,7 +15,7 @@ internal static class ClientAuthenticator
     private static readonly TimeSpan Skew = TimeSpan.FromMinutes(5);
 
     /// <summary>Returns the appidacr value: "1" secret, "2" certificate, "0" none (public client).</summary>
-    public static string Authenticate(IFormCollection form, HttpContext ctx, Application app, TenantState tenant, string tenantKey, DateTimeOffset now, bool credentialRequired)
+    public static string Authenticate(IFormCollection form, HttpContext ctx, Application app, TenantState tenant, string tenantKey, DateTimeOffset now, bool credentialRequired, Graph.ReplicationLag replication)
     {
         var secret = form["client_secret"].ToString();
         var assertion = form["client_assertion"].ToString();
@@ -31,7 +31,8 @@ internal static class ClientAuthenticator
                     if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(c.SecretText), Encoding.UTF8.GetBytes(secret))) match = c;
                 }
             }
-            if (match is null) throw EntraError.InvalidSecret(app.AppId);
+            // A secret added moments ago is not valid until it has replicated: the same AADSTS7000215 as a wrong one.
+            if (match is null || !replication.HasReplicated(match.AddedDateTime, match.ReplicationShare, match.ReplicationBoundMs, now)) throw EntraError.InvalidSecret(app.AppId);
             if (match.EndDateTime <= now) throw EntraError.SecretExpired(app.AppId);
             return "1";
         }

@@ -108,7 +108,7 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
         if (string.IsNullOrEmpty(clientId)) throw EntraError.BadRequest(900144, "The request body must contain the following parameter: 'client_id'.");
         var (app, sp) = ResolveClient(t, clientId, requireApplication: true);
         var now = rt.Time.GetUtcNow();
-        var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: true);
+        var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: true, rt.Replication);
 
         var scope = form["scope"].ToString();
         var requested = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(s => !GraphPermissionCatalog.OidcScopes.Contains(s)).ToList();
@@ -117,7 +117,8 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
             throw EntraError.InvalidScope(scope);
         }
         List<string> roles;
-        lock (t.Sync) roles = t.AssignedRoleValues(sp.Id, t.GraphServicePrincipal);
+        // Only assignments that have replicated reach the token: right after admin consent a token may lack the new roles.
+        lock (t.Sync) roles = t.AssignedRoleValues(sp.Id, t.GraphServicePrincipal, a => rt.Replication.HasReplicated(a.CreatedDateTime, a.ReplicationShare, a.ReplicationBoundMs, now));
         return new JsonObject
         {
             ["token_type"] = "Bearer",
@@ -169,7 +170,7 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
                 throw new EntraError(400, "authorization_declined", 65004, "User declined to consent to access the app.");
         }
         var (app, sp) = ResolveClient(t, entry.ClientId, requireApplication: true);
-        var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: !app!.IsFallbackPublicClient);
+        var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: !app!.IsFallbackPublicClient, rt.Replication);
         rt.Flows.RemoveDeviceCode(code);
         return UserTokens(ctx, t, app, sp, entry.UserId!, entry.Scopes, acr, nonce: null, now);
     }
@@ -188,7 +189,7 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
         var now = rt.Time.GetUtcNow();
         if (entry.ExpiresOn <= now) throw EntraError.InvalidGrant(700082, "The refresh token has expired due to inactivity.");
         var (app, sp) = ResolveClient(t, entry.ClientId, requireApplication: true);
-        var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: !app!.IsFallbackPublicClient);
+        var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: !app!.IsFallbackPublicClient, rt.Replication);
         var scopes = form["scope"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return UserTokens(ctx, t, app, sp, entry.UserId, scopes.Length > 0 ? scopes : entry.Scopes, acr, nonce: null, now);
     }
@@ -221,7 +222,7 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
             }
         }
         var (app, sp) = ResolveClient(t, entry.ClientId, requireApplication: true);
-        var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: !app!.IsFallbackPublicClient);
+        var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: !app!.IsFallbackPublicClient, rt.Replication);
         return UserTokens(ctx, t, app, sp, entry.UserId, entry.Scopes, acr, entry.Nonce, now);
     }
 
@@ -327,8 +328,13 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
     public (Application? App, ServicePrincipal Sp) ResolveClient(TenantState t, string clientId, bool requireApplication)
     {
         ServicePrincipal? sp;
+        var now = rt.Time.GetUtcNow();
         lock (t.Sync) sp = t.FindServicePrincipalByAppId(clientId);
         var app = sp is null ? null : rt.Store.FindApplication(clientId, t);
+        // A principal or application that has not replicated yet is unknown to the token service: AADSTS700016, as for
+        // an app that does not exist (Entra's documented answer right after creating one).
+        if (sp is not null && !rt.Replication.HasReplicated(sp.CreatedDateTime, sp.ReplicationShare, sp.ReplicationBoundMs, now)) sp = null;
+        if (app is not null && !rt.Replication.HasReplicated(app.CreatedDateTime, app.ReplicationShare, app.ReplicationBoundMs, now)) app = null;
         if (sp is null || (requireApplication && app is null)) throw EntraError.AppNotFound(clientId, t.Domain);
         if (!sp.AccountEnabled) throw EntraError.AppDisabled(clientId, sp.DisplayName);
         return (app, sp);

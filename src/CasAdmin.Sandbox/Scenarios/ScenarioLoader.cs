@@ -57,6 +57,8 @@ internal static class ScenarioLoader
         };
 
         var graph = AddGraphServicePrincipal(t);
+        var graphCli = FirstPartyApps.GraphCommandLineToolsPrincipal(tenantId, SeedTime);
+        t.ServicePrincipals[graphCli.Id] = graphCli;
 
         foreach (var su in st.Users)
         {

@@ -26,6 +26,12 @@ internal sealed class DeletedDirectoryObject
 
     public string? DisplayName { get; init; }
 
+    /// <summary>Its share of the replication lag bound: until it has passed, the object can still be read by id (deletes replicate too).</summary>
+    public double ReplicationShare { get; init; }
+
+    /// <summary>The replication lag bound (lagMs) in force when the object was created (or deleted).</summary>
+    public int ReplicationBoundMs { get; init; }
+
     /// <summary>Graph's JSON for the deleted object: the live shape with @odata.type first and deletedDateTime set.</summary>
     public JsonObject ToJson()
     {

@@ -15,9 +15,18 @@ internal sealed class ChatSubscription
     public required string ApplicationId { get; init; }
     public required string CreatorId { get; init; }
     public string LatestSupportedTlsVersion { get; init; } = "v1_2";
-    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? DeletedAt { get; set; }
     public string? DeletedByAppId { get; set; }
+
+    /// <summary>Graph sent reauthorizationRequired and has not seen a reauthorize or renewal since.</summary>
+    public bool ReauthorizationRequired { get; set; }
+
+    /// <summary>Graph itself removed the subscription (and sent subscriptionRemoved); DeletedByAppId stays null.</summary>
+    public bool RemovedByService { get; set; }
+
+    /// <summary>Live at <paramref name="now"/>: neither deleted nor expired.</summary>
+    public bool IsLive(DateTimeOffset now) => DeletedAt is null && ExpirationDateTime > now;
 }
 
 /// <summary>

@@ -34,6 +34,15 @@ internal sealed class PasswordCredential
     public string Hint => SecretText.Length >= 3 ? SecretText[..3] : SecretText;
     public DateTimeOffset StartDateTime { get; set; }
     public DateTimeOffset EndDateTime { get; set; }
+
+    /// <summary>When addPassword ran: a new secret is valid at the token endpoint only once it has replicated from then.</summary>
+    public DateTimeOffset AddedDateTime { get; init; }
+
+    /// <summary>This object's share of the replication lag bound (see Graph/ReplicationLag); 0 = visible at once (seeded).</summary>
+    public double ReplicationShare { get; init; }
+
+    /// <summary>The replication lag bound (lagMs) in force when the object was created (or deleted).</summary>
+    public int ReplicationBoundMs { get; init; }
 }
 
 internal sealed class KeyCredential
@@ -71,6 +80,12 @@ internal sealed class Application
     public List<string> Tags { get; } = [];
     public string? Notes { get; set; }
     public DateTimeOffset CreatedDateTime { get; set; }
+
+    /// <summary>This object's share of the replication lag bound (see Graph/ReplicationLag); 0 = visible at once (seeded).</summary>
+    public double ReplicationShare { get; init; }
+
+    /// <summary>The replication lag bound (lagMs) in force when the object was created (or deleted).</summary>
+    public int ReplicationBoundMs { get; init; }
 }
 
 internal sealed record AppRole(string Id, string Value, string DisplayName, string Description, IReadOnlyList<string> AllowedMemberTypes);
@@ -93,6 +108,12 @@ internal sealed class ServicePrincipal
     public List<string> Tags { get; } = [];
     public List<string> ReplyUrls { get; } = [];
     public DateTimeOffset CreatedDateTime { get; set; }
+
+    /// <summary>This object's share of the replication lag bound (see Graph/ReplicationLag); 0 = visible at once (seeded).</summary>
+    public double ReplicationShare { get; init; }
+
+    /// <summary>The replication lag bound (lagMs) in force when the object was created (or deleted).</summary>
+    public int ReplicationBoundMs { get; init; }
 }
 
 internal sealed class AppRoleAssignment
@@ -105,6 +126,12 @@ internal sealed class AppRoleAssignment
     public required string ResourceDisplayName { get; init; }
     public required string AppRoleId { get; init; }
     public DateTimeOffset CreatedDateTime { get; init; }
+
+    /// <summary>This object's share of the replication lag bound (see Graph/ReplicationLag); 0 = visible at once (seeded).</summary>
+    public double ReplicationShare { get; init; }
+
+    /// <summary>The replication lag bound (lagMs) in force when the object was created (or deleted).</summary>
+    public int ReplicationBoundMs { get; init; }
 }
 
 internal sealed class OAuth2PermissionGrant

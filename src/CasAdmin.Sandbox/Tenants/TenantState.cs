@@ -81,12 +81,13 @@ internal sealed class TenantState
     }
 
     /// <summary>App-role values the principal holds on the resource (e.g. Graph), as they appear in a token's roles claim.</summary>
-    public List<string> AssignedRoleValues(string principalId, ServicePrincipal resource)
+    public List<string> AssignedRoleValues(string principalId, ServicePrincipal resource, Func<AppRoleAssignment, bool>? replicated = null)
     {
         var values = new List<string>();
         foreach (var a in AppRoleAssignments.Values)
         {
             if (!a.PrincipalId.Equals(principalId, StringComparison.OrdinalIgnoreCase) || !a.ResourceId.Equals(resource.Id, StringComparison.OrdinalIgnoreCase)) continue;
+            if (replicated is not null && !replicated(a)) continue;
             var role = resource.AppRoles.FirstOrDefault(r => r.Id.Equals(a.AppRoleId, StringComparison.OrdinalIgnoreCase));
             if (role is not null && !values.Contains(role.Value)) values.Add(role.Value);
         }

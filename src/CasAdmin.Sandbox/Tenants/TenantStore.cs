@@ -36,6 +36,6 @@ internal sealed class TenantStore
                 if (app is not null && app.SignInAudience != "AzureADMyOrg") return app;
             }
         }
-        return null;
+        return FirstPartyApps.Find(appId);
     }
 }

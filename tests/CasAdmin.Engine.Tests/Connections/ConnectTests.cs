@@ -340,6 +340,28 @@ public sealed class ConnectTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         Assert.Equal(before, (await sandbox.Host.Control.GetStatsAsync()).Totals.Requests);
     }
 
+    [Theory]
+    [InlineData(SignInMode.ClientSecret)]
+    [InlineData(SignInMode.Certificate)]
+    public async Task MissingClientId_ForUnattendedSignIn_FailsWithClientIdRequired_BeforeAnyNetwork(SignInMode mode)
+    {
+        var request = sandbox.Request(sandbox.Contoso, SignInMode.ClientSecret);
+        var before = (await sandbox.Host.Control.GetStatsAsync()).Totals.Requests;
+
+        var error = await Assert.ThrowsAsync<CasException>(() => Connect(new ConnectionRequest
+        {
+            Mode = mode, Tenant = request.Tenant, Environment = CasCloud.Sandbox, SandboxUrl = request.SandboxUrl,
+            SandboxThumbprint = request.SandboxThumbprint, ClientSecret = request.ClientSecret, CertificateThumbprint = new string('A', 40),
+        }));
+
+        // A secret or certificate belongs to one app: no remembered sign-in app stands in for it.
+        Assert.Equal(ErrorIds.ClientIdRequired, error.ErrorId);
+        Assert.Equal(CasErrorCategory.InvalidArgument, error.Category);
+        Assert.Contains("-ClientId", error.RecommendedAction, StringComparison.Ordinal);
+        Assert.Equal(request.Tenant, error.Target);
+        Assert.Equal(before, (await sandbox.Host.Control.GetStatsAsync()).Totals.Requests);
+    }
+
     [Fact]
     public async Task NoConsentApp_Connects_ButGraphRefusalNamesTheMissingPermission()
     {

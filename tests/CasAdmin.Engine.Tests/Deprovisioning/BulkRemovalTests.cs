@@ -143,13 +143,54 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
                 $"{loser.AccountId}: {loser.Error?.ErrorId ?? loser.Job?.Status + " " + loser.Job?.ErrorId + " " + loser.Job?.Error}");
             if (loser.Error!.ErrorId == ErrorIds.RemovalInProgress)
             {
-                Assert.True(loser.Error.Message.Contains(mine.LeaseOwner, StringComparison.Ordinal) || loser.Error.Message.Contains("engine-B", StringComparison.Ordinal));
+                Assert.True(loser.Error.Message.Contains($"/{LeaseHolder.RunnerId}/", StringComparison.Ordinal) || loser.Error.Message.Contains("engine-B", StringComparison.Ordinal));
             }
         }
 
         var jobs = await mine.GetJobsAsync(h.StorePath, null, null, null, null, CancellationToken.None);
         Assert.Equal(100, jobs.Count);
         Assert.All(jobs, j => Assert.Equal(RemovalJobStatus.Succeeded, j.Status));
+        Assert.Equal(0, await LivePrincipalsAsync(connections, subset));
+        var stats = await h.Sandbox.Host.Control.GetStatsAsync();
+        Assert.Empty(Footprint.Repeats(stats));
+    }
+
+    /// <summary>
+    /// Two runspaces of one pwsh (ForEach-Object -Parallel, thread jobs) share one engine: two runs of the same engine
+    /// remove the same accounts at once. Each account is removed by one run only; the other is told RemovalInProgress
+    /// (or AlreadyRemoved), never LeaseLost, and no step runs twice (the sandbox counts no repeated delete or write).
+    /// </summary>
+    [Fact]
+    public async Task TwoRunsOfOneEngine_LikeTwoRunspaces_RemoveEachAccountExactlyOnce()
+    {
+        var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 2);
+        using var _ = h;
+        var subset = accounts.Take(16).ToList();
+        var targets = Targets(h, subset);
+        await generated.Host.Control.SetLatencyAsync(40);
+        IReadOnlyList<RemovalResult>[] both;
+        try
+        {
+            var engine = h.Engine.Deprovisioning;
+            both = await Task.WhenAll(
+                Task.Run(() => engine.RemoveAsync(targets, new RemovalOptions { ThrottleLimit = 8 }, h.Observer, CancellationToken.None)),
+                Task.Run(() => engine.RemoveAsync(targets, new RemovalOptions { ThrottleLimit = 8 }, h.Observer, CancellationToken.None)));
+        }
+        finally
+        {
+            await generated.Host.Control.SetLatencyAsync(0);
+        }
+
+        var wins = both.SelectMany(r => r).Where(r => r.Succeeded).Select(r => r.AccountId).ToList();
+        Assert.Equal(subset.Select(a => a.AccountId).Order(), wins.Order());
+        foreach (var loser in both.SelectMany(r => r).Where(r => !r.Succeeded))
+        {
+            Assert.True(loser.Error?.ErrorId is ErrorIds.RemovalInProgress or ErrorIds.AlreadyRemoved,
+                $"{loser.AccountId}: {loser.Error?.ErrorId ?? loser.Job?.Status + " " + loser.Job?.ErrorId + " " + loser.Job?.Error}");
+        }
+
+        var stats = await generated.Host.Control.GetStatsAsync();
+        Assert.Empty(Footprint.Repeats(stats));
         Assert.Equal(0, await LivePrincipalsAsync(connections, subset));
     }
 
@@ -179,6 +220,9 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         var stats = await control.GetStatsAsync();
         Assert.True(stats.Totals.FaultsInjected > 0);
         Assert.Equal(0, stats.Totals.PrematureRetries);
+
+        // Exactly once under faults: a resend of a request whose answer was lost is not a repeat; a step run twice is.
+        Assert.Empty(Footprint.Repeats(stats));
         Assert.Equal(0, await LivePrincipalsAsync(connections, accounts));
         var registry = (await h.Engine.Accounts.GetAsync(h.StorePath, null, null, null, true, CancellationToken.None)).ToDictionary(a => a.AccountId);
         Assert.All(accounts, a => Assert.Equal(ServiceAccountStatus.Removed, registry[a.AccountId].Status));

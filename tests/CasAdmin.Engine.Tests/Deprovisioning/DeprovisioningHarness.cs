@@ -48,6 +48,13 @@ internal static class Footprint
         return n;
     }
 
+    /// <summary>
+    /// The objects the sandbox saw deleted or written again as a new request: a step that ran twice, or two jobs doing
+    /// the same work (the TMCAS Inline groups are one pair per tenant, shared by its Inline accounts). Must be empty.
+    /// </summary>
+    public static IReadOnlyList<string> Repeats(SandboxStats stats) =>
+        stats.Repeated.Select(r => $"{r.Method} {r.Path} x{r.Repeats}").ToList();
+
     public static SandboxFootprintInfo Seeded(SandboxTenantInfo tenant, CasService service) =>
         tenant.Footprints.First(f => f.Service == service.ToString());
 }

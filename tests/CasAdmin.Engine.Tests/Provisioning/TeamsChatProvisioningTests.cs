@@ -96,8 +96,20 @@ public sealed class TeamsChatProvisioningTests(SandboxFixture sandbox) : IClassF
 
         Assert.Equal(first.AppId, second.AppId);
         Assert.False(second.Created);
-        Assert.Single(await AppsNamedAsync(admin, name));
-        Assert.Contains("secret(s) CasAdmin added earlier", h.Observer.AllText(), StringComparison.Ordinal);
+        var registered = Assert.Single(await AppsNamedAsync(admin, name));
+
+        // The session holds the first run's secret: the rerun uses it instead of adding one that nothing records.
+        Assert.Single(registered.PasswordCredentials!, p => p.DisplayName == TeamsChatAppProvisioner.SecretDisplayName);
+        Assert.Equal(first.SecretKeyId, second.SecretKeyId);
+        Assert.Equal(SandboxFixture.Reveal(first.Secret), SandboxFixture.Reveal(second.Secret));
+        Assert.DoesNotContain("secret(s) CasAdmin added", h.Observer.AllText(), StringComparison.Ordinal);
+
+        // Another session cannot know that value: it adds a new secret, returns it, and says so.
+        using var other = new EngineHarness(sandbox);
+        var otherAdmin = await other.AdminAsync(sandbox.Contoso);
+        var third = await NewAppAsync(other, otherAdmin, name);
+        Assert.NotEqual(first.SecretKeyId, third.SecretKeyId);
+        Assert.Contains("secret(s) CasAdmin added in an earlier session", other.Observer.AllText(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -292,16 +304,36 @@ public sealed class TeamsChatProvisioningTests(SandboxFixture sandbox) : IClassF
     }
 
     [Fact]
-    public async Task NewAccount_EvaluationQuotaExhausted_FailsWithEvaluationQuotaExceeded()
+    public async Task NewAccount_Evaluation_HistoricalQuotaUsedUp_ProvisionsBecauseGraphNoLongerMeters()
+    {
+        using var h = new EngineHarness(sandbox);
+        var admin = await h.AdminAsync(sandbox.Contoso);
+        var app = await NewAppAsync(h, admin, Name("unmetered"));
+        await sandbox.Host.Control.SetEvaluationUsageAsync(sandbox.Contoso.TenantId, app.AppId, 500);
+
+        var account = await ProvisionAsync(h, admin, app, LicensingModel.Evaluation, skipInventory: true);
+
+        Assert.Equal(ServiceAccountStatus.Active, account.Status);
+    }
+
+    [Fact]
+    public async Task NewAccount_EvaluationQuotaExhausted_WhenGraphMetersAgain_FailsWithEvaluationQuotaExceeded()
     {
         using var h = new EngineHarness(sandbox);
         var admin = await h.AdminAsync(sandbox.Contoso);
         var app = await NewAppAsync(h, admin, Name("quota"));
         await sandbox.Host.Control.SetEvaluationUsageAsync(sandbox.Contoso.TenantId, app.AppId, 500);
+        await sandbox.Host.Control.SetTeamsApiAsync(new TeamsApiSettings(MeteredEvaluation: true));
+        try
+        {
+            var error = await Assert.ThrowsAsync<CasException>(() => ProvisionAsync(h, admin, app, LicensingModel.Evaluation, skipInventory: true));
 
-        var error = await Assert.ThrowsAsync<CasException>(() => ProvisionAsync(h, admin, app, LicensingModel.Evaluation, skipInventory: true));
-
-        Assert.Equal(ErrorIds.EvaluationQuotaExceeded, error.ErrorId);
+            Assert.Equal(ErrorIds.EvaluationQuotaExceeded, error.ErrorId);
+        }
+        finally
+        {
+            await sandbox.Host.Control.SetTeamsApiAsync(new TeamsApiSettings(MeteredEvaluation: false));
+        }
     }
 
     [Fact]

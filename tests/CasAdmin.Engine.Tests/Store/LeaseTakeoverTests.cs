@@ -63,7 +63,7 @@ public sealed class LeaseTakeoverTests : IDisposable
             // Same host name and a pid that has ended here: the old owner format took such a live lease over at once.
             "a cloned machine with the same host name" => $"{Environment.MachineName}/pid {ended}/{Guid.NewGuid():N}/0123abcd",
             "an owner string in another format" => $"{Environment.MachineName}/pid {ended}/0123abcd",
-            _ => new DeprovisioningService(NoSecretVault.Instance).LeaseOwner,
+            _ => LeaseHolder.NewOwner(),
         };
         var (jobs, jobId) = await JobLeasedByAsync(holder);
 

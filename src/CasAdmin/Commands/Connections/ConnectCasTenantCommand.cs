@@ -48,15 +48,18 @@ public sealed class ConnectCasTenantCommand : CasCmdlet
     public string? TenantId { get; set; }
 
     /// <summary>
-    /// The application (client) id of the tenant's own app registration that CasAdmin signs in with. With
-    /// -ManagedIdentity: the client id of a user-assigned managed identity (omit it for the system-assigned one).
+    /// The application (client) id of the tenant's own app registration that CasAdmin signs in with. Interactive and
+    /// device code: optional once Register-CasAdminApp has registered the tenant's app (or with CASADMIN_CLIENT_ID).
+    /// Client secret and certificate: the app the secret or certificate belongs to (required; checked by the engine, so
+    /// that leaving it out gives ClientIdRequired with what to do). With -ManagedIdentity: the client id of a
+    /// user-assigned managed identity (omit it for the system-assigned one).
     /// </summary>
-    [Parameter(Mandatory = true, ParameterSetName = InteractiveSet)]
-    [Parameter(Mandatory = true, ParameterSetName = DeviceCodeSet)]
-    [Parameter(Mandatory = true, ParameterSetName = ClientSecretSet)]
-    [Parameter(Mandatory = true, ParameterSetName = CertificateSet)]
-    [Parameter(Mandatory = true, ParameterSetName = CertificateFileSet)]
-    [Parameter(Mandatory = true, ParameterSetName = CertificateThumbprintSet)]
+    [Parameter(ParameterSetName = InteractiveSet)]
+    [Parameter(ParameterSetName = DeviceCodeSet)]
+    [Parameter(ParameterSetName = ClientSecretSet)]
+    [Parameter(ParameterSetName = CertificateSet)]
+    [Parameter(ParameterSetName = CertificateFileSet)]
+    [Parameter(ParameterSetName = CertificateThumbprintSet)]
     [Parameter(ParameterSetName = ManagedIdentitySet)]
     [ValidateNotNullOrEmpty]
     public string? ClientId { get; set; }

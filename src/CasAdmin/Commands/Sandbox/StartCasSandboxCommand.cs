@@ -45,6 +45,14 @@ public sealed class StartCasSandboxCommand : CasCmdlet
     [ValidateRange(1, 600)]
     public int TimeoutSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Upper bound, in seconds, of the delay with which the sandbox's Entra ID replicates each new app, service principal,
+    /// client secret and admin consent (0 to 3600; 0 turns the delays off). Default: 10, as strict as a real tenant.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0.0, 3600.0)]
+    public double ReplicationLagSeconds { get; set; } = 10;
+
     /// <summary>Also connects to every sandbox tenant with its administrator app and writes the connections after the sandbox.</summary>
     [Parameter]
     public SwitchParameter Connect { get; set; }
@@ -87,7 +95,7 @@ public sealed class StartCasSandboxCommand : CasCmdlet
         }
 
         // No explicit target: the engine names the scenario, the port or the sandbox file, whichever failed.
-        var sandbox = Run((_, ct) => SandboxLauncher.StartAsync(dll, scenario, Scale, Port, TimeSpan.FromSeconds(TimeoutSeconds), ct));
+        var sandbox = Run((_, ct) => SandboxLauncher.StartAsync(dll, scenario, Scale, Port, TimeSpan.FromSeconds(TimeoutSeconds), ct, ReplicationLagSeconds));
         SandboxSessions.Add(sandbox);
         WriteObject(sandbox);
         if (Connect)

@@ -64,6 +64,15 @@ public sealed class NewCasTeamsChatAccountCommand : CasConnectedCmdlet
     public SwitchParameter DoNotStoreSecret { get; set; }
 
     /// <summary>
+    /// How long to wait for Entra ID to replicate what this command (or New-CasTeamsChatApp just before it) created: a
+    /// TimeSpan, or a number of minutes. Default: 5 minutes. After it, the command stops with ReplicationTimeout; run
+    /// it again to continue.
+    /// </summary>
+    [Parameter]
+    [TimeSpanOrMinutes]
+    public TimeSpan ReplicationTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// The tenant to provision (id or verified domain): selects the open connection to it when -Connection is not
     /// given. Objects with a TenantId property bind to it from the pipeline.
     /// </summary>
@@ -94,6 +103,7 @@ public sealed class NewCasTeamsChatAccountCommand : CasConnectedCmdlet
             NotificationUrl = NotificationUrl,
             LifecycleNotificationUrl = LifecycleNotificationUrl,
             StoreSecret = !DoNotStoreSecret,
+            ReplicationTimeout = ReplicationTimeout,
         };
 
         if (!ShouldProcess($"Tenant {connection.TenantDomain ?? connection.TenantId}",

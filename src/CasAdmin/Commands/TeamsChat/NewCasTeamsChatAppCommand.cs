@@ -47,6 +47,15 @@ public sealed class NewCasTeamsChatAppCommand : CasConnectedCmdlet
     public SwitchParameter GrantAdminConsent { get; set; }
 
     /// <summary>
+    /// How long to wait for Entra ID to replicate what this command (or New-CasTeamsChatApp just before it) created: a
+    /// TimeSpan, or a number of minutes. Default: 5 minutes. After it, the command stops with ReplicationTimeout; run
+    /// it again to continue.
+    /// </summary>
+    [Parameter]
+    [TimeSpanOrMinutes]
+    public TimeSpan ReplicationTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// The tenant to register the app in (id or verified domain): selects the open connection to it when -Connection
     /// is not given. Objects with a TenantId property (connections, CSV rows) bind to it from the pipeline.
     /// </summary>
@@ -74,6 +83,7 @@ public sealed class NewCasTeamsChatAppCommand : CasConnectedCmdlet
             MultiTenant = MultiTenant,
             SecretLifetime = SecretLifetime,
             GrantAdminConsent = GrantAdminConsent,
+            ReplicationTimeout = ReplicationTimeout,
         };
 
         var action = string.Format(CultureInfo.InvariantCulture, "Register the {0} app '{1}' for {2} with a {3:0.##}-day client secret{4}",
