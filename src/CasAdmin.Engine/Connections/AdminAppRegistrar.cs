@@ -22,9 +22,20 @@ internal static class AdminAppRegistrar
         await RoleCheck.RequireAsync(admin, [], ct).ConfigureAwait(false);
 
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
+        var ledger = ReplicationLedger.Shared;
+        var tenantId = admin.TenantId;
         var (app, created) = await FindOrCreateAsync(directory, admin, request, observer, ct).ConfigureAwait(false);
-        var (principal, _) = await directory.EnsureServicePrincipalAsync(app.AppId!, ct).ConfigureAwait(false);
-        await GrantAsync(directory, principal.Id!, observer, ct).ConfigureAwait(false);
+
+        // What this process created moments ago may not have replicated yet: wait for exactly those objects.
+        var appIsNew = created || ledger.IsNewApp(tenantId, app.AppId!);
+        var (principal, principalCreated) = await directory.EnsureServicePrincipalAsync(app.AppId!, ct, appIsNew, ledger.IsNewServicePrincipal(tenantId, app.AppId!)).ConfigureAwait(false);
+        if (principalCreated)
+        {
+            ledger.ServicePrincipal(tenantId, app.AppId!);
+        }
+
+        var principalIsNew = principalCreated || ledger.IsNewServicePrincipal(tenantId, app.AppId!);
+        await GrantAsync(directory, principal.Id!, principalIsNew, observer, ct).ConfigureAwait(false);
         if (created)
         {
             await WaitUntilSignInKnowsAppAsync(admin, app.AppId!, observer, ct).ConfigureAwait(false);
@@ -53,14 +64,22 @@ internal static class AdminAppRegistrar
     private static async Task<(Application App, bool Created)> FindOrCreateAsync(DirectoryClient directory, CasConnection admin, RegisterAdminAppRequest request, IOperationObserver observer, CancellationToken ct)
     {
         // The app remembered for this tenant wins, whatever its name is now (an admin may have renamed it).
+        var ledger = ReplicationLedger.Shared;
         if (AdminAppRegistry.Find(admin.Environment, admin.TenantId) is { } remembered
-            && await directory.FindApplicationByAppIdAsync(remembered.ClientId, ct).ConfigureAwait(false) is { } known)
+            && await FindRememberedAsync(directory, admin.TenantId, remembered.ClientId, ct).ConfigureAwait(false) is { } known)
         {
             observer.Verbose($"Found the app '{known.DisplayName}' ({known.AppId}) registered earlier; completing it.");
             return (known, false);
         }
 
         var existing = await directory.FindApplicationByNameAsync(request.DisplayName, ct).ConfigureAwait(false);
+        if (existing is null && ledger.AppNamed(admin.TenantId, request.DisplayName) is { } mine)
+        {
+            // This process created it moments ago and Graph does not list it yet: wait for it rather than create a second one.
+            observer.Verbose($"The app '{request.DisplayName}' ({mine.AppId}) was created moments ago; waiting for Entra ID to list it.");
+            existing = await DirectoryClient.FindNewAsync("the new app", c => directory.FindApplicationByNameAsync(request.DisplayName, c), ct).ConfigureAwait(false);
+        }
+
         if (existing is not null)
         {
             if (existing.Tags?.Contains(AdminApp.Tag) != true)
@@ -95,8 +114,15 @@ internal static class AdminAppRegistrar
                 },
             ],
         };
-        return (await directory.CreateApplicationAsync(app, ct).ConfigureAwait(false), true);
+        var made = await directory.CreateApplicationAsync(app, ct).ConfigureAwait(false);
+        ledger.App(admin.TenantId, made.AppId!, made.Id!, request.DisplayName);
+        return (made, true);
     }
+
+    private static async Task<Application?> FindRememberedAsync(DirectoryClient directory, string tenantId, string appId, CancellationToken ct) =>
+        ReplicationLedger.Shared.IsNewApp(tenantId, appId)
+            ? await DirectoryClient.FindNewAsync("the new app", c => directory.FindApplicationByAppIdAsync(appId, c), ct).ConfigureAwait(false)
+            : await directory.FindApplicationByAppIdAsync(appId, ct).ConfigureAwait(false);
 
     /// <summary>How long the setup waits for Entra ID to accept the new app at sign-in before it leaves that to Connect-CasTenant.</summary>
     internal static TimeSpan SignInWaitBudget { get; set; } = TimeSpan.FromMinutes(2);
@@ -171,15 +197,15 @@ internal static class AdminAppRegistrar
     }
 
     /// <summary>Admin consent for every user: one AllPrincipals grant on Microsoft Graph, completed when scopes are missing.</summary>
-    private static async Task GrantAsync(DirectoryClient directory, string servicePrincipalId, IOperationObserver observer, CancellationToken ct)
+    private static async Task GrantAsync(DirectoryClient directory, string servicePrincipalId, bool principalIsNew, IOperationObserver observer, CancellationToken ct)
     {
         var graphSp = await directory.GraphServicePrincipalAsync(ct).ConfigureAwait(false);
-        var grant = (await directory.DelegatedGrantsAsync(servicePrincipalId, ct).ConfigureAwait(false))
+        var grant = (await directory.DelegatedGrantsAsync(servicePrincipalId, ct, principalIsNew).ConfigureAwait(false))
             .FirstOrDefault(g => g.ConsentType == "AllPrincipals" && string.Equals(g.ResourceId, graphSp.Id, StringComparison.OrdinalIgnoreCase));
         if (grant is null)
         {
             observer.Verbose($"Granting admin consent for every user: {AdminApp.ConsentScope}.");
-            await directory.GrantDelegatedAsync(servicePrincipalId, graphSp.Id!, AdminApp.ConsentScope, ct).ConfigureAwait(false);
+            await directory.GrantDelegatedAsync(servicePrincipalId, graphSp.Id!, AdminApp.ConsentScope, ct, principalIsNew).ConfigureAwait(false);
             return;
         }
 
