@@ -23,18 +23,18 @@ internal static class AdminAppRegistrar
 
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
         var ledger = ReplicationLedger.Shared;
-        var tenantId = admin.TenantId;
+        var scope = ReplicationLedger.TenantOf(admin);
         var (app, created) = await FindOrCreateAsync(directory, admin, request, observer, ct).ConfigureAwait(false);
 
         // What this process created moments ago may not have replicated yet: wait for exactly those objects.
-        var appIsNew = created || ledger.IsNewApp(tenantId, app.AppId!);
-        var (principal, principalCreated) = await directory.EnsureServicePrincipalAsync(app.AppId!, ct, appIsNew, ledger.IsNewServicePrincipal(tenantId, app.AppId!)).ConfigureAwait(false);
+        var appIsNew = created || ledger.IsNewApp(scope, app.AppId!);
+        var (principal, principalCreated) = await directory.EnsureServicePrincipalAsync(app.AppId!, ct, appIsNew, ledger.IsNewServicePrincipal(scope, app.AppId!)).ConfigureAwait(false);
         if (principalCreated)
         {
-            ledger.ServicePrincipal(tenantId, app.AppId!);
+            ledger.ServicePrincipal(scope, app.AppId!);
         }
 
-        var principalIsNew = principalCreated || ledger.IsNewServicePrincipal(tenantId, app.AppId!);
+        var principalIsNew = principalCreated || ledger.IsNewServicePrincipal(scope, app.AppId!);
         await GrantAsync(directory, principal.Id!, principalIsNew, observer, ct).ConfigureAwait(false);
         if (created)
         {
@@ -66,14 +66,14 @@ internal static class AdminAppRegistrar
         // The app remembered for this tenant wins, whatever its name is now (an admin may have renamed it).
         var ledger = ReplicationLedger.Shared;
         if (AdminAppRegistry.Find(admin.Environment, admin.TenantId) is { } remembered
-            && await FindRememberedAsync(directory, admin.TenantId, remembered.ClientId, ct).ConfigureAwait(false) is { } known)
+            && await FindRememberedAsync(directory, ReplicationLedger.TenantOf(admin), remembered.ClientId, ct).ConfigureAwait(false) is { } known)
         {
             observer.Verbose($"Found the app '{known.DisplayName}' ({known.AppId}) registered earlier; completing it.");
             return (known, false);
         }
 
         var existing = await directory.FindApplicationByNameAsync(request.DisplayName, ct).ConfigureAwait(false);
-        if (existing is null && ledger.AppNamed(admin.TenantId, request.DisplayName) is { } mine)
+        if (existing is null && ledger.AppNamed(ReplicationLedger.TenantOf(admin), request.DisplayName) is { } mine)
         {
             // This process created it moments ago and Graph does not list it yet: wait for it rather than create a second one.
             observer.Verbose($"The app '{request.DisplayName}' ({mine.AppId}) was created moments ago; waiting for Entra ID to list it.");
@@ -115,7 +115,7 @@ internal static class AdminAppRegistrar
             ],
         };
         var made = await directory.CreateApplicationAsync(app, ct).ConfigureAwait(false);
-        ledger.App(admin.TenantId, made.AppId!, made.Id!, request.DisplayName);
+        ledger.App(ReplicationLedger.TenantOf(admin), made.AppId!, made.Id!, request.DisplayName);
         return (made, true);
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Operations;
 using Polly;
@@ -178,6 +179,13 @@ internal sealed class ReplicationLedger
 {
     public static readonly ReplicationLedger Shared = new();
 
+    /// <summary>
+    /// The ledger's name for a connection's tenant: its Graph host and tenant id. Two sandboxes in one process (a test
+    /// run, or a sandbox stopped and started again) serve the same tenant ids, and what one of them created is not the other's.
+    /// </summary>
+    public static string TenantOf(CasConnection connection) =>
+        connection.Context.Endpoints.GraphEndpoint.GetLeftPart(UriPartial.Authority) + "|" + connection.TenantId;
+
     private readonly ConcurrentDictionary<string, DateTimeOffset> created = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, (string ObjectId, string AppId)> appsByName = new(StringComparer.OrdinalIgnoreCase);
 
@@ -215,10 +223,11 @@ internal sealed class ReplicationLedger
         }
     }
 
-    /// <summary>Forgets an app (tests: another session of the same process).</summary>
+    /// <summary>Forgets an app in every sandbox or cloud that serves the tenant (tests: another session of the same process).</summary>
     internal void Forget(string tenantId, string appId)
     {
-        foreach (var key in created.Keys.Where(k => k.StartsWith(tenantId + "|", StringComparison.OrdinalIgnoreCase) && k.Contains("|" + appId, StringComparison.OrdinalIgnoreCase)))
+        // Keys begin with the tenant's scope (TenantOf: Graph host, then tenant id).
+        foreach (var key in created.Keys.Where(k => k.Contains("|" + tenantId + "|", StringComparison.OrdinalIgnoreCase) && k.Contains("|" + appId, StringComparison.OrdinalIgnoreCase)))
         {
             created.TryRemove(key, out _);
         }

@@ -64,7 +64,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         var ledger = ReplicationLedger.Shared;
 
         Step(0);
-        if (!ledger.IsNewApp(admin.TenantId, request.AppId))
+        if (!ledger.IsNewApp(ReplicationLedger.TenantOf(admin), request.AppId))
         {
             await RecallRecordedAppAsync(accounts, admin, request.AppId, ct).ConfigureAwait(false);
         }
@@ -77,8 +77,8 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         Step(2);
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
         // Objects this process created moments ago may not be listed yet: wait for them; anyone else's are read once.
-        var principal = await FindPrincipalAsync(directory, admin.TenantId, request.AppId, ct).ConfigureAwait(false);
-        var application = ledger.IsNewApp(admin.TenantId, request.AppId)
+        var principal = await FindPrincipalAsync(directory, ReplicationLedger.TenantOf(admin), request.AppId, ct).ConfigureAwait(false);
+        var application = ledger.IsNewApp(ReplicationLedger.TenantOf(admin), request.AppId)
             ? await DirectoryClient.FindNewAsync("the new app", c => directory.FindApplicationByAppIdAsync(request.AppId, c), ct).ConfigureAwait(false)
             : await directory.FindApplicationByAppIdAsync(request.AppId, ct).ConfigureAwait(false);
         await EnsureConsentAsync(admin, request.AppId, request.GrantAdminConsent, app, directory, principal?.Id, application?.Web?.RedirectUris?.FirstOrDefault(), observer, ct).ConfigureAwait(false);
@@ -231,7 +231,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         if (row is not null)
         {
             var consented = row.Detail!.Contains("admin consent granted", StringComparison.Ordinal);
-            ReplicationLedger.Shared.Recorded(admin.TenantId, appId, row.Time, consented ? GraphPermissions.TeamsChatAppRoles.Select(r => r.Name) : []);
+            ReplicationLedger.Shared.Recorded(ReplicationLedger.TenantOf(admin), appId, row.Time, consented ? GraphPermissions.TeamsChatAppRoles.Select(r => r.Name) : []);
         }
     }
 
@@ -243,8 +243,8 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
     internal static Task<ServiceAppSession> SignInAsync(CasConnection admin, string appId, string secret, CancellationToken ct)
     {
         var ledger = ReplicationLedger.Shared;
-        var appIsNew = ledger.IsNewApp(admin.TenantId, appId) || ledger.IsNewServicePrincipal(admin.TenantId, appId);
-        var secretIsNew = ledger.IsNewSecret(admin.TenantId, appId, secret);
+        var appIsNew = ledger.IsNewApp(ReplicationLedger.TenantOf(admin), appId) || ledger.IsNewServicePrincipal(ReplicationLedger.TenantOf(admin), appId);
+        var secretIsNew = ledger.IsNewSecret(ReplicationLedger.TenantOf(admin), appId, secret);
         if (!appIsNew && !secretIsNew)
         {
             return ServiceAppSession.SignInAsync(admin, appId, secret, ct);
@@ -273,7 +273,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         }
 
         // Roles this process consented moments ago are on their way to the token; only the others need granting.
-        var notOurs = missing.Where(r => !ledger.IsNewConsent(admin.TenantId, appId, r)).ToArray();
+        var notOurs = missing.Where(r => !ledger.IsNewConsent(ReplicationLedger.TenantOf(admin), appId, r)).ToArray();
         if (notOurs.Length > 0)
         {
             if (!grant || principalId is null)
@@ -289,7 +289,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             }
 
             observer.Verbose($"Granting admin consent for {string.Join(", ", notOurs)}.");
-            await AdminConsent.GrantAsync(directory, admin.TenantId, appId, principalId, observer, ct, ledger.IsNewServicePrincipal(admin.TenantId, appId)).ConfigureAwait(false);
+            await AdminConsent.GrantAsync(directory, ReplicationLedger.TenantOf(admin), appId, principalId, observer, ct, ledger.IsNewServicePrincipal(ReplicationLedger.TenantOf(admin), appId)).ConfigureAwait(false);
         }
 
         await app.RefreshAsync(ct).ConfigureAwait(false);
@@ -299,7 +299,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             return;
         }
 
-        if (missing.Any(r => !ledger.IsNewConsent(admin.TenantId, appId, r)))
+        if (missing.Any(r => !ledger.IsNewConsent(ReplicationLedger.TenantOf(admin), appId, r)))
         {
             throw new CasException(ErrorIds.AdminConsentMissing, CasErrorCategory.PermissionDenied,
                 $"Admin consent was granted, but the app's token still lacks: {string.Join(", ", missing)}.",

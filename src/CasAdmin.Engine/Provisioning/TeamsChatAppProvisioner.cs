@@ -34,29 +34,30 @@ internal sealed class TeamsChatAppProvisioner(ISecretVault vault)
         using var budget = Replication.Within(request.ReplicationTimeout);
         var ledger = ReplicationLedger.Shared;
         var tenantId = admin.TenantId;
+        var scope = ReplicationLedger.TenantOf(admin);
 
         progress.Report(0, "Registering the app", force: true);
         await CheckSecretPolicyAsync(admin, request.SecretLifetime, observer, ct).ConfigureAwait(false);
-        var (app, created) = await FindOrCreateAsync(directory, tenantId, request, redirectUri, observer, ct).ConfigureAwait(false);
+        var (app, created) = await FindOrCreateAsync(directory, scope, request, redirectUri, observer, ct).ConfigureAwait(false);
         var appId = app.AppId!;
-        var appIsNew = created || ledger.IsNewApp(tenantId, appId);
+        var appIsNew = created || ledger.IsNewApp(scope, appId);
 
         progress.Report(1, "Creating the service principal", force: true);
-        var (principal, principalCreated) = await directory.EnsureServicePrincipalAsync(appId, ct, appIsNew, ledger.IsNewServicePrincipal(tenantId, appId)).ConfigureAwait(false);
+        var (principal, principalCreated) = await directory.EnsureServicePrincipalAsync(appId, ct, appIsNew, ledger.IsNewServicePrincipal(scope, appId)).ConfigureAwait(false);
         if (principalCreated)
         {
-            ledger.ServicePrincipal(tenantId, appId);
+            ledger.ServicePrincipal(scope, appId);
         }
 
-        var principalIsNew = principalCreated || ledger.IsNewServicePrincipal(tenantId, appId);
+        var principalIsNew = principalCreated || ledger.IsNewServicePrincipal(scope, appId);
 
         progress.Report(2, "Adding a client secret", force: true);
-        var (password, secretText) = await EnsureSecretAsync(directory, tenantId, app, created, appIsNew, request.SecretLifetime, observer, ct).ConfigureAwait(false);
+        var (password, secretText) = await EnsureSecretAsync(directory, tenantId, scope, app, created, appIsNew, request.SecretLifetime, observer, ct).ConfigureAwait(false);
         var consented = false;
         if (request.GrantAdminConsent)
         {
             progress.Report(3, "Granting admin consent", force: true);
-            await AdminConsent.GrantAsync(directory, tenantId, appId, principal.Id!, observer, ct, principalIsNew).ConfigureAwait(false);
+            await AdminConsent.GrantAsync(directory, scope, appId, principal.Id!, observer, ct, principalIsNew).ConfigureAwait(false);
             consented = true;
         }
 
@@ -118,7 +119,7 @@ internal sealed class TeamsChatAppProvisioner(ISecretVault vault)
     /// it was added) is used again: adding another would leave a secret on the app that nothing records. Otherwise a new
     /// one is added and kept in the session at once, so a run that fails later (e.g. waiting for replication) loses nothing.
     /// </summary>
-    private async Task<(PasswordCredential? Key, string Secret)> EnsureSecretAsync(DirectoryClient directory, string tenantId, Application app, bool created, bool appIsNew, TimeSpan lifetime, IOperationObserver observer, CancellationToken ct)
+    private async Task<(PasswordCredential? Key, string Secret)> EnsureSecretAsync(DirectoryClient directory, string tenantId, string scope, Application app, bool created, bool appIsNew, TimeSpan lifetime, IOperationObserver observer, CancellationToken ct)
     {
         var appId = app.AppId!;
         var ours = app.PasswordCredentials?.Where(p => p.DisplayName == SecretDisplayName).ToList() ?? [];
@@ -148,7 +149,7 @@ internal sealed class TeamsChatAppProvisioner(ISecretVault vault)
 
         var secret = password.SecretText ?? string.Empty;
         vault.Remember(tenantId, appId, secret);
-        ReplicationLedger.Shared.Secret(tenantId, appId, secret);
+        ReplicationLedger.Shared.Secret(scope, appId, secret);
         return (password, secret);
     }
 

@@ -146,7 +146,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         using var app = await TeamsChatAccountProvisioner.SignInAsync(admin, appId, secret, ct).ConfigureAwait(false);
         await RoleCheck.RequireAsync(admin, GraphPermissions.ProvisioningAdminRoles, ct).ConfigureAwait(false);
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
-        var principal = await TeamsChatAccountProvisioner.FindPrincipalAsync(directory, admin.TenantId, appId, ct).ConfigureAwait(false);
+        var principal = await TeamsChatAccountProvisioner.FindPrincipalAsync(directory, ReplicationLedger.TenantOf(admin), appId, ct).ConfigureAwait(false);
         var application = await TryFindApplicationAsync(directory, appId, ct).ConfigureAwait(false);
         await TeamsChatAccountProvisioner.EnsureConsentAsync(admin, appId, grantConsent, app, directory, principal?.Id, application?.Web?.RedirectUris?.FirstOrDefault(), observer, ct).ConfigureAwait(false);
         var newModel = model ?? (account.IsLegacy ? LicensingModel.Evaluation : account.LicensingModel ?? LicensingModel.Evaluation);
