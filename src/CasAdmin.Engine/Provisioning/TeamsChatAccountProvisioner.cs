@@ -88,12 +88,17 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
 
         Step(4);
         var key = SecretKeys.Match(application, secret);
-        var secretRef = existing?.SecretReference;
-        vault.Remember(admin.TenantId, request.AppId, secret);
+        // A rerun may bring another secret of the same app. The recorded entry then keeps the old value until the registry
+        // names a new entry: until that commit, the old entry may hold the only copy anyone has.
+        var recordedRef = existing?.SecretReference;
+        var secretRef = recordedRef;
         if (request.StoreSecret && vault.IsAvailable)
         {
-            secretRef ??= Guid.NewGuid().ToString("N");
-            vault.Save(secretRef, secret);
+            if (secretRef is null || !string.Equals(vault.Read(secretRef), secret, StringComparison.Ordinal))
+            {
+                secretRef = Guid.NewGuid().ToString("N");
+                vault.Save(secretRef, secret);
+            }
         }
         else if (request.StoreSecret)
         {
@@ -126,20 +131,36 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             CreatedOn = existing?.CreatedOn ?? now,
             UpdatedOn = now,
         };
-        await store.WriteAsync(async (c, t, c2) =>
+        try
         {
-            await AccountRepository.TouchTenantAsync(c, t, admin.TenantId, admin.TenantDomain, admin.TenantDisplayName, admin.Environment.ToString(), c2).ConfigureAwait(false);
-            if (existing is null)
+            await store.WriteAsync(async (c, t, c2) =>
             {
-                await AccountRepository.InsertAsync(c, t, account, c2).ConfigureAwait(false);
-            }
-            else
-            {
-                await AccountRepository.UpdateAsync(c, t, account, c2).ConfigureAwait(false);
-            }
+                await AccountRepository.TouchTenantAsync(c, t, admin.TenantId, admin.TenantDomain, admin.TenantDisplayName, admin.Environment.ToString(), c2).ConfigureAwait(false);
+                if (existing is null)
+                {
+                    await AccountRepository.InsertAsync(c, t, account, c2).ConfigureAwait(false);
+                }
+                else
+                {
+                    await AccountRepository.UpdateAsync(c, t, account, c2).ConfigureAwait(false);
+                }
 
-            await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Recorded", $"model {request.LicensingModel}"), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+                await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Recorded", $"model {request.LicensingModel}"), c2).ConfigureAwait(false);
+            }, ct).ConfigureAwait(false);
+        }
+        catch when (secretRef is not null && !string.Equals(secretRef, recordedRef, StringComparison.Ordinal))
+        {
+            // Nothing names the new entry: take it back, and keep the recorded one.
+            vault.Delete(secretRef);
+            throw;
+        }
+
+        // Recorded: the session's copy and the vault now follow the new secret.
+        vault.Remember(admin.TenantId, request.AppId, secret);
+        if (recordedRef is not null && !string.Equals(recordedRef, account.SecretReference, StringComparison.Ordinal))
+        {
+            vault.Delete(recordedRef);
+        }
 
         try
         {

@@ -249,4 +249,39 @@ public sealed class SecretCustodyTests(PostgresFixture postgres, SandboxFixture 
 
         public IReadOnlyList<StoredEntry> List() => inner.List();
     }
+    [Theory]
+    [MemberData(nameof(SharedRegistryTests.Stores), MemberType = typeof(SharedRegistryTests))]
+    public async Task NewAccountRerun_WithAnotherSecret_WhenTheRegistryWriteFails_KeepsTheRecordedSecret_AndLeavesNoNewEntry(string kind)
+    {
+        using var h = await HarnessAsync(kind);
+        var admin = await h.AdminAsync(sandbox.Contoso);
+        var app = await TeamsChatProvisioningTests.NewAppAsync(h, admin, TeamsChatProvisioningTests.Name("custody-rerun"));
+
+        // Recorded, then stopped: the receiver refuses Graph's validation, so the account stays in status Provisioning.
+        await Assert.ThrowsAsync<CasException>(() => TeamsChatProvisioningTests.ProvisionAsync(h, admin, app, notify: new Uri(sandbox.Host.Url, "_sandbox/receiver/fail"), skipInventory: true));
+        var recorded = Assert.Single(await new AccountRepository(RegistryStore.Open(h.StorePath)).ListAsync(admin.TenantId, CasService.TeamsChat, null, includeRemoved: false, CancellationToken.None));
+        var oldRef = recorded.SecretReference!;
+
+        // The rerun brings another secret of the same app.
+        var second = await admin.Context.Graph.CallAsync((g, c) => g.Applications[app.ObjectId].AddPassword.PostAsync(
+            new Microsoft.Graph.Applications.Item.AddPassword.AddPasswordPostRequestBody { PasswordCredential = new Microsoft.Graph.Models.PasswordCredential { DisplayName = "rerun" } },
+            cancellationToken: c), app.AppId, CancellationToken.None);
+        Task<CasServiceAccount> RerunAsync() => h.Engine.TeamsChat.NewAccountAsync(admin, new NewTeamsChatAccountRequest
+        {
+            AppId = app.AppId, ClientSecret = SandboxFixture.Secure(second!.SecretText!), LicensingModel = LicensingModel.Evaluation, SkipInventory = true,
+        }, h.Observer, CancellationToken.None);
+
+        await BreakRegistryAsync(h);
+        var error = await Assert.ThrowsAsync<CasException>(RerunAsync);
+        Assert.StartsWith("Store", error.ErrorId, StringComparison.Ordinal);
+        Assert.Equal([oldRef], Entries(h));
+        Assert.Equal(SandboxFixture.Reveal(app.Secret), h.Vault.Read(oldRef));
+
+        // Once the registry works, the new secret is recorded under an entry of its own and the old entry goes.
+        await RepairRegistryAsync(h);
+        var account = await RerunAsync();
+        Assert.NotEqual(oldRef, account.SecretReference);
+        Assert.Equal([account.SecretReference!], Entries(h));
+        Assert.Equal(second!.SecretText, h.Vault.Read(account.SecretReference!));
+    }
 }
