@@ -291,7 +291,7 @@ internal static class DeprovisionBench
         var worst = 0.0;
         foreach (var client in timeline.Where(t => t.Status is not (429 or 0) && t.TenantId is not null).GroupBy(t => (t.AppId, t.TenantId)))
         {
-            // Tenants of fewer than 50 users: 3,500 RU per 10 s; writes 3,000 per 150 s (domain.md §7).
+            // Tenants of fewer than 50 users: 3,500 RU per 10 s; writes 3,000 per 150 s (learn.microsoft.com/graph/throttling-limits).
             var ru = Common.BucketTime(client.Sum(t => t.Cost), 3_500 * Scale, 350 * Scale);
             var writes = Common.BucketTime(client.Count(t => t.Method is "POST" or "PATCH" or "PUT" or "DELETE"), 3_000 * Scale, 20 * Scale);
             worst = Math.Max(worst, Math.Max(ru, writes));

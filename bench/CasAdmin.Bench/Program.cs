@@ -11,7 +11,7 @@ using CasAdmin.Engine.Provisioning;
 using CasAdmin.Sandbox;
 
 // Benchmarks (not tests): `inventory` and `deprovision`, each printing its figures as ratios to what
-// Graph's throttling limits allow (sandbox.md, "Benchmark design"), measured on the sandbox's own clock.
+// Graph's throttling limits allow (eta = the time a client that keeps the quota saturated would need, over the time taken), measured on the sandbox's own clock.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var mode = args.FirstOrDefault() ?? "inventory";

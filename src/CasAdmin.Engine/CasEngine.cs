@@ -27,13 +27,13 @@ public sealed class CasEngine
 
     public ConnectionManager Connections { get; } = new();
 
-    /// <summary>Teams Chat provisioning and upkeep (the first seed topic).</summary>
+    /// <summary>Teams Chat provisioning and upkeep (the product's Teams Chat provisioning topic).</summary>
     public TeamsChatService TeamsChat { get; }
 
     /// <summary>Service accounts in the registry: list, test, notifications.</summary>
     public AccountService Accounts { get; }
 
-    /// <summary>Removal jobs for all six services (the second seed topic).</summary>
+    /// <summary>Removal jobs for all six services (the product's "Deprovisioning Office 365 Services" topic).</summary>
     public DeprovisioningService Deprovisioning { get; }
 
     /// <summary>This machine's vault entries: which an account names, and removing the leftovers.</summary>

@@ -5,7 +5,7 @@ namespace CasAdmin.Engine.Connections;
 
 /// <summary>
 /// The open connections of this process. Several tenants at once are normal (an MSP's bulk script); the
-/// most recent connection is the session default that cmdlets without -Connection use.
+/// first connection is the session default that cmdlets without -Connection use, and closing it leaves none.
 /// </summary>
 public sealed class ConnectionManager
 {
@@ -31,7 +31,7 @@ public sealed class ConnectionManager
         }
     }
 
-    /// <summary>Signs in, reads who the connection is and what it may do, and makes it the default.</summary>
+    /// <summary>Signs in, reads who the connection is and what it may do; it becomes the default only when there is none, or when it replaces the default.</summary>
     public async Task<CasConnection> ConnectAsync(ConnectionRequest request, IOperationObserver observer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -4,7 +4,7 @@ using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Engine.Deprovisioning;
 
-/// <summary>Deprovisioning (the second seed topic): removal jobs, their details and the remaining changes.</summary>
+/// <summary>Deprovisioning (the product's "Deprovisioning Office 365 Services" topic): removal jobs, their details and the remaining changes.</summary>
 public sealed class DeprovisioningService
 {
     private readonly RemovalRunner runner;

@@ -3,7 +3,7 @@ using CasAdmin.Engine.Accounts;
 namespace CasAdmin.Engine.Deprovisioning;
 
 /// <summary>
-/// What each service leaves in the tenant that Graph cannot remove (domain.md §4), as remaining changes with
+/// What each service leaves in the tenant that Graph cannot remove, as remaining changes with
 /// the exact action. Exchange Online rules, connectors and allow entries need Exchange Online PowerShell;
 /// SharePoint add-in principals have no removal API.
 /// </summary>
@@ -31,7 +31,7 @@ internal static class Footprints
         "TMCAS Inline Inbound Connector for Outgoing Message",
     ];
 
-    // Name unconfirmed in public sources (domain.md §4): listed so the admin checks for it.
+    // Name unconfirmed in public sources: listed so the admin checks for it.
     private const string InlineOutboundConnector = "TMCAS Inline Outbound Connector for Incoming Message";
 
     private const string ExchangeOnly = "Exchange Online objects cannot be changed through Microsoft Graph.";

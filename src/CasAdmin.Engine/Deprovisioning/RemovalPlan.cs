@@ -19,7 +19,7 @@ internal enum StepKind
     ListRemainingChanges,
 }
 
-/// <summary>Which steps each service's removal takes (domain.md §4–§5), in order; the names are what the admin sees.</summary>
+/// <summary>Which steps each service's removal takes, in order; the names are what the admin sees.</summary>
 internal static class RemovalPlan
 {
     public static readonly IReadOnlyDictionary<StepKind, string> Names = new Dictionary<StepKind, string>
@@ -73,7 +73,7 @@ internal static class RemovalPlan
         return steps;
     }
 
-    /// <summary>Application permissions an app-only admin connection needs for this removal (domain.md §5).</summary>
+    /// <summary>Application permissions an app-only admin connection needs for this removal.</summary>
     public static IReadOnlyList<string> AppOnlyPermissions(CasServiceAccount account, RemovalOptions options)
     {
         var needed = new List<string> { "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All" };

@@ -5,7 +5,7 @@ using Microsoft.Identity.Client;
 namespace CasAdmin.Engine.Errors;
 
 /// <summary>
-/// Turns MSAL failures into <see cref="CasException"/>s by AADSTS number (domain.md §6). MSAL keeps the
+/// Turns MSAL failures into <see cref="CasException"/>s by AADSTS number (learn.microsoft.com/entra/identity-platform/reference-error-codes). MSAL keeps the
 /// number only in the response body (<c>error_codes</c>) and the message, never in <c>ErrorCode</c>, so
 /// the body is read first and the message is scanned for the number only as a fallback.
 /// </summary>

@@ -5,7 +5,7 @@ namespace CasAdmin.Engine.Errors;
 
 /// <summary>
 /// Turns Microsoft Graph failures into <see cref="CasException"/>s by status and error code, never by
-/// message text (domain.md §6). The Graph request id is kept for support.
+/// message text (learn.microsoft.com/graph/errors). The Graph request id is kept for support.
 /// </summary>
 internal static class GraphErrorTranslator
 {

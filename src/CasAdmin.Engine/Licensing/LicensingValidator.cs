@@ -8,7 +8,7 @@ using CasAdmin.Engine.Graph;
 namespace CasAdmin.Engine.Licensing;
 
 /// <summary>
-/// Checks a licensing model's prerequisites (domain.md §3). Since August 2025 Microsoft no longer meters the
+/// Checks a licensing model's prerequisites (A: an E5-class licence; B: pay per call, no blocking; Evaluation: a limited number of messages). Since August 2025 Microsoft no longer meters the
 /// Teams APIs, so the model is the product's protection mode: A needs a licence carrying the Microsoft
 /// Communications DLP service plan (blocking needs it), B cannot block, Evaluation has a monthly quota.
 /// </summary>

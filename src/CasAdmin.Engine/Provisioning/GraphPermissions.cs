@@ -15,7 +15,7 @@ public static class GraphPermissions
     public static readonly Permission ChatReadAll = new("Chat.Read.All", Guid.Parse("6b7d71aa-70aa-4810-a8d9-5d9fb2830017"), true);
     public static readonly Permission GroupReadAll = new("Group.Read.All", Guid.Parse("5b567255-7703-4780-807c-7be8301ae99b"), true);
 
-    /// <summary>Exactly the six permissions of the customer's Teams Chat app (domain.md §2).</summary>
+    /// <summary>Exactly the six permissions of the customer's Teams Chat app (the vendor's "Creating an Azure AD App for Teams Chat Protection").</summary>
     public static readonly IReadOnlyList<Permission> TeamsChatApp =
         [UserRead, FilesReadWriteAll, UserReadAll, ChatUpdatePolicyViolationAll, ChatReadAll, GroupReadAll];
 

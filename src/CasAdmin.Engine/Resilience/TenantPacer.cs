@@ -42,7 +42,7 @@ public sealed class TenantPacer
     // The largest share Graph documents for x-ms-throttle-limit-percentage.
     private const double MaxShare = 1.8;
 
-    // Graph's resource-unit limits are a quota per 10 s (domain.md §7): a bucket holds ten seconds of its refill.
+    // Graph's resource-unit limits are a quota per 10 s (learn.microsoft.com/graph/throttling-limits): a bucket holds ten seconds of its refill.
     private const double QuotaWindowSeconds = 10;
 
     // Without a 429 or a warning for this long the tenant is no longer busy: pacing stops until the next one.

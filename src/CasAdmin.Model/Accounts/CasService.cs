@@ -37,7 +37,7 @@ public enum ServiceAccountStatus
     Removed,
 }
 
-/// <summary>The product's protection mode for Teams Chat (domain.md §3).</summary>
+/// <summary>The product's protection mode for Teams Chat (A, B or Evaluation).</summary>
 public enum LicensingModel
 {
     /// <summary>E5-class licence; scan, block or pass.</summary>

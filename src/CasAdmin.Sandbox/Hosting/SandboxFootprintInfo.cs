@@ -4,7 +4,7 @@ namespace CasAdmin.Sandbox;
 public sealed record SandboxObjectInfo(string Id, string DisplayName);
 
 /// <summary>
-/// One seeded service-account footprint (domain.md §4): the vendor app's service principal and what hangs off it.
+/// One seeded service-account footprint: the vendor app's service principal and what hangs off it.
 /// Service is one of ExchangeOnline, ExchangeOnlineInline, SharePointOnline, OneDrive, Teams, TeamsChat; Number is the
 /// footprint's ordinal within its service in the tenant (1 = the unnumbered name, 2+ = "… (n)").
 /// </summary>

@@ -6,7 +6,7 @@ using CasAdmin.Sandbox.Tenants;
 namespace CasAdmin.Sandbox.Scenarios;
 
 /// <summary>
-/// Seeds what each protected service leaves in a tenant (domain.md §4): the vendor's multi-tenant app is owned by the vendor's
+/// Seeds what each protected service leaves in a tenant: the vendor's multi-tenant app is owned by the vendor's
 /// tenant, so only its service principal exists here, with its app-role assignments on Microsoft Graph, a delegated grant,
 /// the SharePoint add-in ("Legacy") principal with the same App Id, delegate users, the Inline Mode directory role and groups.
 /// Display names follow the product (CasAdmin infers the service from them); ids are derived from names.

@@ -16,7 +16,7 @@ internal enum BucketFamily
     TeamsGetAllMessages,
 }
 
-/// <summary>What a route declares: its base cost in resource units (domain.md §7), whether it writes, and its family.</summary>
+/// <summary>What a route declares: its base cost in resource units (learn.microsoft.com/graph/throttling-limits), whether it writes, and its family.</summary>
 internal sealed record RequestCost(int BaseResourceUnits, bool IsWrite, BucketFamily Family)
 {
     public static RequestCost Free { get; } = new(0, false, BucketFamily.None);

@@ -14,7 +14,7 @@ internal sealed record ThrottleDecision(
     double BucketLevel);
 
 /// <summary>
-/// Graph's documented limits (domain.md §7) as token buckets, each capacity and refill rate multiplied by the scale.
+/// Graph's documented limits (learn.microsoft.com/graph/throttling-limits) as token buckets, each capacity and refill rate multiplied by the scale.
 /// One lock: a decision must charge several buckets atomically, and the work under it is tiny.
 /// </summary>
 internal sealed class Throttler(TimeProvider time)

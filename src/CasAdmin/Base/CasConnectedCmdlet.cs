@@ -8,7 +8,7 @@ namespace CasAdmin.Base;
 
 /// <summary>
 /// The base of every cmdlet that works in a tenant: a <c>-Connection</c> parameter in every parameter set,
-/// defaulting to the session's default connection (the most recent <c>Connect-CasTenant</c>).
+/// defaulting to the session's default connection (the first <c>Connect-CasTenant</c> of the session; none once it is closed).
 /// </summary>
 public abstract class CasConnectedCmdlet : CasCmdlet
 {
@@ -16,7 +16,7 @@ public abstract class CasConnectedCmdlet : CasCmdlet
 
     /// <summary>
     /// The connection to work with, from Connect-CasTenant or Get-CasConnection. Default: the session's default
-    /// connection (the most recent Connect-CasTenant).
+    /// connection (the first Connect-CasTenant of the session; none once it is closed).
     /// </summary>
     [Parameter]
     [ValidateNotNull]

@@ -6,7 +6,7 @@ using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Engine.Tests.Deprovisioning;
 
-/// <summary>The second seed topic end to end: every service's removal and every rule of domain.md §5.</summary>
+/// <summary>Deprovisioning end to end: every service's removal and every rule of the product's deprovisioning topic.</summary>
 public sealed class RemovalTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>, IAsyncLifetime
 {
     public Task InitializeAsync() => sandbox.Host.Control.ResetAsync();

@@ -7,7 +7,7 @@ using CasAdmin.Sandbox;
 
 namespace CasAdmin.Engine.Tests.Provisioning;
 
-/// <summary>The first seed topic end to end against the sandbox: the app, the account, and every way provisioning can fail.</summary>
+/// <summary>Teams Chat provisioning end to end against the sandbox: the app, the account, and every way provisioning can fail.</summary>
 public sealed class TeamsChatProvisioningTests(SandboxFixture sandbox) : IClassFixture<SandboxFixture>
 {
     private static readonly Uri Console = new("https://console.example.com");

@@ -10,7 +10,7 @@ using CasAdmin.Engine.Errors;
 namespace CasAdmin.Commands.Deprovisioning;
 
 /// <summary>
-/// Removes service accounts (the second seed topic, "Deprovisioning Office 365 Services"): each account becomes a
+/// Removes service accounts (the product's "Deprovisioning Office 365 Services" topic): each account becomes a
 /// tracked removal job whose steps verify the account, check the Global Administrator rights, remove what the
 /// account left in the tenant, remove the app principal after the account, delete CasAdmin's data and list the
 /// remaining changes. Every account is confirmed here, on the pipeline thread; then one engine run removes them all,
