@@ -147,52 +147,42 @@ internal static class AdminAppRegistrar
         }
 
         var probe = builder.Build();
-        var activity = new CasProgress(0x4164, "Register-CasAdminApp", "Waiting for Entra ID to replicate the new app…");
-        var started = DateTimeOffset.UtcNow;
-        var delay = TimeSpan.FromSeconds(1);
+        bool UnknownApp(Exception e) => e is MsalException m
+            && EntraErrorTranslator.Translate(m, appId, admin.TenantId, SignInPurpose.Connection, endpoints.AuthorityHost.Authority).ErrorId == ErrorIds.AppNotFound;
+
+        async Task<bool> ProbeAsync(CancellationToken c)
+        {
+            using var answered = CancellationTokenSource.CreateLinkedTokenSource(c);
+            try
+            {
+                await probe.AcquireTokenWithDeviceCode([endpoints.GraphResource + "/User.Read"], _ =>
+                {
+                    answered.Cancel();
+                    return Task.CompletedTask;
+                }).ExecuteAsync(answered.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (answered.IsCancellationRequested && !c.IsCancellationRequested)
+            {
+                // Entra issued a device code: it knows the app.
+            }
+            catch (MsalException ex) when (!UnknownApp(ex))
+            {
+                // Anything else is for the sign-in itself to report, with its own error id; the setup is done.
+                observer.Verbose($"The sign-in probe for app {appId} answered {ex.ErrorCode}; not waiting.");
+            }
+
+            return true;
+        }
+
+        // The replication pipeline waits, shows the wait and bounds it; AADSTS700016 is the only signal here.
+        using var budget = Replication.Within(SignInWaitBudget);
         try
         {
-            while (true)
-            {
-                using var answered = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                try
-                {
-                    await probe.AcquireTokenWithDeviceCode([endpoints.GraphResource + "/User.Read"], _ =>
-                    {
-                        answered.Cancel();
-                        return Task.CompletedTask;
-                    }).ExecuteAsync(answered.Token).ConfigureAwait(false);
-                    return;
-                }
-                catch (OperationCanceledException) when (answered.IsCancellationRequested && !ct.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (MsalException ex) when (EntraErrorTranslator.Translate(ex, appId, admin.TenantId, SignInPurpose.Connection, endpoints.AuthorityHost.Authority).ErrorId == ErrorIds.AppNotFound)
-                {
-                    var waited = DateTimeOffset.UtcNow - started;
-                    if (waited + delay > SignInWaitBudget)
-                    {
-                        observer.Warning($"Entra ID does not accept the new app {appId} at sign-in yet (after {waited.TotalSeconds:0} s). It is registered and remembered; if Connect-CasTenant answers AppNotFound, run it again in a few minutes.");
-                        return;
-                    }
-
-                    observer.Verbose($"Waiting {delay.TotalSeconds:0} s for Entra ID to replicate the new app {appId} (sign-in does not know it yet).");
-                    observer.Progress(activity with { SecondsRemaining = (int)(SignInWaitBudget - waited).TotalSeconds });
-                    await Task.Delay(delay, ct).ConfigureAwait(false);
-                    delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 16));
-                }
-                catch (MsalException ex)
-                {
-                    // Anything else is for the sign-in itself to report, with its own error id; the setup is done.
-                    observer.Verbose($"The sign-in probe for app {appId} answered {ex.ErrorCode}; not waiting.");
-                    return;
-                }
-            }
+            await Replication.AfterCreateAsync(ProbeAsync, "the new app at sign-in", UnknownApp, ct).ConfigureAwait(false);
         }
-        finally
+        catch (CasException ex) when (ex.ErrorId == ErrorIds.ReplicationTimeout)
         {
-            observer.Progress(activity with { Completed = true });
+            observer.Warning($"Entra ID does not accept the new app {appId} at sign-in yet (after {SignInWaitBudget.TotalSeconds:0} s). It is registered and remembered; if Connect-CasTenant answers AppNotFound, run it again in a few minutes.");
         }
     }
 
