@@ -155,8 +155,11 @@ try {
                 # dotnet test builds the solution, which assembles the module Pester imports. Pester runs even when
                 # xUnit failed, so that one run reports both.
                 $trx = if ($ResultsDirectory) { @('--logger', 'trx', '--results-directory', $ResultsDirectory) } else { @() }
+                # A test that hangs is stopped after ten minutes and reported as aborted, naming it, instead of holding
+                # the whole run until CI gives up on it (no test here needs a minute).
+                $hang = @('--blame-hang-timeout', '10m', '--blame-hang-dump-type', 'none')
                 $failures = @()
-                try { Invoke-Dotnet test CasAdmin.sln -c $Configuration @trx } catch { $failures += $_ }
+                try { Invoke-Dotnet test CasAdmin.sln -c $Configuration @trx @hang } catch { $failures += $_ }
                 try { Invoke-Pester5 } catch { $failures += $_ }
                 if ($failures) {
                     throw ($failures -join [Environment]::NewLine)
