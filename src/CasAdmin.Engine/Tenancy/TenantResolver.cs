@@ -73,6 +73,25 @@ public sealed class TenantResolver
     }
 
     /// <summary>
+    /// Like <see cref="ResolveAccountAsync"/>, for a command that hands the account id on to an engine operation which
+    /// reads the account itself: an id the registry does not hold keeps <paramref name="scope"/>, so that the operation
+    /// checks its own input first and then reports ServiceAccountNotFound, as it always has.
+    /// </summary>
+    /// <exception cref="CasException">NotConnected or TenantMismatch.</exception>
+    public async Task<TenantScope> ResolveAccountTenantAsync(TenantScope scope, Guid accountId, CasConnection? adminConnection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ResolveAccountAsync(scope, accountId, adminConnection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CasException ex) when (ex.ErrorId == ErrorIds.ServiceAccountNotFound)
+        {
+            RequireAdminOfSameTenant(adminConnection, scope.Connection);
+            return scope;
+        }
+    }
+
+    /// <summary>
     /// The tenant a registry reader filters on: none (every tenant) when neither -TenantId nor -Connection is given;
     /// else the tenant's id, found from a GUID as is, a domain through the open connections, then through the tenants
     /// the registry at <paramref name="storePath"/> recorded. A domain neither knows filters out everything.

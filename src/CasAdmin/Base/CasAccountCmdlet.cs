@@ -26,10 +26,10 @@ public abstract class CasAccountCmdlet : CasTenantCmdlet
 
     #endregion
 
-    /// <summary>The connection to the current account's own tenant (see <see cref="TenantResolver.ResolveAccountAsync"/>); false when its error has been written.</summary>
+    /// <summary>The connection to the current account's own tenant (see <see cref="TenantResolver.ResolveAccountTenantAsync"/>); false when its error has been written.</summary>
     protected bool TryResolveAccountConnection([NotNullWhen(true)] out CasConnection? connection)
     {
-        connection = TryResolveAccount(AccountId, out var scope) ? scope.Connection : null;
+        connection = TryResolveAccountTenant(AccountId, out var scope) ? scope.Connection : null;
         return connection is not null;
     }
 

@@ -66,7 +66,8 @@ public abstract class CasTenantCmdlet : CasConnectedCmdlet
 
     /// <summary>
     /// The account <paramref name="accountId"/> names (from the registry) and the connection to its own tenant: without
-    /// -TenantId and -Connection, the account's tenant picks the open connection. Failures are the item's errors.
+    /// -TenantId and -Connection, the account's tenant picks the open connection. An account the registry does not
+    /// hold is ServiceAccountNotFound. Failures are the item's errors.
     /// </summary>
     /// <returns>False when the item's error has been written.</returns>
     protected bool TryResolveAccount(Guid accountId, [NotNullWhen(true)] out AccountScope? scope, CasConnection? adminConnection = null)
@@ -74,6 +75,19 @@ public abstract class CasTenantCmdlet : CasConnectedCmdlet
         scope = null;
         return TryResolveTenant(accountId, out var named)
             && TryRun((_, ct) => Tenants.ResolveAccountAsync(named, accountId, adminConnection, ct), accountId, out scope);
+    }
+
+    /// <summary>
+    /// The connection to the tenant of the account <paramref name="accountId"/> names, for an engine operation that
+    /// reads the account itself: an account the registry does not hold is left to that operation to report, after it
+    /// has checked its own input. Failures are the item's errors.
+    /// </summary>
+    /// <returns>False when the item's error has been written.</returns>
+    protected bool TryResolveAccountTenant(Guid accountId, [NotNullWhen(true)] out TenantScope? scope)
+    {
+        scope = null;
+        return TryResolveTenant(accountId, out var named)
+            && TryRun((_, ct) => Tenants.ResolveAccountTenantAsync(named, accountId, null, ct), accountId, out scope);
     }
 
     /// <summary>The ShouldProcess text for a tenant.</summary>

@@ -143,6 +143,20 @@ public sealed class TenantResolverTests(SandboxFixture sandbox) : IClassFixture<
     }
 
     [Fact]
+    public async Task ResolveAccountTenant_LeavesAnUnknownAccountToTheOperation_ButStillPicksAKnownAccountsTenant()
+    {
+        await h.AdminAsync(sandbox.Contoso);
+        var fabrikam = await h.AdminAsync(sandbox.Fabrikam);
+        var account = await RegisterOneAsync(fabrikam);
+        var named = Tenants.Resolve(null, null);
+
+        Assert.Same(named, await Tenants.ResolveAccountTenantAsync(named, Guid.NewGuid(), null, CancellationToken.None));
+        Assert.Same(fabrikam, (await Tenants.ResolveAccountTenantAsync(named, account.AccountId, null, CancellationToken.None)).Connection);
+        var error = await Assert.ThrowsAsync<CasException>(() => Tenants.ResolveAccountTenantAsync(Tenants.Resolve(null, named.Connection), account.AccountId, null, CancellationToken.None));
+        Assert.Equal(ErrorIds.TenantMismatch, error.ErrorId);
+    }
+
+    [Fact]
     public async Task ResolveAccount_OwnTenantNotConnected_IsNotConnected_NamingTheAccountsTenant()
     {
         await h.AdminAsync(sandbox.Contoso);
