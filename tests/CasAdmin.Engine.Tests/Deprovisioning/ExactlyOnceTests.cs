@@ -113,6 +113,33 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
     }
 
     /// <summary>
+    /// A probe's exception after a step that is not a crash (not an OperationCanceledException) is the job's unforeseen
+    /// failure: that account's result says RemovalFailed, its finished step stays finished, and a rerun resumes.
+    /// </summary>
+    [Fact]
+    public async Task AProbesOrdinaryExceptionAfterAStep_FailsOnlyThatAccount_AndTheJobResumes()
+    {
+        using var h = new EngineHarness(sandbox);
+        var (admin, account, _) = await RegisterAsync(h);
+        var options = new RemovalOptions { RemoveDelegateAccount = true };
+        h.Engine.Deprovisioning.Runner.Hooks().AfterStep = (_, _) => throw new InvalidOperationException("probe bug");
+
+        var failed = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, options));
+        h.Engine.Deprovisioning.Runner.Probe = RemovalProbe.None;
+
+        Assert.Equal(ErrorIds.RemovalFailed, failed.Error?.ErrorId);
+        Assert.Contains("probe bug", failed.Error!.Message, StringComparison.Ordinal);
+        var stopped = Assert.Single(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, account.AccountId, null, null, CancellationToken.None));
+        Assert.Equal(RemovalStepStatus.Succeeded, stopped.Steps[0].Status);
+        Assert.Equal(RemovalStepStatus.Running, stopped.Steps[1].Status);
+        Assert.Null(stopped.LeaseOwner);
+
+        var resumed = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, options));
+        Assert.Equal(RemovalJobStatus.Succeeded, resumed.Job?.Status);
+        Assert.Equal(stopped.Steps[0].FinishedOn, resumed.Job!.Steps[0].FinishedOn);
+    }
+
+    /// <summary>
     /// The TMCAS Inline groups are one pair per tenant: while another running job of the tenant deletes them, this job
     /// leaves them to it (no group deleted twice); a claim whose job is no longer running does not count.
     /// </summary>
