@@ -1,4 +1,3 @@
-using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Errors;
 
 namespace CasAdmin.Engine.Deprovisioning;
