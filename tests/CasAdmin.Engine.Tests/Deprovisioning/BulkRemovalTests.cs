@@ -260,6 +260,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
                 Assert.Equal(RemovalJobStatus.Failed, job.Status);
                 var step = Assert.Single(job.Steps, s => s.Status == RemovalStepStatus.Failed);
                 Assert.Equal(ErrorIds.RemovalFailed, step.ErrorId);
+                Assert.Equal("The removal failed unexpectedly: IOException: simulated: the disk went away", step.Error);
                 Assert.DoesNotContain(job.Steps, s => s.Status == RemovalStepStatus.Running);
             }
         }

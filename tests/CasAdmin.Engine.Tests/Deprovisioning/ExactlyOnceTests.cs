@@ -107,8 +107,9 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
 
         var result = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, new RemovalOptions { RemoveDelegateAccount = true, LeaseDuration = Lease }));
 
-        Assert.Equal(ErrorIds.RemovalFailed, result.Error?.ErrorId);
-        Assert.Contains("renewal bug", result.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal((ErrorIds.RemovalFailed, CasErrorCategory.InvalidOperation), (result.Error?.ErrorId, result.Error?.Category));
+        Assert.Equal("The removal failed unexpectedly: InvalidOperationException: renewal bug", result.Error!.Message);
+        Assert.Equal(RecommendedActions.ResumeRemoval, result.Error.RecommendedAction);
         Assert.True(await Footprint.UserExistsAsync(admin, seeded.DelegateUser!));
     }
 
@@ -127,8 +128,9 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         var failed = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, options));
         h.Engine.Deprovisioning.Runner.Probe = RemovalProbe.None;
 
-        Assert.Equal(ErrorIds.RemovalFailed, failed.Error?.ErrorId);
-        Assert.Contains("probe bug", failed.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal((ErrorIds.RemovalFailed, CasErrorCategory.InvalidOperation), (failed.Error?.ErrorId, failed.Error?.Category));
+        Assert.Equal("The removal failed unexpectedly: InvalidOperationException: probe bug", failed.Error!.Message);
+        Assert.Equal(RecommendedActions.ResumeRemoval, failed.Error.RecommendedAction);
         var stopped = Assert.Single(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, account.AccountId, null, null, CancellationToken.None));
         Assert.Equal(RemovalStepStatus.Succeeded, stopped.Steps[0].Status);
         Assert.Equal(RemovalStepStatus.Running, stopped.Steps[1].Status);
