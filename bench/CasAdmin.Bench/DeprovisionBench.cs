@@ -264,7 +264,12 @@ internal static class DeprovisionBench
 
     private static async Task<Measured> MeasureAsync(SandboxHost sandbox, CasEngine engine, Dictionary<string, CasConnection> connections, List<CasServiceAccount> accounts, string store, RemovalOptions options)
     {
-        var targets = accounts.Select(a => new RemovalTarget(a.AccountId, With(connections[a.TenantId], store), Confirmed: true)).ToArray();
+        var targets = new List<RemovalTarget>();
+        foreach (var a in accounts)
+        {
+            targets.Add(await RemovalTarget.ResolveAsync(engine.Tenants, With(connections[a.TenantId], store), a.AccountId, confirmed: true));
+        }
+
         var before = (await sandbox.Control.GetTimelineAsync()).Count;
         var cpu = HostCpu.Read();
         var results = await engine.Deprovisioning.RemoveAsync(targets, options, NullOperationObserver.Instance, CancellationToken.None);

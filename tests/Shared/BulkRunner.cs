@@ -44,7 +44,10 @@ public static class BulkRunner
                 Mode = SignInMode.ClientSecret, Tenant = tenant.TenantId, ClientId = tenant.AdminAppId, ClientSecret = SecureStrings.Protect(secrets[tenant.TenantId]),
                 Environment = CasCloud.Sandbox, SandboxUrl = new Uri(plan.SandboxUrl), SandboxThumbprint = plan.Thumbprint, StorePath = plan.Store,
             }, NullOperationObserver.Instance, CancellationToken.None);
-            targets.AddRange(tenant.Accounts.Select(a => new RemovalTarget(a, connection, Confirmed: true)));
+            foreach (var account in tenant.Accounts)
+            {
+                targets.Add(await RemovalTarget.ResolveAsync(engine.Tenants, connection, account, confirmed: true));
+            }
         }
 
         if (plan.WaitForGo)

@@ -3,6 +3,7 @@ using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Store;
+using CasAdmin.Engine.Tenancy;
 using CasAdmin.Sandbox;
 using Microsoft.Extensions.Time.Testing;
 
@@ -243,7 +244,7 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         contosoAdmin.Context.Graph.Pacer.PauseUntil(DateTimeOffset.UtcNow + TimeSpan.FromHours(1));
         Assert.True(contoso.Context.Graph.Pacer.PausedUntil <= DateTimeOffset.UtcNow);
         var scheduler = new TenantScheduler(
-            [new RemovalTarget(Guid.NewGuid(), contoso, contosoAdmin, true), new RemovalTarget(Guid.NewGuid(), fabrikam, null, true)], throttleLimit: 2);
+            [Target(contoso, contosoAdmin), Target(fabrikam, null)], throttleLimit: 2);
 
         Assert.True(scheduler.TryTake(out var first));
 
@@ -288,4 +289,11 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.True(LeaseHolder.EnsurePrivateFolder(fresh));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(fresh));
     }
+
+    /// <summary>A target of an account the scheduler never reads: only its connections matter to it.</summary>
+    private static RemovalTarget Target(CasConnection connection, CasConnection? admin) => RemovalTarget.For(new AccountScope(new CasServiceAccount
+    {
+        AccountId = Guid.NewGuid(), TenantId = connection.TenantId, Service = CasService.Teams, Status = ServiceAccountStatus.Active,
+        CreatedOn = DateTimeOffset.UtcNow, UpdatedOn = DateTimeOffset.UtcNow,
+    }, connection, admin), confirmed: true);
 }
