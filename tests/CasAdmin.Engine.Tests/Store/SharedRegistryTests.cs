@@ -1,6 +1,7 @@
 using System.Data.Common;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Store;
 using CasAdmin.Testing;
