@@ -8,9 +8,11 @@ using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Testing;
 
-/// <summary>What one runner process removes: every account of every tenant listed, against one shared registry.</summary>
-/// <param name="WaitForGo">Connect first, print "READY", then wait for a line on standard input before removing anything
-/// (a benchmark's start line: it measures the removal, not each process's start and sign-ins).</param>
+/// <summary>
+/// What one runner process removes: every account of every tenant listed, against one shared registry. With WaitForGo it
+/// connects first, prints "READY", then waits for a line on standard input before removing anything (a benchmark's start
+/// line: it measures the removal, not each process's start and sign-ins).
+/// </summary>
 public sealed record RunnerPlan(string SandboxUrl, string Thumbprint, string Store, IReadOnlyList<RunnerTenant> Tenants, int ThrottleLimit, int Seed, bool WaitForGo = false);
 
 public sealed record RunnerTenant(string TenantId, string AdminAppId, IReadOnlyList<Guid> Accounts);

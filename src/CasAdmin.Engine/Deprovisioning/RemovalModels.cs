@@ -1,5 +1,3 @@
-using CasAdmin.Engine.Accounts;
-
 namespace CasAdmin.Engine.Deprovisioning;
 
 /// <summary>How a removal runs.</summary>

@@ -1,7 +1,7 @@
+using System.Data.Common;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Errors;
-using System.Data.Common;
 
 namespace CasAdmin.Engine.Store;
 

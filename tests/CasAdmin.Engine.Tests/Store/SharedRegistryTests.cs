@@ -1,4 +1,3 @@
-using System.Data.Common;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Domain;

@@ -1,6 +1,4 @@
-using System.Net.Http;
 using System.Net.Sockets;
-using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Provisioning;
 using CasAdmin.Engine.Store;
