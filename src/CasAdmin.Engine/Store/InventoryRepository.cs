@@ -1,3 +1,5 @@
+using System.Data.Common;
+
 namespace CasAdmin.Engine.Store;
 
 /// <summary>
@@ -17,8 +19,7 @@ internal sealed class InventoryRepository(RegistryStore store)
         store.WriteAsync(async (c, t, ct) =>
         {
             var account = accountId.ToString();
-            var status = (string?)await c.ScalarAsync(t, "SELECT status FROM inventory_runs WHERE account_id = $a", ct, ("$a", account)).ConfigureAwait(false);
-            if (status is not (null or "Completed"))
+            if (await StatusAsync(c, t, account, ct).ConfigureAwait(false) is not (null or "Completed"))
             {
                 return true;
             }
@@ -33,8 +34,7 @@ internal sealed class InventoryRepository(RegistryStore store)
 
     /// <summary>True once the run has listed all the tenant's users (it is scanning them, or has finished).</summary>
     public async Task<bool> UsersListedAsync(Guid accountId, CancellationToken cancellationToken) =>
-        await store.ReadAsync((c, ct) => c.ScalarAsync(null, "SELECT status FROM inventory_runs WHERE account_id = $a", ct, ("$a", accountId.ToString())), cancellationToken).ConfigureAwait(false)
-            is "Scanning" or "Completed";
+        await store.ReadAsync((c, ct) => StatusAsync(c, null, accountId.ToString(), ct), cancellationToken).ConfigureAwait(false) is "Scanning" or "Completed";
 
     /// <summary>Adds users to the run, in one transaction; users it has already are left as they are.</summary>
     public Task AddUsersAsync(Guid accountId, IReadOnlyCollection<string> userIds, CancellationToken cancellationToken) =>
@@ -88,6 +88,9 @@ internal sealed class InventoryRepository(RegistryStore store)
 
     public Task<long> CountChatsAsync(Guid accountId, CancellationToken cancellationToken) =>
         CountAsync("SELECT COUNT(*) FROM inventory_chats WHERE account_id = $a", accountId, cancellationToken);
+
+    private static async Task<string?> StatusAsync(DbConnection c, DbTransaction? t, string accountId, CancellationToken ct) =>
+        (string?)await c.ScalarAsync(t, "SELECT status FROM inventory_runs WHERE account_id = $a", ct, ("$a", accountId)).ConfigureAwait(false);
 
     private async Task<long> CountAsync(string sql, Guid accountId, CancellationToken cancellationToken) =>
         (long)(await store.ReadAsync((c, ct) => c.ScalarAsync(null, sql, ct, ("$a", accountId.ToString())), cancellationToken).ConfigureAwait(false) ?? 0L);
