@@ -161,7 +161,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         }
 
         // The old app's secret, to delete its subscriptions once the new app is recorded.
-        var oldSecret = !account.IsLegacy ? StoredSecret(account) : null;
+        var oldSecret = !account.IsLegacy ? vault.SecretOf(account) : null;
         var key = SecretKeys.Match(application, secret);
         var secretRef = StoreSecret(appId, secret, observer);
         var updated = account with
@@ -354,33 +354,17 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         return (store, account);
     }
 
-    private string Secret(CasServiceAccount account, SecureString? given)
-    {
-        if (SecureStrings.HasValue(given))
-        {
-            var value = SecureStrings.Reveal(given);
-            if (account.AppId is { } appId)
-            {
-                vault.Remember(account.TenantId, appId, value);
-            }
-
-            return value;
-        }
-
-        return StoredSecret(account) ?? throw new CasException(ErrorIds.SecretNotAvailable, CasErrorCategory.InvalidOperation,
+    private string Secret(CasServiceAccount account, SecureString? given) =>
+        GivenOrStoredSecret(account, given) ?? throw new CasException(ErrorIds.SecretNotAvailable, CasErrorCategory.InvalidOperation,
             $"The secret of app {account.AppId} is not stored on this machine and was not given in this session.",
             "Pass the secret's value with -ClientSecret once in this session; later commands of the session reuse it.", account.AccountId.ToString());
-    }
 
-    /// <summary>The account's secret from the OS store, else from this session's memory.</summary>
-    private string? StoredSecret(CasServiceAccount account) =>
-        (account.SecretReference is { } r ? vault.Read(r) : null) ?? vault.Recall(account.TenantId, account.AppId);
-
+    /// <summary>The secret given (which the session then remembers for the app), else the one this machine has for the account.</summary>
     private string? GivenOrStoredSecret(CasServiceAccount account, SecureString? given)
     {
         if (!SecureStrings.HasValue(given))
         {
-            return StoredSecret(account);
+            return vault.SecretOf(account);
         }
 
         var value = SecureStrings.Reveal(given);
