@@ -68,7 +68,7 @@ internal static class DeprovisionBench
             }
         }
 
-        RegistryStore.ResetCache();
+        RegistryStore.Forget(seqStore);
         var parStore = Path.Combine(folder, "parallel.db");
         File.Copy(seqStore, parStore);
 

@@ -125,7 +125,7 @@ internal sealed class PostgresRegistryStore : RegistryStore
         }
     }
 
-    internal static void ClearPools() => NpgsqlConnection.ClearAllPools();
+    private protected override void ClearPool() => source.Clear();
 
     public override async Task<T> ReadAsync<T>(Func<DbConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
