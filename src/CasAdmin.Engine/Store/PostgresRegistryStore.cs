@@ -168,6 +168,7 @@ internal sealed class PostgresRegistryStore : RegistryStore
                 await connection.ExecuteAsync(transaction, $"INSERT INTO {WritesTable} (write_id) VALUES ($w)", CancellationToken.None, ("$w", writeId)).ConfigureAwait(false);
                 (committed, sentCommit) = (result, true);
                 await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+                Interlocked.Increment(ref StoreCounters.Commits);
                 if (AfterCommit is { } hook)
                 {
                     await hook(connection).ConfigureAwait(false);
