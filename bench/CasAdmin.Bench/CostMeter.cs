@@ -162,9 +162,9 @@ internal sealed class PgStats(PostgresCluster cluster, bool statements)
         var top = new List<(long, string)>();
         if (statements)
         {
-            // BEGIN, COMMIT and ROLLBACK are the transactions, counted apart; every other statement is the engine's.
+            // BEGIN, COMMIT and ROLLBACK are the transactions, counted apart (\\y: a word's end in PostgreSQL's regular expressions).
             await using var query = new NpgsqlCommand(
-                "SELECT calls, query FROM pg_stat_statements WHERE dbid = @db AND query !~* '^\\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)\\b' ORDER BY calls DESC", c);
+                "SELECT calls, query FROM pg_stat_statements WHERE dbid = @db AND query !~* '^\\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)\\y' ORDER BY calls DESC", c);
             query.Parameters.AddWithValue("db", NpgsqlTypes.NpgsqlDbType.Oid, before.DatabaseOid);
             await using var reader = await query.ExecuteReaderAsync();
             total = 0;
@@ -172,7 +172,7 @@ internal sealed class PgStats(PostgresCluster cluster, bool statements)
             {
                 var calls = reader.GetInt64(0);
                 total += calls;
-                if (top.Count < 16)
+                if (top.Count < 40)
                 {
                     top.Add((calls, string.Join(' ', reader.GetString(1).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))));
                 }
