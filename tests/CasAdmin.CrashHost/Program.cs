@@ -64,7 +64,7 @@ if (named.GetValueOrDefault("--register") is { } accountsFile)
 if (named.ContainsKey("--print-owner"))
 {
     // A runner that dies holding nothing but its identity: print it, then wait to be killed (LeaseTakeoverTests).
-    Console.Out.WriteLine(CasAdmin.Engine.Deprovisioning.LeaseHolder.NewOwner());
+    Console.Out.WriteLine(LeaseHolder.NewOwner());
     Console.Out.Flush();
     Console.In.ReadToEnd();
     return 3;
@@ -81,17 +81,7 @@ try
         Environment = CasCloud.Sandbox, SandboxUrl = new Uri(Required("--sandbox-url")), SandboxThumbprint = Required("--thumbprint"), StorePath = Required("--store"),
     }, NullOperationObserver.Instance, CancellationToken.None);
 
-    var steps = 0;
-    engine.Deprovisioning.Runner.AfterStep = (_, kind) =>
-    {
-        if (steps++ == stopAfter)
-        {
-            Console.Out.WriteLine($"STEP {stopAfter} DONE ({kind})");
-            Console.Out.Flush();
-            Console.In.ReadToEnd();
-            Environment.Exit(3);
-        }
-    };
+    engine.Deprovisioning.Runner.Probe = new StopAfterStep(stopAfter);
 
     var options = new RemovalOptions
     {
@@ -113,4 +103,21 @@ catch (Exception ex) when (ex is ArgumentException or FormatException)
 {
     Console.Error.WriteLine(ex.Message);
     return 2;
+}
+
+/// <summary>Once the K-th step (from 0) is journaled, says so and waits to be killed: the process dies at that step boundary.</summary>
+internal sealed class StopAfterStep(int stopAfter) : IRemovalProbe
+{
+    private int steps;
+
+    public void AfterStep(Guid jobId, StepKind kind)
+    {
+        if (steps++ == stopAfter)
+        {
+            Console.Out.WriteLine($"STEP {stopAfter} DONE ({kind})");
+            Console.Out.Flush();
+            Console.In.ReadToEnd();
+            Environment.Exit(3);
+        }
+    }
 }

@@ -1,5 +1,4 @@
 using CasAdmin.Engine.Connections;
-using CasAdmin.Engine.Operations;
 using CasAdmin.Engine.Store;
 using CasAdmin.Sandbox;
 

@@ -90,7 +90,7 @@ public sealed class DeprovisioningContractTests(ModuleMetadata module) : IClassF
     [Fact]
     public void RemoveCasServiceAccount_BatchesInEndProcessing_AfterConfirmingInProcessRecord()
     {
-        // The design (architecture.md, "Threads"): confirm on the pipeline thread per record, then one engine run.
+        // Confirm on the pipeline thread, record by record (ShouldProcess may prompt only there), then one engine run for all.
         var type = Cmdlet("Remove-CasServiceAccount").Type;
         const BindingFlags Declared = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.DeclaredOnly;
         Assert.NotNull(type.GetMethod("ProcessRecord", Declared));

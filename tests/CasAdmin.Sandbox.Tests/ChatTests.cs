@@ -44,7 +44,11 @@ public sealed class ChatTests(SandboxFixture fixture) : SandboxTest(fixture)
                     Assert.True(listedUnder[chat.Id!].Add(user), $"chat {chat.Id} listed twice for {user}");
                     types[chat.Id!] = chat.ChatType!.Value.ToString();
                 }
-                if (page.OdataNextLink is not { } next) break;
+                if (page.OdataNextLink is not { } next)
+                {
+                    break;
+                }
+
                 Assert.StartsWith(host.Url.ToString(), next, StringComparison.Ordinal);
                 page = await client.Users[user].Chats.WithUrl(next).GetAsync();
             }
@@ -115,8 +119,16 @@ public sealed class ChatTests(SandboxFixture fixture) : SandboxTest(fixture)
         while (page?.Value is { } messages)
         {
             pages++;
-            foreach (var m in messages) Assert.True(seen.Add(m.ChatId + "/" + m.Id));
-            if (page.OdataNextLink is not { } next) break;
+            foreach (var m in messages)
+            {
+                Assert.True(seen.Add(m.ChatId + "/" + m.Id));
+            }
+
+            if (page.OdataNextLink is not { } next)
+            {
+                break;
+            }
+
             page = await client.Users[admin.Id].Chats.GetAllMessages.WithUrl(next).GetAsGetAllMessagesGetResponseAsync();
         }
         Assert.True(pages > 1);

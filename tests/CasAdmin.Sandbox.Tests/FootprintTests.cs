@@ -55,7 +55,10 @@ public sealed class FootprintTests(SandboxFixture fixture) : SandboxTest(fixture
             Assert.Equal(service is "SharePointOnline" or "OneDrive" or "Teams", legacy.Count == 1);
             Assert.Equal(fp.LegacyServicePrincipalId, legacy.SingleOrDefault()?.Id);
             Assert.Equal(fp.ServicePrincipalId, byAppId.Value![0].Id); // the app principal is listed first
-            if (legacy.Count == 1) Assert.Equal(Vendor, legacy[0].DisplayName);
+            if (legacy.Count == 1)
+            {
+                Assert.Equal(Vendor, legacy[0].DisplayName);
+            }
 
             var state = await F.Host.Control.GetTenantStateAsync(tenant.TenantId);
             var held = state.AppRoleAssignments.Where(a => a.PrincipalId == fp.ServicePrincipalId).Select(a => a.Id).Order().ToList();

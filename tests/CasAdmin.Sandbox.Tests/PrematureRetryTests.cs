@@ -103,7 +103,10 @@ public sealed class PrematureRetryTests(SandboxFixture fixture) : SandboxTest(fi
         }
         finally
         {
-            foreach (var r in responses) r.Dispose();
+            foreach (var r in responses)
+            {
+                r.Dispose();
+            }
         }
         var mine = (await F.Host.Control.GetStatsAsync()).For(F.Contoso.AdminAppId, F.Contoso.TenantId)!;
         Assert.True(mine.TooManyRequests >= 1);

@@ -46,7 +46,11 @@ public sealed class SandboxFixture : IAsyncLifetime
             .WithAuthority(Authority(tenant.TenantId), validateAuthority: false)
             .WithInstanceDiscovery(false)
             .WithHttpClientFactory(MsalHttp);
-        if (redirectUri is not null) builder = builder.WithRedirectUri(redirectUri);
+        if (redirectUri is not null)
+        {
+            builder = builder.WithRedirectUri(redirectUri);
+        }
+
         return builder.Build();
     }
 

@@ -19,7 +19,10 @@ public sealed class ThrottlingTests(SandboxFixture fixture) : SandboxTest(fixtur
         for (var i = 0; i < 20 && throttled is null; i++)
         {
             var r = await GetAsync("v1.0/users", token);
-            if (r.StatusCode == HttpStatusCode.TooManyRequests) throttled = r;
+            if (r.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                throttled = r;
+            }
             else
             {
                 Assert.Equal("2", r.Headers.GetValues("x-ms-resource-unit").Single());
@@ -48,7 +51,11 @@ public sealed class ThrottlingTests(SandboxFixture fixture) : SandboxTest(fixtur
     {
         await F.Host.Control.SetThrottlingAsync(scale: 0.002);
         var contoso = await F.AppTokenAsync(F.Contoso);
-        for (var i = 0; i < 8; i++) (await GetAsync("v1.0/users", contoso)).Dispose();
+        for (var i = 0; i < 8; i++)
+        {
+            (await GetAsync("v1.0/users", contoso)).Dispose();
+        }
+
         using var exhausted = await GetAsync("v1.0/users", contoso);
         Assert.Equal(HttpStatusCode.TooManyRequests, exhausted.StatusCode);
 
@@ -92,14 +99,25 @@ public sealed class ThrottlingTests(SandboxFixture fixture) : SandboxTest(fixtur
             wait = first.Headers.RetryAfter!.Delta!.Value;
         }
         await Task.Delay(wait + TimeSpan.FromMilliseconds(100));
-        using (var patient = await GetAsync("v1.0/organization", token)) Assert.Equal(HttpStatusCode.OK, patient.StatusCode);
+        using (var patient = await GetAsync("v1.0/organization", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, patient.StatusCode);
+        }
+
         Assert.Equal(0, (await F.Host.Control.GetStatsAsync()).For(F.Contoso.AdminAppId, F.Contoso.TenantId)!.PrematureRetries);
 
         // An impatient client: retries after it saw the 429 (past the in-flight grace) but well before the advertised time.
         await F.Host.Control.AddFaultAsync(rule with { RetryAfterSeconds = 4 });
-        using (var second = await GetAsync("v1.0/organization", token)) Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        using (var second = await GetAsync("v1.0/organization", token))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        }
+
         await Task.Delay(TimeSpan.FromMilliseconds(500));
-        using (var early = await GetAsync("v1.0/organization", token)) Assert.Equal(HttpStatusCode.OK, early.StatusCode);
+        using (var early = await GetAsync("v1.0/organization", token))
+        {
+            Assert.Equal(HttpStatusCode.OK, early.StatusCode);
+        }
 
         var stats = await F.Host.Control.GetStatsAsync();
         var mine = stats.For(F.Contoso.AdminAppId, F.Contoso.TenantId)!;
@@ -114,7 +132,11 @@ public sealed class ThrottlingTests(SandboxFixture fixture) : SandboxTest(fixtur
     public async Task Stats_CountRequestsTokensAndResourceUnitsPerAppAndTenant()
     {
         var token = await F.AppTokenAsync(F.Contoso);
-        for (var i = 0; i < 3; i++) (await GetAsync("v1.0/users?$select=id", token)).Dispose(); // 2 RU − 1 for $select
+        for (var i = 0; i < 3; i++)
+        {
+            (await GetAsync("v1.0/users?$select=id", token)).Dispose(); // 2 RU − 1 for $select
+        }
+
         (await GetAsync("v1.0/organization", token)).Dispose();
 
         var stats = await F.Host.Control.GetStatsAsync();
@@ -174,7 +196,10 @@ public sealed class ThrottlingTests(SandboxFixture fixture) : SandboxTest(fixtur
             using var r = await GetAsync($"v1.0/users/{admin}/chats", token);
             answered.Add(r.StatusCode);
             Assert.Empty(QuotaHeadersOn(r));
-            if (r.StatusCode == HttpStatusCode.TooManyRequests) Assert.True(r.Headers.RetryAfter!.Delta >= TimeSpan.FromSeconds(1));
+            if (r.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Assert.True(r.Headers.RetryAfter!.Delta >= TimeSpan.FromSeconds(1));
+            }
         }
 
         Assert.Contains(HttpStatusCode.OK, answered);
@@ -248,8 +273,15 @@ public sealed class ThrottlingTests(SandboxFixture fixture) : SandboxTest(fixtur
             Headers = new Dictionary<string, string> { ["Retry-After"] = "Fri, 31 Dec 9999 23:59:59 GMT" },
         });
 
-        using (var day = await GetAsync("v1.0/organization", token)) Assert.Equal(TimeSpan.FromDays(1), day.Headers.RetryAfter!.Delta);
-        using (var never = await GetAsync("v1.0/organization", token)) Assert.Equal(9999, never.Headers.RetryAfter!.Date!.Value.Year);
+        using (var day = await GetAsync("v1.0/organization", token))
+        {
+            Assert.Equal(TimeSpan.FromDays(1), day.Headers.RetryAfter!.Delta);
+        }
+
+        using (var never = await GetAsync("v1.0/organization", token))
+        {
+            Assert.Equal(9999, never.Headers.RetryAfter!.Date!.Value.Year);
+        }
     }
 
     [Fact]

@@ -8,12 +8,14 @@ using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Testing;
 
-/// <summary>What one runner process removes: every account of every tenant listed, against one shared registry.</summary>
-/// <param name="WaitForGo">Connect first, print "READY", then wait for a line on standard input before removing anything
-/// (a benchmark's start line: it measures the removal, not each process's start and sign-ins).</param>
-/// <param name="WarmUp">Rounds of accounts of other tenants, removed first, through the same code path and registry,
-/// before "READY", each round followed by a pause until the JIT has finished compiling what the round made hot: a
-/// benchmark then measures a warm runner (code compiled, registry connections pooled), not the JIT. Not reported.</param>
+/// <summary>
+/// What one runner process removes: every account of every tenant listed, against one shared registry. With WaitForGo it
+/// connects first, prints "READY", then waits for a line on standard input before removing anything (a benchmark's start
+/// line: it measures the removal, not each process's start and sign-ins). WarmUp is rounds of accounts of other tenants,
+/// removed before "READY" through the same code path and registry, each round followed by a pause until the JIT has
+/// finished compiling what the round made hot: a benchmark then measures a warm runner (code compiled, registry
+/// connections pooled), not the JIT. The warm-up is not reported.
+/// </summary>
 public sealed record RunnerPlan(string SandboxUrl, string Thumbprint, string Store, IReadOnlyList<RunnerTenant> Tenants, int ThrottleLimit, int Seed, bool WaitForGo = false,
     IReadOnlyList<IReadOnlyList<RunnerTenant>>? WarmUp = null);
 

@@ -49,7 +49,7 @@ Remove-Module CasAdmin
     }
 
     It 'reads every exported type of CasAdmin.dll before any resolver exists, without loading CasAdmin.Engine' {
-        # PowerShell's order for a binary module (architecture.md "Running in PowerShell"): RequiredAssemblies
+        # PowerShell's order for a binary module: RequiredAssemblies
         # (CasAdmin.Model), then the RootModule's exported types, and only then IModuleAssemblyInitializer.OnImport.
         $script = Join-Path $TestDrive 'order.ps1'
         Set-Content -LiteralPath $script -Value @'

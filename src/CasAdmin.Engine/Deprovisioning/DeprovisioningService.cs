@@ -28,7 +28,8 @@ public sealed class DeprovisioningService
 
     public async Task<IReadOnlyList<CasRemovalJob>> GetJobsAsync(string? storePath, Guid? jobId, Guid? accountId, string? tenantId, RemovalJobStatus? status, CancellationToken cancellationToken) =>
         RegistryStore.NotCreatedYet(storePath) ? []
-            : await new RemovalJobRepository(RegistryStore.Open(storePath, create: false)).ListAsync(jobId, accountId, tenantId, status, cancellationToken).ConfigureAwait(false);
+            : (await new RemovalJobRepository(RegistryStore.Open(storePath, create: false)).ListAsync(jobId, accountId, tenantId, status, cancellationToken).ConfigureAwait(false))
+                .Select(StepClock.WithEstimate).ToList();
 
     public async Task<IReadOnlyList<CasCleanupItem>> GetCleanupItemsAsync(string? storePath, string? tenantId, CasService? service, Guid? jobId, CancellationToken cancellationToken) =>
         RegistryStore.NotCreatedYet(storePath) ? []

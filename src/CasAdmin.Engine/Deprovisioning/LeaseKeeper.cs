@@ -30,7 +30,7 @@ internal sealed class LeaseKeeper : IAsyncDisposable
     /// <param name="grantedAt">This machine's time just before the write that took the lease (its end is counted from then).</param>
     /// <param name="clock">This machine's clock, for intervals only.</param>
     /// <param name="userToken">Ctrl+C: stops the work too, without a reason.</param>
-    /// <param name="stoppedHook">Test hook: called once the lease has stopped the work.</param>
+    /// <param name="stoppedHook">Called once the lease has stopped the work (the run's <see cref="IRemovalProbe.LeaseStopped"/>).</param>
     public LeaseKeeper(Func<CancellationToken, Task<bool>> renew, TimeSpan duration, DateTimeOffset grantedAt, TimeProvider clock, CancellationToken userToken,
         Action<LeaseKeeper>? stoppedHook = null)
     {

@@ -1,4 +1,4 @@
-using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Errors;
 
 namespace CasAdmin.Engine.Deprovisioning;
 
@@ -30,3 +30,9 @@ public sealed record RemovalOptions
 /// <param name="AdminConnection">A Global Administrator connection when <paramref name="Connection"/> lacks the rights.</param>
 /// <param name="Confirmed">The person already confirmed the extra prompt this removal needs (Exchange Online).</param>
 public sealed record RemovalTarget(Guid AccountId, Connections.CasConnection Connection, Connections.CasConnection? AdminConnection = null, bool Confirmed = false);
+
+/// <summary>The outcome of removing one account: its job, or why no job could run.</summary>
+public sealed record RemovalResult(Guid AccountId, CasRemovalJob? Job, CasException? Error)
+{
+    public bool Succeeded => Error is null && Job?.Status is RemovalJobStatus.Succeeded or RemovalJobStatus.Forced;
+}

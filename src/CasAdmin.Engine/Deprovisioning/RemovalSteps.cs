@@ -21,13 +21,8 @@ internal sealed record RemovalContext(
 {
     public DirectoryClient Directory { get; } = new(Admin.Context.Graph, Admin.Permissions);
 
-    /// <summary>A write of this job's work: recorded only while this runner still holds the job's lease, else it fails with LeaseLost and changes nothing.</summary>
-    public Task JournalAsync(Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, CancellationToken, Task> write, CancellationToken ct) =>
-        Store.WriteAsync(async (c, t, c2) =>
-        {
-            await RemovalJobRepository.AssertLeaseAsync(c, t, Job.JobId, Owner, c2).ConfigureAwait(false);
-            await write(c, t, c2).ConfigureAwait(false);
-        }, ct);
+    /// <summary>This job's writes: recorded only while this runner still holds the job's lease, else they fail with LeaseLost and change nothing.</summary>
+    public RemovalJournal Journal { get; } = new(Store, Job.JobId, Owner);
 }
 
 internal sealed record StepOutcome(RemovalStepStatus Status, string? Detail, IReadOnlyList<CasCleanupItem> Remaining)
@@ -68,12 +63,12 @@ internal static class RemovalSteps
     /// resumable; run again when it is back).
     /// </summary>
     public static bool IsForceable(CasException ex) =>
-        ex.ErrorId is not (ErrorIds.GlobalAdministratorRequired or ErrorIds.PimActivationRequired or ErrorIds.AdminPermissionMissing
+        !ErrorRules.IsRegistryUnusable(ex.ErrorId)
+        && ex.ErrorId is not (ErrorIds.GlobalAdministratorRequired or ErrorIds.PimActivationRequired or ErrorIds.AdminPermissionMissing
             or ErrorIds.InsufficientPrivileges or ErrorIds.LeaseLost or ErrorIds.NotConnected
             or ErrorIds.ThrottledTooLong or ErrorIds.TenantThrottled or ErrorIds.ServiceUnavailable
             or ErrorIds.TenantUnreachable or ErrorIds.SecureConnectionFailed or ErrorIds.RequestTimedOut
-            or ErrorIds.StoreReadOnly or ErrorIds.StoreLocked or ErrorIds.StoreCorrupt or ErrorIds.StoreSchemaTooNew or ErrorIds.StoreUnavailable
-            or ErrorIds.StoreAccessDenied or ErrorIds.StoreDatabaseMissing or ErrorIds.StoreDuplicateAccounts);
+            or ErrorIds.StoreDuplicateAccounts);
 
     private static async Task<StepOutcome> VerifyAccountAsync(RemovalContext x, CancellationToken ct)
     {
@@ -86,7 +81,7 @@ internal static class RemovalSteps
                 : StepOutcome.Done($"{upn} exists and is enabled");
         }
 
-        if (a.Service == CasService.TeamsChat && !a.IsLegacy && ((a.SecretReference is { } reference ? x.Vault.Read(reference) : null) ?? x.Vault.Recall(a.TenantId, a.AppId)) is { } secret)
+        if (a.Service == CasService.TeamsChat && !a.IsLegacy && x.Vault.SecretOf(a) is { } secret)
         {
             try
             {
@@ -119,7 +114,7 @@ internal static class RemovalSteps
             return StepOutcome.Skipped("No subscriptions");
         }
 
-        var secret = (x.Account.SecretReference is { } r ? x.Vault.Read(r) : null) ?? x.Vault.Recall(x.Account.TenantId, x.Account.AppId);
+        var secret = x.Vault.SecretOf(x.Account);
         if (secret is null)
         {
             // A subscription can only be deleted by its own app; without the secret it is left to expire.
@@ -135,7 +130,7 @@ internal static class RemovalSteps
             await ChatSubscriptions.DeleteAsync(app.Graph, id, ct).ConfigureAwait(false);
         }
 
-        await x.JournalAsync((c, t, c2) => c.ExecuteAsync(t, "DELETE FROM subscriptions WHERE account_id = $a", c2, ("$a", x.Account.AccountId.ToString())), ct).ConfigureAwait(false);
+        await x.Journal.ForgetSubscriptionsAsync(x.Account.AccountId, ct).ConfigureAwait(false);
         return StepOutcome.Done($"{ids.Count} subscription(s) deleted");
     }
 
@@ -170,27 +165,7 @@ internal static class RemovalSteps
 
     /// <summary>Null when this job now holds the claim on the tenant's Inline groups; else the job that deletes them right now.</summary>
     private static Task<Guid?> ClaimInlineGroupsAsync(RemovalContext x, CancellationToken ct) =>
-        x.Store.WriteAsync<Guid?>(async (c, t, c2) =>
-        {
-            await RemovalJobRepository.AssertLeaseAsync(c, t, x.Job.JobId, x.Owner, c2).ConfigureAwait(false);
-            await c.ExecuteAsync(t, "SELECT tenant_id FROM tenants WHERE tenant_id = $t FOR UPDATE", c2, ("$t", x.Job.TenantId)).ConfigureAwait(false);
-            var now = await RemovalJobRepository.LeaseNowAsync(c, t, TimeProvider.System, c2).ConfigureAwait(false);
-            var claims = await c.QueryAsync(t,
-                """
-                SELECT s.job_id, j.lease_owner, j.lease_expires FROM removal_steps s JOIN removal_jobs j ON j.job_id = s.job_id
-                WHERE j.tenant_id = $t AND s.job_id <> $j AND s.status = 'Running' AND s.detail = $claim AND j.status = 'Running'
-                """,
-                r => (Job: Guid.Parse(r.Text("job_id")!), Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), c2,
-                ("$t", x.Job.TenantId), ("$j", x.Job.JobId.ToString()), ("$claim", InlineGroupsClaim)).ConfigureAwait(false);
-            if (claims.FirstOrDefault(o => o.Owner is not null && o.Expires > now && !LeaseHolder.IsDeadOnThisMachine(o.Owner)) is { Owner: not null } live)
-            {
-                return live.Job;
-            }
-
-            await c.ExecuteAsync(t, "UPDATE removal_steps SET detail = $claim WHERE job_id = $j AND name = $n", c2,
-                ("$j", x.Job.JobId.ToString()), ("$n", RemovalPlan.Names[StepKind.RemoveInlineGroups]), ("$claim", InlineGroupsClaim)).ConfigureAwait(false);
-            return null;
-        }, ct);
+        x.Journal.ClaimForTenantAsync(x.Job.TenantId, RemovalPlan.Names[StepKind.RemoveInlineGroups], InlineGroupsClaim, ct);
 
     private static async Task<StepOutcome> RemoveDirectoryRolesAsync(RemovalContext x, CancellationToken ct)
     {
@@ -319,7 +294,6 @@ internal static class RemovalSteps
     private static async Task<StepOutcome> RemoveLocalDataAsync(RemovalContext x, CancellationToken ct)
     {
         var a = x.Account;
-        var account = a.AccountId.ToString();
 
         // The vault entry goes before the registry forgets its reference: once secret_ref is cleared nothing names the
         // entry any more, so a crash between the two would orphan it. Deleting is idempotent, so a rerun after a crash
@@ -332,20 +306,8 @@ internal static class RemovalSteps
             secretNote = here ? "" : StoredElsewhere;
         }
 
-        await x.JournalAsync(async (c, t, c2) =>
-        {
-            foreach (var table in new[] { "inventory_chats", "inventory_users", "inventory_runs", "subscriptions" })
-            {
-                await c.ExecuteAsync(t, $"DELETE FROM {table} WHERE account_id = $a", c2, ("$a", account)).ConfigureAwait(false);
-            }
-
-            await c.ExecuteAsync(t, "DELETE FROM notifications WHERE account_id = $a", c2, ("$a", account)).ConfigureAwait(false);
-            await c.ExecuteAsync(t,
-                "UPDATE service_accounts SET status = 'Removed', token_state = 'Unknown', token_expires = NULL, token_roles = '', secret_ref = NULL, updated = $now WHERE account_id = $a",
-                c2, ("$a", account), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, new AuditEntry(x.Admin.Account ?? x.Admin.AppId, a.TenantId, a.AccountId, "RemoveServiceAccount", a.AppId ?? a.DelegateAccount,
-                "LocalDataRemoved", $"job {x.Job.JobId}"), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+        await x.Journal.RemoveLocalDataAsync(a.AccountId, new AuditEntry(x.Admin.Account ?? x.Admin.AppId, a.TenantId, a.AccountId, "RemoveServiceAccount", a.AppId ?? a.DelegateAccount,
+            "LocalDataRemoved", $"job {x.Job.JobId}"), ct).ConfigureAwait(false);
 
         return StepOutcome.Done("Inventory, subscriptions, token state, secret reference and notifications removed" + secretNote);
     }

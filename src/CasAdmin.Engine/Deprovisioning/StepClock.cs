@@ -29,4 +29,7 @@ internal static class StepClock
         var left = steps.Where(s => s.Status is RemovalStepStatus.Pending or RemovalStepStatus.Running).Sum(s => AverageSeconds(s.Name));
         return (int)Math.Ceiling(left);
     }
+
+    /// <summary>The job with its time left as measured here (the registry keeps no estimates).</summary>
+    public static CasRemovalJob WithEstimate(CasRemovalJob job) => job with { EstimatedSecondsRemaining = Estimate(job.Status, job.Steps) };
 }

@@ -2,8 +2,8 @@ using System.Globalization;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
-using CasAdmin.Engine.Operations;
 using CasAdmin.Engine.Graph;
+using CasAdmin.Engine.Operations;
 
 namespace CasAdmin.Engine.Licensing;
 

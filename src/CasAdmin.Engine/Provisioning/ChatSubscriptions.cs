@@ -1,10 +1,10 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Store;
-using System.Data.Common;
 using Microsoft.Graph.Models;
 
 namespace CasAdmin.Engine.Provisioning;

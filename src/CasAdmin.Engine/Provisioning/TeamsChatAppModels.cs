@@ -1,5 +1,3 @@
-using System.Security;
-
 namespace CasAdmin.Engine.Provisioning;
 
 /// <summary>"Creating an Azure AD App for Teams Chat Protection", as parameters.</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Security;
 using System.Text.Json;
 using CasAdmin.Engine.Errors;
 

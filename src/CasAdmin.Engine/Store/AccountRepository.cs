@@ -1,5 +1,5 @@
-using CasAdmin.Engine.Accounts;
 using System.Data.Common;
+using CasAdmin.Engine.Accounts;
 
 namespace CasAdmin.Engine.Store;
 

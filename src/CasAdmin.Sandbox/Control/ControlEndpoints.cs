@@ -23,7 +23,11 @@ internal static class ControlEndpoints
         g.MapPost("/faults", async (HttpContext ctx) =>
         {
             var rule = await Read<FaultRule>(ctx);
-            if (rule is null) return Bad("A fault rule body is required.");
+            if (rule is null)
+            {
+                return Bad("A fault rule body is required.");
+            }
+
             try
             {
                 return Results.Json(rt.Faults.Add(rule), o, statusCode: 201);
@@ -42,7 +46,11 @@ internal static class ControlEndpoints
         g.MapPut("/latency", async (HttpContext ctx) =>
         {
             var l = await Read<LatencySettings>(ctx);
-            if (l is null || l.FixedMs < 0 || l.JitterMs < 0) return Bad("fixedMs and jitterMs must be zero or positive.");
+            if (l is null || l.FixedMs < 0 || l.JitterMs < 0)
+            {
+                return Bad("fixedMs and jitterMs must be zero or positive.");
+            }
+
             rt.Faults.Latency = l;
             return Results.NoContent();
         });
@@ -50,7 +58,11 @@ internal static class ControlEndpoints
         g.MapPut("/throttling", async (HttpContext ctx) =>
         {
             var s = await Read<ThrottlingSettings>(ctx);
-            if (s is null) return Bad("A throttling body is required.");
+            if (s is null)
+            {
+                return Bad("A throttling body is required.");
+            }
+
             try
             {
                 rt.Throttler.Configure(s.Enabled, s.Scale, s.RetryAfterMode);
@@ -64,9 +76,17 @@ internal static class ControlEndpoints
         g.MapPost("/devicecode/approve", async (HttpContext ctx) =>
         {
             var a = await Read<DeviceCodeApproval>(ctx);
-            if (a is null || string.IsNullOrEmpty(a.UserCode)) return Bad("userCode is required.");
+            if (a is null || string.IsNullOrEmpty(a.UserCode))
+            {
+                return Bad("userCode is required.");
+            }
+
             var entry = rt.Flows.FindByUserCode(a.UserCode);
-            if (entry is null) return Results.Json(new { error = $"No pending device code '{a.UserCode}'." }, o, statusCode: 404);
+            if (entry is null)
+            {
+                return Results.Json(new { error = $"No pending device code '{a.UserCode}'." }, o, statusCode: 404);
+            }
+
             if (a.Deny)
             {
                 entry.State = DeviceCodeState.Denied;
@@ -76,9 +96,16 @@ internal static class ControlEndpoints
             DirectoryUser? user = null;
             if (a.User is not null)
             {
-                lock (tenant.Sync) user = tenant.Users.Find(a.User);
+                lock (tenant.Sync)
+                {
+                    user = tenant.Users.Find(a.User);
+                }
             }
-            if (user is null) return Bad($"User '{a.User}' is not in tenant {tenant.Domain}.");
+            if (user is null)
+            {
+                return Bad($"User '{a.User}' is not in tenant {tenant.Domain}.");
+            }
+
             entry.UserId = user.Id;
             if (a.Consent)
             {
@@ -97,8 +124,16 @@ internal static class ControlEndpoints
         {
             var body = await Read<CertificateRegistration>(ctx);
             var tenant = rt.Store.Find(tenantId);
-            if (tenant is null) return Results.Json(new { error = $"Unknown tenant '{tenantId}'." }, o, statusCode: 404);
-            if (body is null || string.IsNullOrEmpty(body.Certificate)) return Bad("certificate (base64 DER) is required.");
+            if (tenant is null)
+            {
+                return Results.Json(new { error = $"Unknown tenant '{tenantId}'." }, o, statusCode: 404);
+            }
+
+            if (body is null || string.IsNullOrEmpty(body.Certificate))
+            {
+                return Bad("certificate (base64 DER) is required.");
+            }
+
             KeyCredential key;
             try
             {
@@ -112,7 +147,11 @@ internal static class ControlEndpoints
             lock (tenant.Sync)
             {
                 var application = tenant.FindApplicationByAppId(appId);
-                if (application is null) return Results.Json(new { error = $"No application '{appId}' in tenant {tenant.Domain}." }, o, statusCode: 404);
+                if (application is null)
+                {
+                    return Results.Json(new { error = $"No application '{appId}' in tenant {tenant.Domain}." }, o, statusCode: 404);
+                }
+
                 application.KeyCredentials.RemoveAll(k => k.KeyId == key.KeyId);
                 application.KeyCredentials.Add(key);
             }

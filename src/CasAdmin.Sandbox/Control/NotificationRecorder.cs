@@ -10,18 +10,28 @@ internal sealed class NotificationRecorder
     {
         lock (_items)
         {
-            if (_items.Count >= Capacity) _items.RemoveAt(0);
+            if (_items.Count >= Capacity)
+            {
+                _items.RemoveAt(0);
+            }
+
             _items.Add(item);
         }
     }
 
     public IReadOnlyList<ReceivedNotification> Snapshot()
     {
-        lock (_items) return _items.ToList();
+        lock (_items)
+        {
+            return _items.ToList();
+        }
     }
 
     public void Clear()
     {
-        lock (_items) _items.Clear();
+        lock (_items)
+        {
+            _items.Clear();
+        }
     }
 }

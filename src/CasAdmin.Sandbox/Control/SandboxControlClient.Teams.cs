@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-
 namespace CasAdmin.Sandbox;
 
 public sealed partial class SandboxControlClient

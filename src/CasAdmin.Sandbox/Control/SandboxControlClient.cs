@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Security.Cryptography.X509Certificates;
 
 namespace CasAdmin.Sandbox;
@@ -75,14 +74,22 @@ public sealed partial class SandboxControlClient
     private async Task SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
-        if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: ControlJson.Options);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: ControlJson.Options);
+        }
+
         using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         await EnsureAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task EnsureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        if (response.IsSuccessStatusCode) return;
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         throw new HttpRequestException($"Sandbox control call failed with {(int)response.StatusCode}: {text}", null, response.StatusCode);
     }

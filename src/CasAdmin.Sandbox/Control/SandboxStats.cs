@@ -46,16 +46,47 @@ public class StatsCounters
         Requests++;
         var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Statuses[key] = Statuses.GetValueOrDefault(key) + 1;
-        if (status == 429) TooManyRequests++;
-        if (premature) PrematureRetries++;
-        if (prematureResend) PrematureResends++;
+        if (status == 429)
+        {
+            TooManyRequests++;
+        }
+
+        if (premature)
+        {
+            PrematureRetries++;
+        }
+
+        if (prematureResend)
+        {
+            PrematureResends++;
+        }
+
         ResourceUnits += ru;
         Writes += writes;
-        if (tokenRequest) TokenRequests++;
-        if (fault) FaultsInjected++;
-        if (duplicateCreate) DuplicateCreates++;
-        if (repeatedDelete) RepeatedDeletes++;
-        if (repeatedWrite) RepeatedWrites++;
+        if (tokenRequest)
+        {
+            TokenRequests++;
+        }
+
+        if (fault)
+        {
+            FaultsInjected++;
+        }
+
+        if (duplicateCreate)
+        {
+            DuplicateCreates++;
+        }
+
+        if (repeatedDelete)
+        {
+            RepeatedDeletes++;
+        }
+
+        if (repeatedWrite)
+        {
+            RepeatedWrites++;
+        }
     }
 
     internal T CopyTo<T>(T target) where T : StatsCounters

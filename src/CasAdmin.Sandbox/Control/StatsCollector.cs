@@ -27,15 +27,27 @@ internal sealed class StatsCollector(TimeProvider time)
         {
             var (repeatedDelete, repeatedWrite) = Repeats(r);
             _totals.Add(r.Status, r.ResourceUnits, r.Writes, r.Premature, r.TokenRequest, r.Fault, r.DuplicateCreate, r.PrematureResend, repeatedDelete, repeatedWrite);
-            if (!_endpoints.TryGetValue(r.Endpoint, out var e)) _endpoints[r.Endpoint] = e = new StatsCounters();
+            if (!_endpoints.TryGetValue(r.Endpoint, out var e))
+            {
+                _endpoints[r.Endpoint] = e = new StatsCounters();
+            }
+
             e.Add(r.Status, r.ResourceUnits, r.Writes, r.Premature, r.TokenRequest, r.Fault, r.DuplicateCreate, r.PrematureResend, repeatedDelete, repeatedWrite);
             if (r.AppId is { } app && r.TenantId is { } tenant)
             {
                 var key = (app.ToLowerInvariant(), tenant.ToLowerInvariant());
-                if (!_clients.TryGetValue(key, out var c)) _clients[key] = c = new ClientStats { AppId = app, TenantId = tenant };
+                if (!_clients.TryGetValue(key, out var c))
+                {
+                    _clients[key] = c = new ClientStats { AppId = app, TenantId = tenant };
+                }
+
                 c.Add(r.Status, r.ResourceUnits, r.Writes, r.Premature, r.TokenRequest, r.Fault, r.DuplicateCreate, r.PrematureResend, repeatedDelete, repeatedWrite);
             }
-            if (_timeline.Count >= TimelineCapacity) _timeline.Dequeue();
+            if (_timeline.Count >= TimelineCapacity)
+            {
+                _timeline.Dequeue();
+            }
+
             _timeline.Enqueue(new TimelineEntry(Math.Round(ElapsedMs(r.ArrivalTimestamp), 3), r.Method, r.Path, r.Status, r.ResourceUnits,
                 Math.Round(r.BucketLevel, 3), r.AppId, r.TenantId, r.Premature));
         }
@@ -110,7 +122,10 @@ internal sealed class StatsCollector(TimeProvider time)
 
     public List<TimelineEntry> Timeline()
     {
-        lock (_sync) return [.. _timeline];
+        lock (_sync)
+        {
+            return [.. _timeline];
+        }
     }
 
     public void Clear()

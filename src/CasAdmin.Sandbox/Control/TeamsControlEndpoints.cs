@@ -20,51 +20,102 @@ internal static class TeamsControlEndpoints
         g.MapPut("/replication", async (HttpContext ctx) =>
         {
             var s = await Read<ReplicationSettings>(ctx);
-            if (s is null || s.LagMs < 0) return Bad("lagMs must be zero or positive.");
+            if (s is null || s.LagMs < 0)
+            {
+                return Bad("lagMs must be zero or positive.");
+            }
+
             rt.Replication.LagMs = s.LagMs;
             return Results.NoContent();
         });
         g.MapPut("/tenants/{tenantId}/evaluation", async (HttpContext ctx, string tenantId) =>
         {
-            if (rt.Store.Find(tenantId) is not { } t) return UnknownTenant(tenantId);
+            if (rt.Store.Find(tenantId) is not { } t)
+            {
+                return UnknownTenant(tenantId);
+            }
+
             var u = await Read<EvaluationUsage>(ctx);
-            if (u is null || string.IsNullOrWhiteSpace(u.AppId) || u.Used < 0) return Bad("appId and a zero or positive used are required.");
-            lock (t.Sync) t.Teams.SetEvaluationUsed(u.AppId, rt.Time.GetUtcNow(), u.Used);
+            if (u is null || string.IsNullOrWhiteSpace(u.AppId) || u.Used < 0)
+            {
+                return Bad("appId and a zero or positive used are required.");
+            }
+
+            lock (t.Sync)
+            {
+                t.Teams.SetEvaluationUsed(u.AppId, rt.Time.GetUtcNow(), u.Used);
+            }
+
             return Results.NoContent();
         });
         g.MapGet("/tenants/{tenantId}/evaluation", (string tenantId, string appId) =>
         {
-            if (rt.Store.Find(tenantId) is not { } t) return UnknownTenant(tenantId);
+            if (rt.Store.Find(tenantId) is not { } t)
+            {
+                return UnknownTenant(tenantId);
+            }
+
             int used;
-            lock (t.Sync) used = t.Teams.EvaluationUsed(appId, rt.Time.GetUtcNow());
+            lock (t.Sync)
+            {
+                used = t.Teams.EvaluationUsed(appId, rt.Time.GetUtcNow());
+            }
+
             return Results.Json(new EvaluationUsage(appId, used), o);
         });
         g.MapPut("/tenants/{tenantId}/appManagementPolicy", async (HttpContext ctx, string tenantId) =>
         {
-            if (rt.Store.Find(tenantId) is not { } t) return UnknownTenant(tenantId);
+            if (rt.Store.Find(tenantId) is not { } t)
+            {
+                return UnknownTenant(tenantId);
+            }
+
             var p = await Read<AppManagementPolicySettings>(ctx);
-            if (p is null) return Bad("A policy body is required.");
+            if (p is null)
+            {
+                return Bad("A policy body is required.");
+            }
+
             TimeSpan? max = null;
             try
             {
-                if (p.MaxPasswordLifetime is { } d) max = XmlConvert.ToTimeSpan(d);
+                if (p.MaxPasswordLifetime is { } d)
+                {
+                    max = XmlConvert.ToTimeSpan(d);
+                }
             }
             catch (FormatException)
             {
                 return Bad("maxPasswordLifetime must be an ISO 8601 duration such as P180D.");
             }
-            lock (t.Sync) t.AppManagementPolicy = new AppManagementPolicy { IsEnabled = p.IsEnabled, MaxPasswordLifetime = max };
+            lock (t.Sync)
+            {
+                t.AppManagementPolicy = new AppManagementPolicy { IsEnabled = p.IsEnabled, MaxPasswordLifetime = max };
+            }
+
             return Results.NoContent();
         });
         g.MapDelete("/tenants/{tenantId}/appManagementPolicy", (string tenantId) =>
         {
-            if (rt.Store.Find(tenantId) is not { } t) return UnknownTenant(tenantId);
-            lock (t.Sync) t.AppManagementPolicy = AppManagementPolicy.Disabled();
+            if (rt.Store.Find(tenantId) is not { } t)
+            {
+                return UnknownTenant(tenantId);
+            }
+
+            lock (t.Sync)
+            {
+                t.AppManagementPolicy = AppManagementPolicy.Disabled();
+            }
+
             return Results.NoContent();
         });
         g.MapGet("/tenants/{tenantId}/subscriptions", (string tenantId) =>
         {
-            if (rt.Store.Find(tenantId) is not { } t) return UnknownTenant(tenantId);
+            if (rt.Store.Find(tenantId) is not { } t)
+            {
+                return UnknownTenant(tenantId);
+            }
+
             List<SubscriptionRecord> list;
             lock (t.Sync)
             {
@@ -78,12 +129,20 @@ internal static class TeamsControlEndpoints
         // What Graph does to a subscription on its own: remove it (subscriptionRemoved), or say notifications were missed.
         g.MapPost("/tenants/{tenantId}/subscriptions/{id}/remove", async (HttpContext ctx, string tenantId, string id) =>
         {
-            if (rt.Store.Find(tenantId) is not { } t) return UnknownTenant(tenantId);
+            if (rt.Store.Find(tenantId) is not { } t)
+            {
+                return UnknownTenant(tenantId);
+            }
+
             return await SubscriptionLifecycle.RemoveAsync(rt, t, id, ctx.RequestAborted) ? Results.NoContent() : UnknownSubscription(id);
         });
         g.MapPost("/tenants/{tenantId}/subscriptions/{id}/missed", async (HttpContext ctx, string tenantId, string id) =>
         {
-            if (rt.Store.Find(tenantId) is not { } t) return UnknownTenant(tenantId);
+            if (rt.Store.Find(tenantId) is not { } t)
+            {
+                return UnknownTenant(tenantId);
+            }
+
             return await SubscriptionLifecycle.SendMissedAsync(rt, t, id, ctx.RequestAborted) ? Results.NoContent() : UnknownSubscription(id);
         });
 
@@ -101,7 +160,11 @@ internal static class TeamsControlEndpoints
             {
                 by = TimeSpan.MinValue;
             }
-            if (by <= TimeSpan.Zero) return Bad("advance must be a positive ISO 8601 duration such as PT73H or P3D (the clock only moves ahead).");
+            if (by <= TimeSpan.Zero)
+            {
+                return Bad("advance must be a positive ISO 8601 duration such as PT73H or P3D (the clock only moves ahead).");
+            }
+
             var r = await SubscriptionLifecycle.AdvanceAsync(rt, by, ctx.RequestAborted);
             return Results.Json(new ClockState(XmlConvert.ToString(r.AdvancedBy), r.Expired, r.ReauthorizationRequired, r.NotificationsSent, r.NotificationsDelivered), o);
         });
@@ -111,11 +174,31 @@ internal static class TeamsControlEndpoints
         g.MapPut("/teams", async (HttpContext ctx) =>
         {
             var s = await Read<TeamsApiSettings>(ctx);
-            if (s is null) return Bad("A body with meteredEvaluation, protectedApiApprovedByDefault or protectedApiApproval is required.");
-            if (s.ProtectedApiApproval?.Keys.Any(string.IsNullOrWhiteSpace) == true) return Bad("protectedApiApproval keys must be app ids.");
-            if (s.MeteredEvaluation is { } m) rt.TeamsApis.MeteredEvaluation = m;
-            if (s.ProtectedApiApprovedByDefault is { } d) rt.TeamsApis.ProtectedApiApprovedByDefault = d;
-            foreach (var (appId, approved) in s.ProtectedApiApproval ?? new Dictionary<string, bool?>()) rt.TeamsApis.SetProtectedApiApproval(appId, approved);
+            if (s is null)
+            {
+                return Bad("A body with meteredEvaluation, protectedApiApprovedByDefault or protectedApiApproval is required.");
+            }
+
+            if (s.ProtectedApiApproval?.Keys.Any(string.IsNullOrWhiteSpace) == true)
+            {
+                return Bad("protectedApiApproval keys must be app ids.");
+            }
+
+            if (s.MeteredEvaluation is { } m)
+            {
+                rt.TeamsApis.MeteredEvaluation = m;
+            }
+
+            if (s.ProtectedApiApprovedByDefault is { } d)
+            {
+                rt.TeamsApis.ProtectedApiApprovedByDefault = d;
+            }
+
+            foreach (var (appId, approved) in s.ProtectedApiApproval ?? new Dictionary<string, bool?>())
+            {
+                rt.TeamsApis.SetProtectedApiApproval(appId, approved);
+            }
+
             return Results.Json(TeamsState(rt), o);
         });
 
@@ -124,7 +207,11 @@ internal static class TeamsControlEndpoints
         g.Map("/receiver/echo", async (HttpContext ctx) =>
         {
             var token = ctx.Request.Query["validationToken"].ToString();
-            if (token.Length > 0) return Results.Text(token, "text/plain", statusCode: 200);
+            if (token.Length > 0)
+            {
+                return Results.Text(token, "text/plain", statusCode: 200);
+            }
+
             if (HttpMethods.IsPost(ctx.Request.Method))
             {
                 using var reader = new StreamReader(ctx.Request.Body);

@@ -11,7 +11,11 @@ internal static class TenantStateEndpoint
         g.MapGet("/tenants/{tenantId}/state", (string tenantId) =>
         {
             var t = rt.Store.Find(tenantId);
-            if (t is null) return Results.Json(new { error = $"Unknown tenant '{tenantId}'." }, ControlJson.Options, statusCode: 404);
+            if (t is null)
+            {
+                return Results.Json(new { error = $"Unknown tenant '{tenantId}'." }, ControlJson.Options, statusCode: 404);
+            }
+
             return Results.Json(Snapshot(t, rt.Time.GetUtcNow()), ControlJson.Options);
         });
     }

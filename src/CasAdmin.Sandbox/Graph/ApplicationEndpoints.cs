@@ -15,7 +15,11 @@ internal static class ApplicationEndpoints
         r.MapGet("/applications", RequestCost.Read(2), Read, call =>
         {
             List<JsonObject> all;
-            lock (call.Tenant.Sync) all = call.Tenant.Applications.Values.Where(x => GraphBodies.Visible(call, x)).OrderBy(a => a.CreatedDateTime).ThenBy(a => a.Id, StringComparer.Ordinal).Select(GraphJson.Application).ToList();
+            lock (call.Tenant.Sync)
+            {
+                all = call.Tenant.Applications.Values.Where(x => GraphBodies.Visible(call, x)).OrderBy(a => a.CreatedDateTime).ThenBy(a => a.Id, StringComparer.Ordinal).Select(GraphJson.Application).ToList();
+            }
+
             return GraphCall.Ok(ODataPaging.Page(call.Request, "applications", "application", offset => Filter(call, all).Skip(offset)));
         });
         r.MapGet("/applications(appId='{appId}')", RequestCost.Read(2), Read, call => Single(call, a => a.AppId.Equals(call.Values["appId"], StringComparison.OrdinalIgnoreCase), call.Values["appId"]));
@@ -31,7 +35,11 @@ internal static class ApplicationEndpoints
                 ?? (byId ? GraphBodies.NotYetDeleted<Tenants.Application>(call, key) : null);
             json = found is null ? null : GraphJson.Application(found);
         }
-        if (json is null) throw GraphException.NotFound(key);
+        if (json is null)
+        {
+            throw GraphException.NotFound(key);
+        }
+
         return GraphCall.Ok(ODataPaging.Entity(call.Request, "applications", json, "application"));
     }
 

@@ -34,7 +34,11 @@ internal static class ApplicationWriteEndpoints
     {
         var body = GraphBodies.Body(call);
         var displayName = GraphBodies.String(body, "displayName");
-        if (string.IsNullOrWhiteSpace(displayName)) throw GraphException.BadRequest("Property 'displayName' is required for resource 'application'.");
+        if (string.IsNullOrWhiteSpace(displayName))
+        {
+            throw GraphException.BadRequest("Property 'displayName' is required for resource 'application'.");
+        }
+
         var now = call.Runtime.Time.GetUtcNow();
         var appId = Guid.NewGuid().ToString();
         var app = new Application
@@ -64,13 +68,21 @@ internal static class ApplicationWriteEndpoints
     private static GraphResponse Update(GraphCall call)
     {
         var body = GraphBodies.Body(call);
-        if (GraphBodies.Has(body, "passwordCredentials")) throw GraphException.BadRequest("Property 'passwordCredentials' is read-only and cannot be set. Use addPassword.");
+        if (GraphBodies.Has(body, "passwordCredentials"))
+        {
+            throw GraphException.BadRequest("Property 'passwordCredentials' is read-only and cannot be set. Use addPassword.");
+        }
+
         lock (call.Tenant.Sync)
         {
             var app = GraphBodies.Application(call, call.Values["id"]);
             if (GraphBodies.String(body, "displayName") is { } name)
             {
-                if (string.IsNullOrWhiteSpace(name)) throw GraphException.BadRequest("Property 'displayName' cannot be empty.");
+                if (string.IsNullOrWhiteSpace(name))
+                {
+                    throw GraphException.BadRequest("Property 'displayName' cannot be empty.");
+                }
+
                 app.DisplayName = name;
             }
             Apply(app, body);
@@ -95,7 +107,11 @@ internal static class ApplicationWriteEndpoints
         var now = call.Runtime.Time.GetUtcNow();
         var start = GraphBodies.Date(requested, "startDateTime") ?? now;
         var end = GraphBodies.Date(requested, "endDateTime") ?? start + DefaultSecretLifetime;
-        if (end <= start) throw GraphException.BadRequest("Invalid value specified for property 'endDateTime' of resource 'PasswordCredential': it must be later than startDateTime.");
+        if (end <= start)
+        {
+            throw GraphException.BadRequest("Invalid value specified for property 'endDateTime' of resource 'PasswordCredential': it must be later than startDateTime.");
+        }
+
         var credential = new PasswordCredential
         {
             KeyId = Guid.NewGuid().ToString(),
@@ -115,7 +131,11 @@ internal static class ApplicationWriteEndpoints
             {
                 return LifetimeRefused(call, now);
             }
-            if (app.PasswordCredentials.Count >= 100) throw GraphException.BadRequest("The number of password credentials on the application exceeds the maximum allowed.");
+            if (app.PasswordCredentials.Count >= 100)
+            {
+                throw GraphException.BadRequest("The number of password credentials on the application exceeds the maximum allowed.");
+            }
+
             app.PasswordCredentials.Add(credential);
         }
         return GraphCall.Ok(new JsonObject
@@ -147,7 +167,10 @@ internal static class ApplicationWriteEndpoints
         {
             var app = GraphBodies.Application(call, call.Values["id"]);
             var removed = app.PasswordCredentials.RemoveAll(p => p.KeyId.Equals(keyId, StringComparison.OrdinalIgnoreCase));
-            if (removed == 0) throw new GraphException(400, "invalidRequest", $"No password credential found with keyId '{keyId}'.");
+            if (removed == 0)
+            {
+                throw new GraphException(400, "invalidRequest", $"No password credential found with keyId '{keyId}'.");
+            }
         }
         return GraphBodies.NoContent();
     }
@@ -157,18 +180,50 @@ internal static class ApplicationWriteEndpoints
     {
         if (GraphBodies.String(body, "signInAudience") is { } audience)
         {
-            if (!Audiences.Contains(audience)) throw GraphException.BadRequest($"Invalid value specified for property 'signInAudience' of resource 'Application'.");
+            if (!Audiences.Contains(audience))
+            {
+                throw GraphException.BadRequest($"Invalid value specified for property 'signInAudience' of resource 'Application'.");
+            }
+
             app.SignInAudience = audience;
         }
-        if (GraphBodies.Has(body, "description")) app.Description = GraphBodies.String(body, "description");
-        if (GraphBodies.Has(body, "notes")) app.Notes = GraphBodies.String(body, "notes");
-        if (GraphBodies.Bool(body, "isFallbackPublicClient") is { } fallback) app.IsFallbackPublicClient = fallback;
-        if (GraphBodies.Strings(body, "tags") is { } tags) Replace(app.Tags, tags);
-        if (GraphBodies.Get(body, "web") is JsonObject web && GraphBodies.Strings(web, "redirectUris") is { } webUris) Replace(app.WebRedirectUris, Uris(webUris));
-        if (GraphBodies.Get(body, "publicClient") is JsonObject pc && GraphBodies.Strings(pc, "redirectUris") is { } pcUris) Replace(app.PublicClientRedirectUris, Uris(pcUris));
+        if (GraphBodies.Has(body, "description"))
+        {
+            app.Description = GraphBodies.String(body, "description");
+        }
+
+        if (GraphBodies.Has(body, "notes"))
+        {
+            app.Notes = GraphBodies.String(body, "notes");
+        }
+
+        if (GraphBodies.Bool(body, "isFallbackPublicClient") is { } fallback)
+        {
+            app.IsFallbackPublicClient = fallback;
+        }
+
+        if (GraphBodies.Strings(body, "tags") is { } tags)
+        {
+            Replace(app.Tags, tags);
+        }
+
+        if (GraphBodies.Get(body, "web") is JsonObject web && GraphBodies.Strings(web, "redirectUris") is { } webUris)
+        {
+            Replace(app.WebRedirectUris, Uris(webUris));
+        }
+
+        if (GraphBodies.Get(body, "publicClient") is JsonObject pc && GraphBodies.Strings(pc, "redirectUris") is { } pcUris)
+        {
+            Replace(app.PublicClientRedirectUris, Uris(pcUris));
+        }
+
         if (GraphBodies.Get(body, "requiredResourceAccess") is { } rra)
         {
-            if (rra is not JsonArray list) throw GraphException.BadRequest("Invalid value for property 'requiredResourceAccess'.");
+            if (rra is not JsonArray list)
+            {
+                throw GraphException.BadRequest("Invalid value for property 'requiredResourceAccess'.");
+            }
+
             var parsed = new List<RequiredResourceAccess>();
             foreach (var item in list.OfType<JsonObject>())
             {
@@ -179,7 +234,11 @@ internal static class ApplicationWriteEndpoints
                     foreach (var e in entries.OfType<JsonObject>())
                     {
                         var type = GraphBodies.String(e, "type");
-                        if (type is not ("Role" or "Scope")) throw GraphException.BadRequest("Invalid value specified for property 'type' of resource 'ResourceAccess'.");
+                        if (type is not ("Role" or "Scope"))
+                        {
+                            throw GraphException.BadRequest("Invalid value specified for property 'type' of resource 'ResourceAccess'.");
+                        }
+
                         access.Add(new ResourceAccess(GraphBodies.RequiredGuid(e, "id"), type));
                     }
                 }
@@ -194,7 +253,10 @@ internal static class ApplicationWriteEndpoints
     {
         foreach (var u in uris)
         {
-            if (!Uri.TryCreate(u, UriKind.Absolute, out _)) throw GraphException.BadRequest($"Invalid value specified for property 'redirectUris' of resource 'Application': '{u}'.");
+            if (!Uri.TryCreate(u, UriKind.Absolute, out _))
+            {
+                throw GraphException.BadRequest($"Invalid value specified for property 'redirectUris' of resource 'Application': '{u}'.");
+            }
         }
         return uris;
     }
@@ -209,7 +271,11 @@ internal static class ApplicationWriteEndpoints
     public static string NewSecret()
     {
         Span<char> chars = stackalloc char[40];
-        for (var i = 0; i < chars.Length; i++) chars[i] = SecretAlphabet[RandomNumberGenerator.GetInt32(i < 3 ? 62 : SecretAlphabet.Length)];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = SecretAlphabet[RandomNumberGenerator.GetInt32(i < 3 ? 62 : SecretAlphabet.Length)];
+        }
+
         chars[3] = '8';
         chars[4] = 'Q';
         chars[5] = '~';

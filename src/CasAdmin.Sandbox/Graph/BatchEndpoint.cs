@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using CasAdmin.Sandbox.Throttling;
 
@@ -17,12 +16,19 @@ internal static class BatchEndpoint
 
     private static async Task<GraphResponse> ExecuteAsync(GraphCall call)
     {
-        if (call.Request.IsBatchInner) throw GraphException.BadRequest("Nested batch requests are not supported.");
+        if (call.Request.IsBatchInner)
+        {
+            throw GraphException.BadRequest("Nested batch requests are not supported.");
+        }
+
         if (call.Request.Body is not JsonObject body || body["requests"] is not JsonArray requests)
         {
             throw GraphException.BadRequest("Invalid batch payload format.");
         }
-        if (requests.Count > MaxRequests) throw GraphException.BadRequest($"The number of requests in the batch exceeds the limit of {MaxRequests}.");
+        if (requests.Count > MaxRequests)
+        {
+            throw GraphException.BadRequest($"The number of requests in the batch exceeds the limit of {MaxRequests}.");
+        }
 
         var steps = new List<Step>();
         foreach (var node in requests)
@@ -32,14 +38,21 @@ internal static class BatchEndpoint
             {
                 throw GraphException.BadRequest("Invalid batch payload format: every request needs id, method and url.");
             }
-            if (steps.Any(s => s.Id == id)) throw GraphException.BadRequest($"Batch request contains duplicate request id(s): '{id}'.");
+            if (steps.Any(s => s.Id == id))
+            {
+                throw GraphException.BadRequest($"Batch request contains duplicate request id(s): '{id}'.");
+            }
+
             var dependsOn = o["dependsOn"] is JsonArray d ? d.Select(x => x?.ToString() ?? "").ToList() : [];
             steps.Add(new Step(id, method.ToUpperInvariant(), url, o["headers"] as JsonObject, o["body"]?.DeepClone(), dependsOn));
         }
         foreach (var s in steps)
         {
             var unknown = s.DependsOn.FirstOrDefault(d => steps.All(x => x.Id != d));
-            if (unknown is not null) throw GraphException.BadRequest($"Request '{s.Id}' depends on unknown request id '{unknown}'.");
+            if (unknown is not null)
+            {
+                throw GraphException.BadRequest($"Request '{s.Id}' depends on unknown request id '{unknown}'.");
+            }
         }
 
         var pipeline = new GraphPipeline(call.Runtime);
@@ -49,17 +62,29 @@ internal static class BatchEndpoint
         while (pending.Count > 0)
         {
             var ready = pending.Where(s => s.DependsOn.All(results.ContainsKey)).ToList();
-            if (ready.Count == 0) throw GraphException.BadRequest("The dependsOn graph of the batch has a cycle.");
+            if (ready.Count == 0)
+            {
+                throw GraphException.BadRequest("The dependsOn graph of the batch has a cycle.");
+            }
+
             var running = ready.Select(async s =>
             {
                 var failed = s.DependsOn.FirstOrDefault(d => results[d].Status is < 200 or > 299);
                 var response = failed is not null
                     ? GraphErrors.Create(call.Request, 424, "FailedDependency", $"The request with id '{s.Id}' was not executed because the request it depends on ('{failed}') failed.", call.Runtime.Time.GetUtcNow())
                     : await RunAsync(pipeline, call.Request, s).ConfigureAwait(false);
-                lock (order) order.Add(s.Id);
+                lock (order)
+                {
+                    order.Add(s.Id);
+                }
+
                 return (s.Id, response);
             }).ToList();
-            foreach (var (id, response) in await Task.WhenAll(running).ConfigureAwait(false)) results[id] = response;
+            foreach (var (id, response) in await Task.WhenAll(running).ConfigureAwait(false))
+            {
+                results[id] = response;
+            }
+
             pending.RemoveAll(ready.Contains);
         }
 
@@ -70,10 +95,22 @@ internal static class BatchEndpoint
             var r = results[id];
             lost |= r.Fate != ConnectionFate.Respond;
             var headers = new JsonObject();
-            if (r.Body is not null) headers["Content-Type"] = "application/json";
-            foreach (var (k, v) in r.Headers) headers[k] = v;
+            if (r.Body is not null)
+            {
+                headers["Content-Type"] = "application/json";
+            }
+
+            foreach (var (k, v) in r.Headers)
+            {
+                headers[k] = v;
+            }
+
             var item = new JsonObject { ["id"] = id, ["status"] = r.Status, ["headers"] = headers };
-            if (r.Body is not null) item["body"] = r.Body;
+            if (r.Body is not null)
+            {
+                item["body"] = r.Body;
+            }
+
             envelope.Add(item);
         }
         // A reset or lost response on an inner request takes the whole batch connection down with it.

@@ -77,21 +77,32 @@ internal static class ChatEndpoints
     {
         var chats = call.Tenant.Teams.Chats;
         var k = Chat(chats, chatId);
-        if (call.Values.ContainsKey("id")) RequireMember(call, chats, k);
+        if (call.Values.ContainsKey("id"))
+        {
+            RequireMember(call, chats, k);
+        }
+
         return GraphCall.Ok(ODataPaging.Entity(call.Request, "chats", ChatJson(chats, call.Tenant.Id, k), "chat"));
     }
 
     private static void RequireMember(GraphCall call, ChatDirectory chats, int k)
     {
         var (_, index, _) = Resolve(call);
-        if (index is not { } u || !chats.Members(k).Contains(u)) throw new GraphException(404, "NotFound", $"Chat '{chats.ChatId(k)}' was not found.");
+        if (index is not { } u || !chats.Members(k).Contains(u))
+        {
+            throw new GraphException(404, "NotFound", $"Chat '{chats.ChatId(k)}' was not found.");
+        }
     }
 
     private static GraphResponse Members(GraphCall call, string chatId)
     {
         var chats = call.Tenant.Teams.Chats;
         var k = Chat(chats, chatId);
-        if (call.Values.ContainsKey("id")) RequireMember(call, chats, k);
+        if (call.Values.ContainsKey("id"))
+        {
+            RequireMember(call, chats, k);
+        }
+
         var t = call.Tenant;
         var members = chats.Members(k).Select(i =>
         {
@@ -114,7 +125,11 @@ internal static class ChatEndpoints
 
     private static GraphResponse GetAllMessages(GraphCall call)
     {
-        if (!call.Principal.IsApp) throw new GraphException(403, "Forbidden", "Requested API is not supported in delegated context.");
+        if (!call.Principal.IsApp)
+        {
+            throw new GraphException(403, "Forbidden", "Requested API is not supported in delegated context.");
+        }
+
         var model = call.Request.Query.GetValueOrDefault("model");
         if (model is not null && !model.Equals("A", StringComparison.OrdinalIgnoreCase) && !model.Equals("B", StringComparison.OrdinalIgnoreCase))
         {
@@ -131,7 +146,10 @@ internal static class ChatEndpoints
         {
             lock (t.Sync)
             {
-                if (t.Teams.EvaluationUsed(appId, now) >= TeamsChatState.EvaluationMonthlyQuota) throw EvaluationExceeded(appId);
+                if (t.Teams.EvaluationUsed(appId, now) >= TeamsChatState.EvaluationMonthlyQuota)
+                {
+                    throw EvaluationExceeded(appId);
+                }
             }
         }
         IEnumerable<JsonObject> Source(int offset) =>
@@ -141,7 +159,10 @@ internal static class ChatEndpoints
         if (metered)
         {
             var returned = page["value"]!.AsArray().Count;
-            lock (t.Sync) t.Teams.AddEvaluationUse(appId, now, Math.Max(1, returned));
+            lock (t.Sync)
+            {
+                t.Teams.AddEvaluationUse(appId, now, Math.Max(1, returned));
+            }
         }
         return GraphCall.Ok(page);
     }

@@ -36,7 +36,11 @@ internal static class ConsentEndpoints
         List<JsonObject> items;
         lock (call.Tenant.Sync)
         {
-            if (clientId is not null) GraphBodies.ServicePrincipal(call, clientId);
+            if (clientId is not null)
+            {
+                GraphBodies.ServicePrincipal(call, clientId);
+            }
+
             items = call.Tenant.PermissionGrants.Values
                 .Where(g => clientId is null || g.ClientId.Equals(clientId, StringComparison.OrdinalIgnoreCase))
                 .OrderBy(g => g.Id, StringComparer.Ordinal).Select(Json).ToList();
@@ -61,10 +65,22 @@ internal static class ConsentEndpoints
         var clientId = GraphBodies.RequiredGuid(body, "clientId");
         var resourceId = GraphBodies.RequiredGuid(body, "resourceId");
         var consentType = GraphBodies.String(body, "consentType") ?? throw GraphException.BadRequest("Property 'consentType' is required.");
-        if (consentType is not ("AllPrincipals" or "Principal")) throw GraphException.BadRequest("Invalid value specified for property 'consentType' of resource 'OAuth2PermissionGrant'.");
+        if (consentType is not ("AllPrincipals" or "Principal"))
+        {
+            throw GraphException.BadRequest("Invalid value specified for property 'consentType' of resource 'OAuth2PermissionGrant'.");
+        }
+
         var principalId = GraphBodies.String(body, "principalId");
-        if (consentType == "Principal" && principalId is null) throw GraphException.BadRequest("Property 'principalId' is required when consentType is 'Principal'.");
-        if (consentType == "AllPrincipals" && principalId is not null) throw GraphException.BadRequest("Property 'principalId' must be null when consentType is 'AllPrincipals'.");
+        if (consentType == "Principal" && principalId is null)
+        {
+            throw GraphException.BadRequest("Property 'principalId' is required when consentType is 'Principal'.");
+        }
+
+        if (consentType == "AllPrincipals" && principalId is not null)
+        {
+            throw GraphException.BadRequest("Property 'principalId' must be null when consentType is 'AllPrincipals'.");
+        }
+
         var scope = (GraphBodies.String(body, "scope") ?? "").Trim();
         var t = call.Tenant;
         JsonObject json;
@@ -79,7 +95,11 @@ internal static class ConsentEndpoints
                     throw new GraphException(400, "Request_BadRequest", $"Invalid scope '{s}': the resource '{resource.AppId}' does not expose it.");
                 }
             }
-            if (principalId is not null && t.Users.Find(principalId) is null) throw GraphException.NotFound(principalId);
+            if (principalId is not null && t.Users.Find(principalId) is null)
+            {
+                throw GraphException.NotFound(principalId);
+            }
+
             if (t.PermissionGrants.Values.Any(g => g.ClientId.Equals(clientId, StringComparison.OrdinalIgnoreCase) && g.ResourceId.Equals(resourceId, StringComparison.OrdinalIgnoreCase)
                     && g.ConsentType == consentType && string.Equals(g.PrincipalId, principalId, StringComparison.OrdinalIgnoreCase)))
             {
@@ -107,8 +127,15 @@ internal static class ConsentEndpoints
         var body = GraphBodies.Body(call);
         lock (call.Tenant.Sync)
         {
-            if (!call.Tenant.PermissionGrants.TryGetValue(call.Values["id"], out var g)) throw GraphException.NotFound(call.Values["id"]);
-            if (GraphBodies.String(body, "scope") is { } scope) g.Scope = scope.Trim();
+            if (!call.Tenant.PermissionGrants.TryGetValue(call.Values["id"], out var g))
+            {
+                throw GraphException.NotFound(call.Values["id"]);
+            }
+
+            if (GraphBodies.String(body, "scope") is { } scope)
+            {
+                g.Scope = scope.Trim();
+            }
         }
         return GraphBodies.NoContent();
     }
@@ -117,7 +144,10 @@ internal static class ConsentEndpoints
     {
         lock (call.Tenant.Sync)
         {
-            if (!call.Tenant.PermissionGrants.Remove(call.Values["id"])) throw GraphException.NotFound(call.Values["id"]);
+            if (!call.Tenant.PermissionGrants.Remove(call.Values["id"]))
+            {
+                throw GraphException.NotFound(call.Values["id"]);
+            }
         }
         return GraphBodies.NoContent();
     }

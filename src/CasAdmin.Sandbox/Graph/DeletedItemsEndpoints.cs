@@ -50,7 +50,11 @@ internal static class DeletedItemsEndpoints
     {
         GraphBodies.Demand(call, For(kind).Read);
         List<JsonObject> items;
-        lock (call.Tenant.Sync) items = call.Tenant.DeletedItems.List(kind, call.Runtime.Time.GetUtcNow()).Select(i => i.ToJson()).ToList();
+        lock (call.Tenant.Sync)
+        {
+            items = call.Tenant.DeletedItems.List(kind, call.Runtime.Time.GetUtcNow()).Select(i => i.ToJson()).ToList();
+        }
+
         return GraphCall.Ok(ODataPaging.Page(call.Request, $"directory/deletedItems/microsoft.graph.{kind}", kind, offset => ApplicationEndpoints.Filter(call, items).Skip(offset)));
     }
 
@@ -62,9 +66,16 @@ internal static class DeletedItemsEndpoints
         lock (call.Tenant.Sync)
         {
             item = call.Tenant.DeletedItems.Find(id, call.Runtime.Time.GetUtcNow());
-            if (item is not null) json = item.ToJson();
+            if (item is not null)
+            {
+                json = item.ToJson();
+            }
         }
-        if (item is null) throw GraphException.NotFound(id);
+        if (item is null)
+        {
+            throw GraphException.NotFound(id);
+        }
+
         GraphBodies.Demand(call, For(item.TypeName).Read);
         return GraphCall.Ok(ODataPaging.Entity(call.Request, "directory/deletedItems", json!, item.TypeName));
     }
@@ -92,7 +103,11 @@ internal static class DeletedItemsEndpoints
         {
             var item = call.Tenant.DeletedItems.Find(id, now) ?? throw GraphException.NotFound(id);
             GraphBodies.Demand(call, For(item.TypeName).Write);
-            if (item.Restore is null) throw GraphException.BadRequest($"Objects of type '{item.TypeName}' cannot be restored.");
+            if (item.Restore is null)
+            {
+                throw GraphException.BadRequest($"Objects of type '{item.TypeName}' cannot be restored.");
+            }
+
             call.Tenant.DeletedItems.Restore(id, now);
             json = item.Json();
             typeName = item.TypeName;

@@ -13,7 +13,11 @@ internal static class DirectoryRecycler
     {
         t.Applications.Remove(app.Id);
         var sp = t.FindServicePrincipalByAppId(app.AppId);
-        if (sp is not null) DeleteServicePrincipal(t, sp, now, replicationBoundMs);
+        if (sp is not null)
+        {
+            DeleteServicePrincipal(t, sp, now, replicationBoundMs);
+        }
+
         t.DeletedItems.Add(new DeletedDirectoryObject
         {
             Id = app.Id,
@@ -33,10 +37,18 @@ internal static class DirectoryRecycler
         t.ServicePrincipals.Remove(sp.Id);
         var assignments = t.AppRoleAssignments.Values
             .Where(a => a.PrincipalId.Equals(sp.Id, StringComparison.OrdinalIgnoreCase) || a.ResourceId.Equals(sp.Id, StringComparison.OrdinalIgnoreCase)).ToList();
-        foreach (var a in assignments) t.AppRoleAssignments.Remove(a.Id);
+        foreach (var a in assignments)
+        {
+            t.AppRoleAssignments.Remove(a.Id);
+        }
+
         var grants = t.PermissionGrants.Values
             .Where(g => g.ClientId.Equals(sp.Id, StringComparison.OrdinalIgnoreCase) || g.ResourceId.Equals(sp.Id, StringComparison.OrdinalIgnoreCase)).ToList();
-        foreach (var g in grants) t.PermissionGrants.Remove(g.Id);
+        foreach (var g in grants)
+        {
+            t.PermissionGrants.Remove(g.Id);
+        }
+
         t.DeletedItems.Add(new DeletedDirectoryObject
         {
             Id = sp.Id,
@@ -50,8 +62,15 @@ internal static class DirectoryRecycler
             Restore = () =>
             {
                 t.ServicePrincipals[sp.Id] = sp;
-                foreach (var a in assignments.Where(a => t.ServicePrincipals.ContainsKey(a.PrincipalId) && t.ServicePrincipals.ContainsKey(a.ResourceId))) t.AppRoleAssignments[a.Id] = a;
-                foreach (var g in grants.Where(g => t.ServicePrincipals.ContainsKey(g.ClientId) && t.ServicePrincipals.ContainsKey(g.ResourceId))) t.PermissionGrants[g.Id] = g;
+                foreach (var a in assignments.Where(a => t.ServicePrincipals.ContainsKey(a.PrincipalId) && t.ServicePrincipals.ContainsKey(a.ResourceId)))
+                {
+                    t.AppRoleAssignments[a.Id] = a;
+                }
+
+                foreach (var g in grants.Where(g => t.ServicePrincipals.ContainsKey(g.ClientId) && t.ServicePrincipals.ContainsKey(g.ResourceId)))
+                {
+                    t.PermissionGrants[g.Id] = g;
+                }
             },
         });
     }

@@ -33,12 +33,24 @@ internal static class DirectoryRoleCheck
     /// <summary>The roles (besides Global Administrator) that may make this write; null when the route is not a directory write.</summary>
     public static IReadOnlyList<string>? RolesFor(string method, string template)
     {
-        if (method is not ("POST" or "PATCH" or "PUT" or "DELETE")) return null;
+        if (method is not ("POST" or "PATCH" or "PUT" or "DELETE"))
+        {
+            return null;
+        }
+
         var segments = template.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (segments.Length == 0) return null;
+        if (segments.Length == 0)
+        {
+            return null;
+        }
+
         var first = segments[0];
         var paren = first.IndexOf('(', StringComparison.Ordinal);
-        if (paren >= 0) first = first[..paren];
+        if (paren >= 0)
+        {
+            first = first[..paren];
+        }
+
         var isAppRoleAssignment = segments.Any(s => s.Equals("appRoleAssignedTo", StringComparison.OrdinalIgnoreCase) || s.Equals("appRoleAssignments", StringComparison.OrdinalIgnoreCase));
         return first.ToLowerInvariant() switch
         {
@@ -60,10 +72,22 @@ internal static class DirectoryRoleCheck
     /// <summary>Null when allowed; otherwise the error message for 403 Authorization_RequestDenied.</summary>
     public static string? Denied(GraphRoute route, AccessTokenPrincipal principal)
     {
-        if (principal.IsApp) return null;
+        if (principal.IsApp)
+        {
+            return null;
+        }
+
         var roles = RolesFor(route.Method, route.Template);
-        if (roles is null) return null;
-        if (principal.Wids.Any(w => w.Equals(GlobalAdministrator, StringComparison.OrdinalIgnoreCase) || roles.Contains(w, StringComparer.OrdinalIgnoreCase))) return null;
+        if (roles is null)
+        {
+            return null;
+        }
+
+        if (principal.Wids.Any(w => w.Equals(GlobalAdministrator, StringComparison.OrdinalIgnoreCase) || roles.Contains(w, StringComparer.OrdinalIgnoreCase)))
+        {
+            return null;
+        }
+
         return "Insufficient privileges to complete the operation.";
     }
 }

@@ -14,23 +14,43 @@ internal static class GraphBodies
     public static string? String(JsonObject o, string name)
     {
         var node = Get(o, name);
-        if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String) return v.GetValue<string>();
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+        {
+            return v.GetValue<string>();
+        }
+
         throw GraphException.BadRequest($"Invalid value for property '{name}': a string is expected.");
     }
 
     public static bool? Bool(JsonObject o, string name)
     {
         var node = Get(o, name);
-        if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False) return v.GetValue<bool>();
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False)
+        {
+            return v.GetValue<bool>();
+        }
+
         throw GraphException.BadRequest($"Invalid value for property '{name}': a boolean is expected.");
     }
 
     public static DateTimeOffset? Date(JsonObject o, string name)
     {
         var s = String(o, name);
-        if (s is null) return null;
+        if (s is null)
+        {
+            return null;
+        }
+
         return DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var d)
             ? d
             : throw GraphException.BadRequest($"Cannot convert the literal '{s}' to the expected type 'Edm.DateTimeOffset'.");
@@ -39,8 +59,16 @@ internal static class GraphBodies
     public static List<string>? Strings(JsonObject o, string name)
     {
         var node = Get(o, name);
-        if (node is null) return null;
-        if (node is not JsonArray a) throw GraphException.BadRequest($"Invalid value for property '{name}': a collection is expected.");
+        if (node is null)
+        {
+            return null;
+        }
+
+        if (node is not JsonArray a)
+        {
+            throw GraphException.BadRequest($"Invalid value for property '{name}': a collection is expected.");
+        }
+
         return a.Select(n => n is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : throw GraphException.BadRequest($"Invalid value in '{name}'.")).ToList();
     }
 
@@ -60,9 +88,17 @@ internal static class GraphBodies
     public static GraphResponse Created(GraphCall call, string entityContext, JsonObject entity, string? locationId = null)
     {
         var result = new JsonObject { ["@odata.context"] = $"{call.Request.BaseUrl}v1.0/$metadata#{entityContext}/$entity" };
-        foreach (var (k, v) in entity) result[k] = v?.DeepClone();
+        foreach (var (k, v) in entity)
+        {
+            result[k] = v?.DeepClone();
+        }
+
         var r = GraphResponse.Json(201, result);
-        if (locationId is not null) r.Headers["Location"] = $"{call.Request.BaseUrl}v2/{call.Tenant.Id}/directoryObjects/{locationId}";
+        if (locationId is not null)
+        {
+            r.Headers["Location"] = $"{call.Request.BaseUrl}v2/{call.Tenant.Id}/directoryObjects/{locationId}";
+        }
+
         return r;
     }
 
@@ -72,7 +108,10 @@ internal static class GraphBodies
     public static void Demand(GraphCall call, GraphPermission p)
     {
         var ok = call.Principal.IsApp ? p.AppRoles.Any(call.Principal.Roles.Contains) : p.Scopes.Any(call.Principal.Scopes.Contains);
-        if (!ok) throw new GraphException(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+        if (!ok)
+        {
+            throw new GraphException(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+        }
     }
 
     // ---- replication-aware lookups (PUT /_sandbox/replication) -----------------------------------------------

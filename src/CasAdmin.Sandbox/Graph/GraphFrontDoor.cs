@@ -61,7 +61,11 @@ internal static class GraphFrontDoor
         headers["client-request-id"] = clientRequestId;
         headers["x-ms-ags-diagnostic"] = "{\"ServerInfo\":{\"DataCenter\":\"Sandbox\",\"Slice\":\"E\",\"Ring\":\"0\",\"ScaleUnit\":\"000\",\"RoleInstance\":\"sandbox\"}}";
         headers.CacheControl = "no-cache";
-        foreach (var (k, v) in response.Headers) headers[k] = v;
+        foreach (var (k, v) in response.Headers)
+        {
+            headers[k] = v;
+        }
+
         await HttpHelpers.WriteJsonAsync(ctx, response.Status, response.Body, HttpHelpers.GraphContentType);
     }
 }

@@ -70,7 +70,11 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
                 default:
                     var (code, message) = GraphErrors.ForStatus(fault.Status);
                     var r = GraphErrors.Create(req, fault.Status, code, message, now);
-                    if (fault.RetryAfterSeconds is { } ra) AddRetryAfter(r, ra, appId, tenantId, req.ClientRequestId, now);
+                    if (fault.RetryAfterSeconds is { } ra)
+                    {
+                        AddRetryAfter(r, ra, appId, tenantId, req.ClientRequestId, now);
+                    }
+
                     Override(r, fault);
                     Record(req, arrival, endpoint, r.Status, appId, tenantId, premature: premature, fault: true, resend: resend);
                     return r;
@@ -117,10 +121,26 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
         {
             response = GraphErrors.Create(req, e.Status, e.Code, e.Message, now);
         }
-        if (route.Cost.ReportsQuota && decision.ResourceUnits > 0) response.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
-        if (route.Cost.ReportsQuota && decision.LimitPercentage is { } pct) response.Headers["x-ms-throttle-limit-percentage"] = Throttler.FormatPercentage(pct);
-        if (fault?.Kind == FaultKind.Headers) Override(response, fault);
-        if (fate != ConnectionFate.Respond && response.Fate == ConnectionFate.Respond) response.Fate = fate;
+        if (route.Cost.ReportsQuota && decision.ResourceUnits > 0)
+        {
+            response.Headers["x-ms-resource-unit"] = decision.ResourceUnits.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (route.Cost.ReportsQuota && decision.LimitPercentage is { } pct)
+        {
+            response.Headers["x-ms-throttle-limit-percentage"] = Throttler.FormatPercentage(pct);
+        }
+
+        if (fault?.Kind == FaultKind.Headers)
+        {
+            Override(response, fault);
+        }
+
+        if (fate != ConnectionFate.Respond && response.Fate == ConnectionFate.Respond)
+        {
+            response.Fate = fate;
+        }
+
         Record(req, arrival, endpoint, response.Fate == ConnectionFate.Respond ? response.Status : 0, appId, tenantId, decision, premature, fault is not null, response.DuplicateCreate, resend,
             handled: response.Status);
         return response;
@@ -141,7 +161,11 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
     {
         if (principal.IsApp)
         {
-            if (p.DelegatedOnly) return (400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+            if (p.DelegatedOnly)
+            {
+                return (400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+            }
+
             return p.AppRoles.Any(principal.Roles.Contains) ? null : (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
         }
         return p.Scopes.Any(principal.Scopes.Contains) ? null : (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
@@ -150,8 +174,15 @@ internal sealed class GraphPipeline(SandboxRuntime rt)
     /// <summary>A fault's headers, verbatim, over what the answer had: odd or hostile values a client must survive.</summary>
     private static void Override(GraphResponse response, FaultRule fault)
     {
-        if (fault.Headers is null) return;
-        foreach (var (name, value) in fault.Headers) response.Headers[name] = value;
+        if (fault.Headers is null)
+        {
+            return;
+        }
+
+        foreach (var (name, value) in fault.Headers)
+        {
+            response.Headers[name] = value;
+        }
     }
 
     /// <summary>Writes Retry-After in the configured mode and remembers the advertised time for premature-retry counting.</summary>

@@ -82,7 +82,11 @@ internal sealed class GraphRouter
         foreach (var route in _routes)
         {
             var m = route.Pattern.Match(path);
-            if (!m.Success) continue;
+            if (!m.Success)
+            {
+                continue;
+            }
+
             if (!route.Method.Equals(method, StringComparison.OrdinalIgnoreCase))
             {
                 mismatch = true;
@@ -91,7 +95,10 @@ internal sealed class GraphRouter
             var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
             foreach (var name in route.Pattern.GetGroupNames())
             {
-                if (!int.TryParse(name, out _)) values[name] = m.Groups[name].Value;
+                if (!int.TryParse(name, out _))
+                {
+                    values[name] = m.Groups[name].Value;
+                }
             }
             return (route, values, false);
         }

@@ -32,7 +32,11 @@ internal static class GroupEndpoints
         r.MapGet("/groups/{id}", RequestCost.Read(1), Read, call =>
         {
             JsonObject json;
-            lock (call.Tenant.Sync) json = Json(Find(call.Tenant, call.Values["id"]));
+            lock (call.Tenant.Sync)
+            {
+                json = Json(Find(call.Tenant, call.Values["id"]));
+            }
+
             return GraphCall.Ok(ODataPaging.Entity(call.Request, "groups", json, "group"));
         });
         r.Map("DELETE", "/groups/{id}", RequestCost.Write(), Write, call => Task.FromResult(Delete(call)));
@@ -43,7 +47,11 @@ internal static class GroupEndpoints
     private static GraphResponse List(GraphCall call)
     {
         List<JsonObject> all;
-        lock (call.Tenant.Sync) all = call.Tenant.Groups.Values.OrderBy(g => g.CreatedDateTime).ThenBy(g => g.Id, StringComparer.Ordinal).Select(Json).ToList();
+        lock (call.Tenant.Sync)
+        {
+            all = call.Tenant.Groups.Values.OrderBy(g => g.CreatedDateTime).ThenBy(g => g.Id, StringComparer.Ordinal).Select(Json).ToList();
+        }
+
         return GraphCall.Ok(ODataPaging.Page(call.Request, "groups", "group", offset => ApplicationEndpoints.Filter(call, all).Skip(offset)));
     }
 
@@ -54,10 +62,26 @@ internal static class GroupEndpoints
         var nickname = GraphBodies.String(body, "mailNickname");
         var mailEnabled = GraphBodies.Bool(body, "mailEnabled");
         var securityEnabled = GraphBodies.Bool(body, "securityEnabled");
-        if (string.IsNullOrWhiteSpace(displayName)) throw Invalid("displayName");
-        if (string.IsNullOrWhiteSpace(nickname) || nickname.Any(c => char.IsWhiteSpace(c) || c is '@' or '(' or ')' or '\\' or '[' or ']' or '"' or ';' or ':' or '<' or '>' or ',')) throw Invalid("mailNickname");
-        if (mailEnabled is null) throw Invalid("mailEnabled");
-        if (securityEnabled is null) throw Invalid("securityEnabled");
+        if (string.IsNullOrWhiteSpace(displayName))
+        {
+            throw Invalid("displayName");
+        }
+
+        if (string.IsNullOrWhiteSpace(nickname) || nickname.Any(c => char.IsWhiteSpace(c) || c is '@' or '(' or ')' or '\\' or '[' or ']' or '"' or ';' or ':' or '<' or '>' or ','))
+        {
+            throw Invalid("mailNickname");
+        }
+
+        if (mailEnabled is null)
+        {
+            throw Invalid("mailEnabled");
+        }
+
+        if (securityEnabled is null)
+        {
+            throw Invalid("securityEnabled");
+        }
+
         var groupTypes = GraphBodies.Strings(body, "groupTypes") ?? [];
         var unified = groupTypes.Contains("Unified", StringComparer.OrdinalIgnoreCase);
         if (mailEnabled == true && !unified)
@@ -88,13 +112,23 @@ internal static class GroupEndpoints
             foreach (var reference in GraphBodies.Strings(body, "members@odata.bind") ?? [])
             {
                 var id = ReferenceId(reference);
-                if (DirectoryObject(t, id) is null) throw new GraphException(400, "Request_BadRequest", $"Invalid object identifier '{id}'.");
-                if (!group.Members.Contains(id, StringComparer.OrdinalIgnoreCase)) group.Members.Add(id);
+                if (DirectoryObject(t, id) is null)
+                {
+                    throw new GraphException(400, "Request_BadRequest", $"Invalid object identifier '{id}'.");
+                }
+
+                if (!group.Members.Contains(id, StringComparer.OrdinalIgnoreCase))
+                {
+                    group.Members.Add(id);
+                }
             }
             foreach (var reference in GraphBodies.Strings(body, "owners@odata.bind") ?? [])
             {
                 var id = ReferenceId(reference);
-                if (DirectoryObject(t, id) is null) throw new GraphException(400, "Request_BadRequest", $"Invalid object identifier '{id}'.");
+                if (DirectoryObject(t, id) is null)
+                {
+                    throw new GraphException(400, "Request_BadRequest", $"Invalid object identifier '{id}'.");
+                }
             }
             // Entra allows two groups with one name; a client that creates the same group twice is what the stats must show.
             duplicate = t.Groups.Values.Any(g => g.DisplayName.Equals(displayName, StringComparison.OrdinalIgnoreCase));
@@ -128,7 +162,10 @@ internal static class GroupEndpoints
                 Restore = () =>
                 {
                     t.Groups[group.Id] = group;
-                    foreach (var g in memberOf.Where(g => t.Groups.ContainsKey(g.Id) && !g.Members.Contains(group.Id))) g.Members.Add(group.Id);
+                    foreach (var g in memberOf.Where(g => t.Groups.ContainsKey(g.Id) && !g.Members.Contains(group.Id)))
+                    {
+                        g.Members.Add(group.Id);
+                    }
                 },
             });
         }
@@ -159,7 +196,11 @@ internal static class GroupEndpoints
         lock (t.Sync)
         {
             var group = Find(t, call.Values["id"]);
-            if (DirectoryObject(t, id) is null) throw GraphException.NotFound(id);
+            if (DirectoryObject(t, id) is null)
+            {
+                throw GraphException.NotFound(id);
+            }
+
             if (group.Members.Contains(id, StringComparer.OrdinalIgnoreCase))
             {
                 throw new GraphException(400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.");
@@ -176,7 +217,10 @@ internal static class GroupEndpoints
         {
             var group = Find(t, call.Values["id"]);
             var memberId = call.Values["memberId"];
-            if (group.Members.RemoveAll(m => m.Equals(memberId, StringComparison.OrdinalIgnoreCase)) == 0) throw GraphException.NotFound(memberId);
+            if (group.Members.RemoveAll(m => m.Equals(memberId, StringComparison.OrdinalIgnoreCase)) == 0)
+            {
+                throw GraphException.NotFound(memberId);
+            }
         }
         return GraphBodies.NoContent();
     }
@@ -184,28 +228,51 @@ internal static class GroupEndpoints
     /// <summary>A user, service principal or group by object id, as its Graph JSON with @odata.type first; null when there is none. Call under the lock.</summary>
     public static JsonObject? DirectoryObject(TenantState t, string id)
     {
-        if (t.Users.Find(id) is { } u && u.Id.Equals(id, StringComparison.OrdinalIgnoreCase)) return Typed("user", GraphJson.User(u));
-        if (t.ServicePrincipals.TryGetValue(id, out var sp)) return Typed("servicePrincipal", GraphJson.ServicePrincipal(sp));
-        if (t.Groups.TryGetValue(id, out var g)) return Typed("group", Json(g));
+        if (t.Users.Find(id) is { } u && u.Id.Equals(id, StringComparison.OrdinalIgnoreCase))
+        {
+            return Typed("user", GraphJson.User(u));
+        }
+
+        if (t.ServicePrincipals.TryGetValue(id, out var sp))
+        {
+            return Typed("servicePrincipal", GraphJson.ServicePrincipal(sp));
+        }
+
+        if (t.Groups.TryGetValue(id, out var g))
+        {
+            return Typed("group", Json(g));
+        }
+
         return null;
     }
 
     private static JsonObject Typed(string type, JsonObject json)
     {
         var result = new JsonObject { ["@odata.type"] = $"#microsoft.graph.{type}" };
-        foreach (var (k, v) in json) result[k] = v?.DeepClone();
+        foreach (var (k, v) in json)
+        {
+            result[k] = v?.DeepClone();
+        }
+
         return result;
     }
 
     /// <summary>$select over mixed member types: each member keeps the selected properties it has (Graph omits the others).</summary>
     private static JsonObject ProjectLenient(JsonObject full, IReadOnlyList<string>? select)
     {
-        if (select is null) return full;
+        if (select is null)
+        {
+            return full;
+        }
+
         var result = new JsonObject { ["@odata.type"] = full["@odata.type"]?.DeepClone() };
         foreach (var name in select)
         {
             var match = full.FirstOrDefault(kv => kv.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
-            if (match.Key is not null) result[match.Key] = match.Value?.DeepClone();
+            if (match.Key is not null)
+            {
+                result[match.Key] = match.Value?.DeepClone();
+            }
         }
         return result;
     }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using CasAdmin.Sandbox.Throttling;
 
 namespace CasAdmin.Sandbox.Graph;
@@ -16,7 +15,11 @@ internal static class MeEndpoints
         r.MapGet("/me/transitiveMemberOf/microsoft.graph.directoryRole", RequestCost.Read(2), MemberOf, call =>
         {
             List<string> templates;
-            lock (call.Tenant.Sync) templates = call.Tenant.ActiveRoleTemplates(call.Principal.ObjectId);
+            lock (call.Tenant.Sync)
+            {
+                templates = call.Tenant.ActiveRoleTemplates(call.Principal.ObjectId);
+            }
+
             var roles = templates.Select(id => GraphJson.DirectoryRole(call.Tenant, id)).ToList();
             return GraphCall.Ok(ODataPaging.Page(call.Request, "directoryRoles", "directoryRole", offset => roles.Skip(offset)));
         });

@@ -19,7 +19,11 @@ internal sealed class ODataFilter
     {
         var parser = new ODataFilter(Tokenize(filter));
         var expr = parser.Or();
-        if (parser._pos != parser._tokens.Count) throw Invalid(filter);
+        if (parser._pos != parser._tokens.Count)
+        {
+            throw Invalid(filter);
+        }
+
         return expr;
     }
 
@@ -68,7 +72,11 @@ internal sealed class ODataFilter
             return inner;
         }
         var first = Next();
-        if (first.EndsWith("/any", StringComparison.OrdinalIgnoreCase)) return AnyLambda(first[..^"/any".Length]);
+        if (first.EndsWith("/any", StringComparison.OrdinalIgnoreCase))
+        {
+            return AnyLambda(first[..^"/any".Length]);
+        }
+
         if (first.Equals("startswith", StringComparison.OrdinalIgnoreCase) || first.Equals("endswith", StringComparison.OrdinalIgnoreCase))
         {
             Expect("(");
@@ -84,7 +92,11 @@ internal sealed class ODataFilter
         {
             Expect("(");
             var values = new List<object?> { Literal(Next()) };
-            while (Accept(",")) values.Add(Literal(Next()));
+            while (Accept(","))
+            {
+                values.Add(Literal(Next()));
+            }
+
             Expect(")");
             return o => values.Any(v => Compare(Get(o, first), v) == 0);
         }
@@ -107,12 +119,24 @@ internal sealed class ODataFilter
         Expect("(");
         var lambda = Next();
         var colon = lambda.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0) throw GraphException.UnsupportedQuery("Invalid filter clause: a lambda variable is expected after any(.");
+        if (colon <= 0)
+        {
+            throw GraphException.UnsupportedQuery("Invalid filter clause: a lambda variable is expected after any(.");
+        }
+
         var variable = lambda[..colon];
         var target = colon + 1 < lambda.Length ? lambda[(colon + 1)..] : Next();
-        if (!target.Equals(variable, StringComparison.Ordinal)) throw GraphException.UnsupportedQuery($"Invalid filter clause: '{target}' is not the lambda variable '{variable}'.");
+        if (!target.Equals(variable, StringComparison.Ordinal))
+        {
+            throw GraphException.UnsupportedQuery($"Invalid filter clause: '{target}' is not the lambda variable '{variable}'.");
+        }
+
         var op = Next().ToLowerInvariant();
-        if (op is not ("eq" or "ne")) throw GraphException.UnsupportedQuery();
+        if (op is not ("eq" or "ne"))
+        {
+            throw GraphException.UnsupportedQuery();
+        }
+
         var literal = Literal(Next());
         Expect(")");
         return o => Elements(o, collection).Any(e => op == "eq" ? Compare(e, literal) == 0 : Compare(e, literal) != 0);
@@ -123,7 +147,11 @@ internal sealed class ODataFilter
         JsonNode? node = o;
         foreach (var part in property.Split('/'))
         {
-            if (node is not JsonObject obj) return [];
+            if (node is not JsonObject obj)
+            {
+                return [];
+            }
+
             node = obj.FirstOrDefault(kv => kv.Key.Equals(part, StringComparison.OrdinalIgnoreCase)).Value;
         }
         return node is JsonArray a ? a.Select(e => e is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : (object?)e?.ToJsonString()) : [];
@@ -134,10 +162,18 @@ internal sealed class ODataFilter
         JsonNode? node = o;
         foreach (var part in property.Split('/'))
         {
-            if (node is not JsonObject obj) return null;
+            if (node is not JsonObject obj)
+            {
+                return null;
+            }
+
             node = obj.FirstOrDefault(kv => kv.Key.Equals(part, StringComparison.OrdinalIgnoreCase)).Value;
         }
-        if (node is not JsonValue v) return null;
+        if (node is not JsonValue v)
+        {
+            return null;
+        }
+
         return v.GetValueKind() switch
         {
             JsonValueKind.String => v.GetValue<string>(),
@@ -161,11 +197,31 @@ internal sealed class ODataFilter
 
     private static object? Literal(string token)
     {
-        if (token.StartsWith('\'')) return Unquote(token);
-        if (token.Equals("true", StringComparison.OrdinalIgnoreCase)) return true;
-        if (token.Equals("false", StringComparison.OrdinalIgnoreCase)) return false;
-        if (token.Equals("null", StringComparison.OrdinalIgnoreCase)) return null;
-        if (double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
+        if (token.StartsWith('\''))
+        {
+            return Unquote(token);
+        }
+
+        if (token.Equals("true", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (token.Equals("false", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (token.Equals("null", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        if (double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+        {
+            return d;
+        }
+
         return token; // unquoted GUIDs
     }
 
@@ -183,7 +239,10 @@ internal sealed class ODataFilter
 
     private void Expect(string token)
     {
-        if (!Accept(token)) throw GraphException.UnsupportedQuery($"Invalid filter clause: expected '{token}'.");
+        if (!Accept(token))
+        {
+            throw GraphException.UnsupportedQuery($"Invalid filter clause: expected '{token}'.");
+        }
     }
 
     private string Next() => _pos < _tokens.Count ? _tokens[_pos++] : throw GraphException.UnsupportedQuery("Invalid filter clause: unexpected end of expression.");
@@ -205,16 +264,28 @@ internal sealed class ODataFilter
                 while (j < s.Length)
                 {
                     if (s[j] == '\'' && j + 1 < s.Length && s[j + 1] == '\'') { j += 2; continue; }
-                    if (s[j] == '\'') break;
+                    if (s[j] == '\'')
+                    {
+                        break;
+                    }
+
                     j++;
                 }
-                if (j >= s.Length) throw GraphException.UnsupportedQuery("Invalid filter clause: unterminated string literal.");
+                if (j >= s.Length)
+                {
+                    throw GraphException.UnsupportedQuery("Invalid filter clause: unterminated string literal.");
+                }
+
                 tokens.Add(s[i..(j + 1)]);
                 i = j + 1;
                 continue;
             }
             var k = i;
-            while (k < s.Length && !char.IsWhiteSpace(s[k]) && s[k] is not '(' and not ')' and not ',' and not '\'') k++;
+            while (k < s.Length && !char.IsWhiteSpace(s[k]) && s[k] is not '(' and not ')' and not ',' and not '\'')
+            {
+                k++;
+            }
+
             tokens.Add(s[i..k]);
             i = k;
         }

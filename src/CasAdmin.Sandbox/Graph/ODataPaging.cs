@@ -11,7 +11,11 @@ internal static class ODataPaging
 
     public static int PageSize(GraphRequest req, int defaultSize)
     {
-        if (!req.Query.TryGetValue("$top", out var raw)) return defaultSize;
+        if (!req.Query.TryGetValue("$top", out var raw))
+        {
+            return defaultSize;
+        }
+
         if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var top) || top < 1 || top > MaxPageSize)
         {
             throw GraphException.BadRequest($"Invalid page size specified: '{raw}'. Must be between 1 and {MaxPageSize} inclusive.");
@@ -21,7 +25,11 @@ internal static class ODataPaging
 
     public static int Offset(GraphRequest req)
     {
-        if (!req.Query.TryGetValue("$skiptoken", out var token)) return 0;
+        if (!req.Query.TryGetValue("$skiptoken", out var token))
+        {
+            return 0;
+        }
+
         try
         {
             var text = Encoding.UTF8.GetString(Convert.FromBase64String(token.Replace('-', '+').Replace('_', '/').PadRight((token.Length + 3) / 4 * 4, '=')));
@@ -42,13 +50,25 @@ internal static class ODataPaging
     /// <summary>Projects an entity to the $select list (Graph's casing), keeping @odata.type; unknown names are a 400 like Graph's.</summary>
     public static JsonObject Project(JsonObject full, IReadOnlyList<string>? select, string typeName)
     {
-        if (select is null) return full;
+        if (select is null)
+        {
+            return full;
+        }
+
         var result = new JsonObject();
-        if (full.TryGetPropertyValue("@odata.type", out var type)) result["@odata.type"] = type?.DeepClone();
+        if (full.TryGetPropertyValue("@odata.type", out var type))
+        {
+            result["@odata.type"] = type?.DeepClone();
+        }
+
         foreach (var name in select)
         {
             var match = full.FirstOrDefault(kv => kv.Key.Equals(name, StringComparison.OrdinalIgnoreCase));
-            if (match.Key is null) throw GraphException.BadRequest($"Could not find a property named '{name}' on type 'microsoft.graph.{typeName}'.");
+            if (match.Key is null)
+            {
+                throw GraphException.BadRequest($"Could not find a property named '{name}' on type 'microsoft.graph.{typeName}'.");
+            }
+
             result[match.Key] = match.Value?.DeepClone();
         }
         return result;
@@ -66,7 +86,10 @@ internal static class ODataPaging
         var select = Select(req) ?? defaultProperties;
         var items = fromOffset(offset).Take(top + 1).ToList();
         var value = new JsonArray();
-        foreach (var item in items.Take(top)) value.Add(Project(item, select, typeName));
+        foreach (var item in items.Take(top))
+        {
+            value.Add(Project(item, select, typeName));
+        }
 
         var context = $"{req.BaseUrl}v1.0/$metadata#{entitySet}" + (Select(req) is { } chosen ? $"({string.Join(',', chosen)})" : "");
         var page = new JsonObject { ["@odata.context"] = context };
@@ -74,7 +97,11 @@ internal static class ODataPaging
         {
             page["@odata.count"] = offset + fromOffset(offset).Count();
         }
-        if (items.Count > top) page["@odata.nextLink"] = NextLink(req, offset + top);
+        if (items.Count > top)
+        {
+            page["@odata.nextLink"] = NextLink(req, offset + top);
+        }
+
         page["value"] = value;
         return page;
     }
@@ -84,7 +111,11 @@ internal static class ODataPaging
         var sb = new StringBuilder(req.BaseUrl.TrimEnd('/')).Append(req.Path).Append('?');
         foreach (var (k, v) in req.Query)
         {
-            if (k.Equals("$skiptoken", StringComparison.OrdinalIgnoreCase)) continue;
+            if (k.Equals("$skiptoken", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             sb.Append(Uri.EscapeDataString(k).Replace("%24", "$", StringComparison.Ordinal)).Append('=').Append(Uri.EscapeDataString(v)).Append('&');
         }
         var token = Convert.ToBase64String(Encoding.UTF8.GetBytes("X'" + nextOffset.ToString(CultureInfo.InvariantCulture))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -95,7 +126,11 @@ internal static class ODataPaging
     {
         var select = Select(req) ?? defaultProperties;
         var result = new JsonObject { ["@odata.context"] = $"{req.BaseUrl}v1.0/$metadata#{entitySet}/$entity" };
-        foreach (var (k, v) in Project(full, select, typeName)) result[k] = v?.DeepClone();
+        foreach (var (k, v) in Project(full, select, typeName))
+        {
+            result[k] = v?.DeepClone();
+        }
+
         return result;
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using CasAdmin.Sandbox.Throttling;
 
 namespace CasAdmin.Sandbox.Graph;

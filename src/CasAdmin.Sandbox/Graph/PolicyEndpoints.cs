@@ -19,7 +19,11 @@ internal static class PolicyEndpoints
         r.MapGet("/policies/defaultAppManagementPolicy", RequestCost.Read(1), Read, call =>
         {
             AppManagementPolicy p;
-            lock (call.Tenant.Sync) p = call.Tenant.AppManagementPolicy;
+            lock (call.Tenant.Sync)
+            {
+                p = call.Tenant.AppManagementPolicy;
+            }
+
             return GraphCall.Ok(ODataPaging.Entity(call.Request, "policies/defaultAppManagementPolicy", Json(p), "tenantAppManagementPolicy"));
         });
     }

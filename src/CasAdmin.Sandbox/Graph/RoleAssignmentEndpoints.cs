@@ -27,7 +27,11 @@ internal static class RoleAssignmentEndpoints
         r.MapGet(Base + "/roleAssignments/{id}", RequestCost.Read(1), Read, call =>
         {
             JsonObject json;
-            lock (call.Tenant.Sync) json = Json(Find(call.Tenant, call.Values["id"]));
+            lock (call.Tenant.Sync)
+            {
+                json = Json(Find(call.Tenant, call.Values["id"]));
+            }
+
             return GraphCall.Ok(ODataPaging.Entity(call.Request, "roleManagement/directory/roleAssignments", json, "unifiedRoleAssignment"));
         });
         r.Map("DELETE", Base + "/roleAssignments/{id}", RequestCost.Write(), Write, call =>
@@ -60,7 +64,11 @@ internal static class RoleAssignmentEndpoints
         var roleDefinitionId = GraphBodies.String(body, "roleDefinitionId") ?? throw Invalid("roleDefinitionId");
         var principalId = GraphBodies.String(body, "principalId") ?? throw Invalid("principalId");
         var scope = GraphBodies.String(body, "directoryScopeId") ?? "/";
-        if (!scope.StartsWith('/')) throw Invalid("directoryScopeId");
+        if (!scope.StartsWith('/'))
+        {
+            throw Invalid("directoryScopeId");
+        }
+
         if (!DirectoryRoleCatalog.Templates.ContainsKey(roleDefinitionId))
         {
             throw new GraphException(404, "Request_ResourceNotFound", $"The role definition with id '{roleDefinitionId}' was not found.");

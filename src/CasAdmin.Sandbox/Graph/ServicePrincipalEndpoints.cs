@@ -13,7 +13,11 @@ internal static class ServicePrincipalEndpoints
         r.MapGet("/servicePrincipals", RequestCost.Read(1), Read, call =>
         {
             List<JsonObject> all;
-            lock (call.Tenant.Sync) all = call.Tenant.ServicePrincipals.Values.Where(x => GraphBodies.Visible(call, x)).OrderBy(s => s.CreatedDateTime).ThenBy(s => s.Id, StringComparer.Ordinal).Select(GraphJson.ServicePrincipal).ToList();
+            lock (call.Tenant.Sync)
+            {
+                all = call.Tenant.ServicePrincipals.Values.Where(x => GraphBodies.Visible(call, x)).OrderBy(s => s.CreatedDateTime).ThenBy(s => s.Id, StringComparer.Ordinal).Select(GraphJson.ServicePrincipal).ToList();
+            }
+
             return GraphCall.Ok(ODataPaging.Page(call.Request, "servicePrincipals", "servicePrincipal", offset => ApplicationEndpoints.Filter(call, all).Skip(offset)));
         });
         r.MapGet("/servicePrincipals(appId='{appId}')", RequestCost.Read(1), Read, call => Single(call, s => s.AppId.Equals(call.Values["appId"], StringComparison.OrdinalIgnoreCase), call.Values["appId"]));
@@ -29,7 +33,11 @@ internal static class ServicePrincipalEndpoints
                 ?? (byId ? GraphBodies.NotYetDeleted<Tenants.ServicePrincipal>(call, key) : null);
             json = found is null ? null : GraphJson.ServicePrincipal(found);
         }
-        if (json is null) throw GraphException.NotFound(key);
+        if (json is null)
+        {
+            throw GraphException.NotFound(key);
+        }
+
         return GraphCall.Ok(ODataPaging.Entity(call.Request, "servicePrincipals", json, "servicePrincipal"));
     }
 }

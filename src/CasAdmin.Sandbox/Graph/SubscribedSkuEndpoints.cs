@@ -16,7 +16,11 @@ internal static class SubscribedSkuEndpoints
         r.MapGet("/subscribedSkus", RequestCost.Read(3), Read, call =>
         {
             List<JsonObject> skus;
-            lock (call.Tenant.Sync) skus = call.Tenant.SubscribedSkus.Select(s => Json(call.Tenant, s)).ToList();
+            lock (call.Tenant.Sync)
+            {
+                skus = call.Tenant.SubscribedSkus.Select(s => Json(call.Tenant, s)).ToList();
+            }
+
             return GraphCall.Ok(ODataPaging.Page(call.Request, "subscribedSkus", "subscribedSku", offset => skus.Skip(offset)));
         });
         r.MapGet("/subscribedSkus/{id}", RequestCost.Read(3), Read, call =>

@@ -28,14 +28,22 @@ internal static class SubscriptionEndpoints
         r.MapGet("/subscriptions/{id}", RequestCost.TeamsRead(), null, call =>
         {
             JsonObject json;
-            lock (call.Tenant.Sync) json = Json(Owned(call));
+            lock (call.Tenant.Sync)
+            {
+                json = Json(Owned(call));
+            }
+
             return GraphCall.Ok(ODataPaging.Entity(call.Request, "subscriptions", json, "subscription"));
         });
         r.Map("PATCH", "/subscriptions/{id}", RequestCost.TeamsRead(), null, call => Task.FromResult(Update(call)));
         r.Map("POST", "/subscriptions/{id}/reauthorize", RequestCost.TeamsRead(), null, call =>
         {
             // learn.microsoft.com/graph/api/subscription-reauthorize: no body, 204; the expiry stays as it is.
-            lock (call.Tenant.Sync) Owned(call).ReauthorizationRequired = false;
+            lock (call.Tenant.Sync)
+            {
+                Owned(call).ReauthorizationRequired = false;
+            }
+
             return Task.FromResult(GraphBodies.NoContent());
         });
         r.Map("DELETE", "/subscriptions/{id}", RequestCost.TeamsRead(), null, call =>
@@ -55,17 +63,28 @@ internal static class SubscriptionEndpoints
         var body = GraphBodies.Body(call);
         var now = call.Runtime.Time.GetUtcNow();
         var resource = GraphBodies.String(body, "resource") ?? throw Invalid("Property 'resource' is required.");
-        if (!IsChatMessagesResource(resource)) throw Invalid($"Resource '{resource}' is not supported for subscriptions by this service.");
+        if (!IsChatMessagesResource(resource))
+        {
+            throw Invalid($"Resource '{resource}' is not supported for subscriptions by this service.");
+        }
+
         ChatEndpoints.RequireProtectedApiApproval(call);
         var changeType = GraphBodies.String(body, "changeType") ?? throw Invalid("Property 'changeType' is required.");
         var types = changeType.Split(',', StringSplitOptions.TrimEntries);
-        if (types.Length == 0 || types.Any(t => !ChangeTypes.Contains(t))) throw Invalid($"Invalid changeType '{changeType}'. Supported values: created, updated, deleted.");
+        if (types.Length == 0 || types.Any(t => !ChangeTypes.Contains(t)))
+        {
+            throw Invalid($"Invalid changeType '{changeType}'. Supported values: created, updated, deleted.");
+        }
+
         var notificationUrl = Url(GraphBodies.String(body, "notificationUrl") ?? throw Invalid("Property 'notificationUrl' is required."), "notificationUrl");
         var lifecycleUrl = GraphBodies.String(body, "lifecycleNotificationUrl") is { } l ? Url(l, "lifecycleNotificationUrl") : null;
         var expiration = GraphBodies.Date(body, "expirationDateTime") ?? throw Invalid("Property 'expirationDateTime' is required.");
         CheckExpiration(expiration, now, lifecycleUrl is not null);
         var clientState = GraphBodies.String(body, "clientState");
-        if (clientState is { Length: > 128 }) throw Invalid("The clientState value exceeds the maximum length of 128 characters.");
+        if (clientState is { Length: > 128 })
+        {
+            throw Invalid("The clientState value exceeds the maximum length of 128 characters.");
+        }
 
         // The handshake: every URL must echo its validation token within 10 seconds.
         foreach (var url in new[] { notificationUrl, lifecycleUrl }.OfType<string>().Distinct(StringComparer.Ordinal))
@@ -118,7 +137,11 @@ internal static class SubscriptionEndpoints
         lock (call.Tenant.Sync)
         {
             var s = Owned(call);
-            if (GraphBodies.Has(body, "resource") && GraphBodies.String(body, "resource") != s.Resource) throw Invalid("Property 'resource' cannot be updated.");
+            if (GraphBodies.Has(body, "resource") && GraphBodies.String(body, "resource") != s.Resource)
+            {
+                throw Invalid("Property 'resource' cannot be updated.");
+            }
+
             if (GraphBodies.Has(body, "lifecycleNotificationUrl") && GraphBodies.String(body, "lifecycleNotificationUrl") != s.LifecycleNotificationUrl)
             {
                 throw Invalid("Property 'lifecycleNotificationUrl' cannot be updated.");
@@ -161,12 +184,19 @@ internal static class SubscriptionEndpoints
 
     private static void CheckExpiration(DateTimeOffset expiration, DateTimeOffset now, bool hasLifecycleUrl)
     {
-        if (expiration <= now) throw Invalid("Subscription expiration must be in the future.");
+        if (expiration <= now)
+        {
+            throw Invalid("Subscription expiration must be in the future.");
+        }
+
         if (!hasLifecycleUrl && expiration - now > ShortMax)
         {
             throw Invalid("lifecycleNotificationUrl is a required property for subscription creation on this resource when the expirationDateTime value is set to greater than 1 hour.");
         }
-        if (expiration - now > LongMax) throw Invalid($"Subscription expiration can only be {LongMax.TotalMinutes:0} minutes in the future.");
+        if (expiration - now > LongMax)
+        {
+            throw Invalid($"Subscription expiration can only be {LongMax.TotalMinutes:0} minutes in the future.");
+        }
     }
 
     /// <summary>HTTPS only (plain http is accepted for loopback receivers, which the sandbox's own are).</summary>

@@ -67,7 +67,10 @@ internal static class SubscriptionLifecycle
                         notices.Add((url, Item(t.Id, s, "reauthorizationRequired")));
                     }
 
-                    if (!s.IsLive(now)) expired++;
+                    if (!s.IsLive(now))
+                    {
+                        expired++;
+                    }
                 }
             }
         }
@@ -84,13 +87,24 @@ internal static class SubscriptionLifecycle
         (string Url, JsonObject Item)? notice = null;
         lock (t.Sync)
         {
-            if (!t.Teams.Subscriptions.TryGetValue(id, out var s) || !s.IsLive(now)) return false;
+            if (!t.Teams.Subscriptions.TryGetValue(id, out var s) || !s.IsLive(now))
+            {
+                return false;
+            }
+
             s.DeletedAt = now;
             s.RemovedByService = true;
-            if (s.LifecycleNotificationUrl is { } url) notice = (url, Item(t.Id, s, "subscriptionRemoved"));
+            if (s.LifecycleNotificationUrl is { } url)
+            {
+                notice = (url, Item(t.Id, s, "subscriptionRemoved"));
+            }
         }
 
-        if (notice is { } n) await DeliverAsync(rt, [n], ct).ConfigureAwait(false);
+        if (notice is { } n)
+        {
+            await DeliverAsync(rt, [n], ct).ConfigureAwait(false);
+        }
+
         return true;
     }
 
@@ -104,11 +118,22 @@ internal static class SubscriptionLifecycle
         (string Url, JsonObject Item)? notice = null;
         lock (t.Sync)
         {
-            if (!t.Teams.Subscriptions.TryGetValue(id, out var s) || !s.IsLive(now)) return false;
-            if (s.LifecycleNotificationUrl is { } url) notice = (url, Item(t.Id, s, "missed"));
+            if (!t.Teams.Subscriptions.TryGetValue(id, out var s) || !s.IsLive(now))
+            {
+                return false;
+            }
+
+            if (s.LifecycleNotificationUrl is { } url)
+            {
+                notice = (url, Item(t.Id, s, "missed"));
+            }
         }
 
-        if (notice is { } n) await DeliverAsync(rt, [n], ct).ConfigureAwait(false);
+        if (notice is { } n)
+        {
+            await DeliverAsync(rt, [n], ct).ConfigureAwait(false);
+        }
+
         return true;
     }
 
@@ -128,7 +153,10 @@ internal static class SubscriptionLifecycle
         foreach (var group in notices.GroupBy(n => n.Url, StringComparer.Ordinal))
         {
             var body = new JsonObject { ["value"] = new JsonArray(group.Select(n => (JsonNode)n.Item).ToArray()) };
-            if (await rt.Handshake.NotifyAsync(group.Key, body.ToJsonString(), ct).ConfigureAwait(false)) delivered += group.Count();
+            if (await rt.Handshake.NotifyAsync(group.Key, body.ToJsonString(), ct).ConfigureAwait(false))
+            {
+                delivered += group.Count();
+            }
         }
 
         return delivered;

@@ -23,7 +23,10 @@ internal static class UserEndpoints
 
     public static DirectoryUser? Find(TenantState t, string idOrUpn)
     {
-        lock (t.Sync) return t.Users.Find(idOrUpn);
+        lock (t.Sync)
+        {
+            return t.Users.Find(idOrUpn);
+        }
     }
 
     private static GraphResponse List(GraphCall call)
@@ -46,7 +49,11 @@ internal static class UserEndpoints
             // startswith(userPrincipalName,'tmcas'): generated users are all "user…@", so only the users in memory can match.
             var predicate = ODataFilter.Parse(filter);
             List<DirectoryUser> held;
-            lock (t.Sync) held = [.. t.Users.Explicit, .. t.Users.ChangedGenerated];
+            lock (t.Sync)
+            {
+                held = [.. t.Users.Explicit, .. t.Users.ChangedGenerated];
+            }
+
             source = offset => held.Select(GraphJson.User).Where(predicate).Skip(offset);
         }
         else
@@ -63,17 +70,28 @@ internal static class UserEndpoints
     private static bool PrefixOutsideGenerated(TenantState t, string filter)
     {
         var m = StartsWithUpn.Match(filter);
-        if (!m.Success) return false;
+        if (!m.Success)
+        {
+            return false;
+        }
+
         var prefix = m.Groups[1].Value;
         var generated = UserDirectory.GeneratedPrefix;
         bool renamed;
-        lock (t.Sync) renamed = t.Users.GeneratedRenamed;
+        lock (t.Sync)
+        {
+            renamed = t.Users.GeneratedRenamed;
+        }
+
         return !renamed && prefix.Length > 0 && !prefix.StartsWith(generated, StringComparison.OrdinalIgnoreCase) && !generated.StartsWith(prefix, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The sequence is captured under the lock (explicit users copied, generated ones built lazily after it).</summary>
     private static IEnumerable<DirectoryUser> Snapshot(TenantState t, int offset)
     {
-        lock (t.Sync) return t.Users.Enumerate(offset);
+        lock (t.Sync)
+        {
+            return t.Users.Enumerate(offset);
+        }
     }
 }

@@ -27,11 +27,26 @@ internal static class UserWriteEndpoints
         var displayName = GraphBodies.String(body, "displayName");
         var nickname = GraphBodies.String(body, "mailNickname");
         var upn = GraphBodies.String(body, "userPrincipalName");
-        if (string.IsNullOrWhiteSpace(displayName)) throw Invalid("displayName");
-        if (string.IsNullOrWhiteSpace(nickname)) throw Invalid("mailNickname");
-        if (string.IsNullOrWhiteSpace(upn)) throw Invalid("userPrincipalName");
+        if (string.IsNullOrWhiteSpace(displayName))
+        {
+            throw Invalid("displayName");
+        }
+
+        if (string.IsNullOrWhiteSpace(nickname))
+        {
+            throw Invalid("mailNickname");
+        }
+
+        if (string.IsNullOrWhiteSpace(upn))
+        {
+            throw Invalid("userPrincipalName");
+        }
+
         var password = GraphBodies.Get(body, "passwordProfile") is JsonObject profile ? GraphBodies.String(profile, "password") : null;
-        if (string.IsNullOrEmpty(password)) throw Invalid("passwordProfile");
+        if (string.IsNullOrEmpty(password))
+        {
+            throw Invalid("passwordProfile");
+        }
 
         var t = call.Tenant;
         CheckDomain(t, upn);
@@ -73,7 +88,10 @@ internal static class UserWriteEndpoints
             if (GraphBodies.String(body, "userPrincipalName") is { } upn && !upn.Equals(previous, StringComparison.OrdinalIgnoreCase))
             {
                 CheckDomain(t, upn);
-                if (t.Users.Find(upn) is not null) throw new GraphException(400, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.");
+                if (t.Users.Find(upn) is not null)
+                {
+                    throw new GraphException(400, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.");
+                }
             }
             Apply(user, body, skipIdentity: false);
             t.Users.Save(user, previous);
@@ -102,7 +120,10 @@ internal static class UserWriteEndpoints
                 Restore = () =>
                 {
                     t.Users.Restore(user);
-                    foreach (var g in memberOf.Where(g => t.Groups.ContainsKey(g.Id) && !g.Members.Contains(user.Id))) g.Members.Add(user.Id);
+                    foreach (var g in memberOf.Where(g => t.Groups.ContainsKey(g.Id) && !g.Members.Contains(user.Id)))
+                    {
+                        g.Members.Add(user.Id);
+                    }
                 },
             });
         }
@@ -114,19 +135,38 @@ internal static class UserWriteEndpoints
     {
         foreach (var (key, _) in body)
         {
-            if (key.StartsWith('@') || key.Contains("@odata.", StringComparison.Ordinal)) continue;
-            if (ReadOnly.Contains(key)) throw new GraphException(400, "Request_BadRequest", $"Property '{key}' is read-only and cannot be set.");
+            if (key.StartsWith('@') || key.Contains("@odata.", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (ReadOnly.Contains(key))
+            {
+                throw new GraphException(400, "Request_BadRequest", $"Property '{key}' is read-only and cannot be set.");
+            }
+
             switch (key.ToLowerInvariant())
             {
                 case "accountenabled": u.AccountEnabled = GraphBodies.Bool(body, key) ?? throw Invalid(key); break;
                 case "displayname": u.DisplayName = NonEmpty(body, key); break;
                 case "userprincipalname":
-                    if (!skipIdentity) u.UserPrincipalName = NonEmpty(body, key);
+                    if (!skipIdentity)
+                    {
+                        u.UserPrincipalName = NonEmpty(body, key);
+                    }
+
                     break;
                 case "mailnickname": u.MailNickname = NonEmpty(body, key); break;
                 case "passwordprofile":
-                    if (GraphBodies.Get(body, key) is JsonObject p && GraphBodies.String(p, "password") is { Length: > 0 } pw) u.Password = pw;
-                    else if (!skipIdentity) throw Invalid(key);
+                    if (GraphBodies.Get(body, key) is JsonObject p && GraphBodies.String(p, "password") is { Length: > 0 } pw)
+                    {
+                        u.Password = pw;
+                    }
+                    else if (!skipIdentity)
+                    {
+                        throw Invalid(key);
+                    }
+
                     break;
                 case "givenname": u.GivenName = GraphBodies.String(body, key); break;
                 case "surname": u.Surname = GraphBodies.String(body, key); break;
@@ -162,7 +202,11 @@ internal static class UserWriteEndpoints
     private static JsonObject Project(JsonObject full, IReadOnlyList<string> properties)
     {
         var result = new JsonObject();
-        foreach (var name in properties) result[name] = full[name]?.DeepClone();
+        foreach (var name in properties)
+        {
+            result[name] = full[name]?.DeepClone();
+        }
+
         return result;
     }
 

@@ -22,7 +22,11 @@ internal static class EdgeMiddleware
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 Console.Error.WriteLine($"sandbox: {ctx.Request.Method} {ctx.Request.Path}: {e.GetType().Name}: {e.Message}");
-                if (ctx.Response.HasStarted) throw;
+                if (ctx.Response.HasStarted)
+                {
+                    throw;
+                }
+
                 await HttpHelpers.WriteJsonAsync(ctx, 500, new JsonObject
                 {
                     ["error"] = new JsonObject { ["code"] = "InternalServerError", ["message"] = $"Sandbox failure: {e.GetType().Name}." },
@@ -38,7 +42,11 @@ internal static class EdgeMiddleware
                 return;
             }
             var delay = rt.Faults.NextLatency();
-            if (delay > TimeSpan.Zero) await Task.Delay(delay, ctx.RequestAborted);
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, ctx.RequestAborted);
+            }
+
             if (path.StartsWithSegments("/v1.0"))
             {
                 await next(ctx);
@@ -74,7 +82,11 @@ internal static class EdgeMiddleware
                     ctx.Abort();
                     return;
                 default:
-                    if (fault.RetryAfterSeconds is { } ra) ctx.Response.Headers.RetryAfter = ra.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    if (fault.RetryAfterSeconds is { } ra)
+                    {
+                        ctx.Response.Headers.RetryAfter = ra.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    }
+
                     rt.Stats.Record(new RequestRecord(arrival, ctx.Request.Method, path.Value ?? "", endpoint, fault.Status, null, tenant?.Id, Fault: true));
                     await HttpHelpers.WriteJsonAsync(ctx, fault.Status, new JsonObject
                     {

@@ -19,7 +19,11 @@ internal static class HttpHelpers
     public static async Task WriteJsonAsync(HttpContext ctx, int status, JsonNode? body, string contentType = JsonContentType)
     {
         ctx.Response.StatusCode = status;
-        if (body is null) return;
+        if (body is null)
+        {
+            return;
+        }
+
         ctx.Response.ContentType = contentType;
         await using var writer = new Utf8JsonWriter(ctx.Response.Body, WriterOptions);
         body.WriteTo(writer, Compact);

@@ -20,7 +20,10 @@ internal static class SandboxCertificate
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         var cert = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
-        if (!OperatingSystem.IsWindows()) return cert;
+        if (!OperatingSystem.IsWindows())
+        {
+            return cert;
+        }
         // SChannel cannot serve an ephemeral key: round-trip through PFX so Windows holds a usable private key.
         using (cert)
         {

@@ -44,7 +44,11 @@ public sealed class SandboxHost : IAsyncDisposable
     public static async Task<SandboxHost> StartAsync(SandboxOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Scale <= 0) throw new ArgumentOutOfRangeException(nameof(options), "Scale must be positive.");
+        if (options.Scale <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "Scale must be positive.");
+        }
+
         var runtime = new SandboxRuntime(options, TimeProvider.System);
         var certificate = SandboxCertificate.Create(DateTimeOffset.UtcNow);
         runtime.Handshake.Trust(SandboxCertificate.Sha256Thumbprint(certificate));

@@ -19,7 +19,10 @@ internal static class ClientAuthenticator
     {
         var secret = form["client_secret"].ToString();
         var assertion = form["client_assertion"].ToString();
-        if (string.IsNullOrEmpty(secret) && TryBasicAuth(ctx, out var basicSecret)) secret = basicSecret;
+        if (string.IsNullOrEmpty(secret) && TryBasicAuth(ctx, out var basicSecret))
+        {
+            secret = basicSecret;
+        }
 
         if (!string.IsNullOrEmpty(secret))
         {
@@ -28,12 +31,23 @@ internal static class ClientAuthenticator
             {
                 foreach (var c in app.PasswordCredentials)
                 {
-                    if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(c.SecretText), Encoding.UTF8.GetBytes(secret))) match = c;
+                    if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(c.SecretText), Encoding.UTF8.GetBytes(secret)))
+                    {
+                        match = c;
+                    }
                 }
             }
             // A secret added moments ago is not valid until it has replicated: the same AADSTS7000215 as a wrong one.
-            if (match is null || !replication.HasReplicated(match.AddedDateTime, match.ReplicationShare, match.ReplicationBoundMs, now)) throw EntraError.InvalidSecret(app.AppId);
-            if (match.EndDateTime <= now) throw EntraError.SecretExpired(app.AppId);
+            if (match is null || !replication.HasReplicated(match.AddedDateTime, match.ReplicationShare, match.ReplicationBoundMs, now))
+            {
+                throw EntraError.InvalidSecret(app.AppId);
+            }
+
+            if (match.EndDateTime <= now)
+            {
+                throw EntraError.SecretExpired(app.AppId);
+            }
+
             return "1";
         }
         if (!string.IsNullOrEmpty(assertion))
@@ -45,7 +59,11 @@ internal static class ClientAuthenticator
             ValidateAssertion(assertion, form["client_id"].ToString(), app, tenant, tenantKey, ctx, now);
             return "2";
         }
-        if (credentialRequired) throw EntraError.CredentialMissing();
+        if (credentialRequired)
+        {
+            throw EntraError.CredentialMissing();
+        }
+
         return "0";
     }
 
@@ -53,12 +71,20 @@ internal static class ClientAuthenticator
     {
         secret = "";
         var header = ctx.Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase)) return false;
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
         try
         {
             var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
             var colon = decoded.IndexOf(':', StringComparison.Ordinal);
-            if (colon < 0) return false;
+            if (colon < 0)
+            {
+                return false;
+            }
+
             secret = Uri.UnescapeDataString(decoded[(colon + 1)..]);
             return true;
         }
@@ -71,7 +97,11 @@ internal static class ClientAuthenticator
     private static void ValidateAssertion(string assertion, string clientId, Application app, TenantState tenant, string tenantKey, HttpContext ctx, DateTimeOffset now)
     {
         var parts = assertion.Split('.');
-        if (parts.Length != 3) throw EntraError.BadRequest(50027, "JWT token is invalid or malformed.");
+        if (parts.Length != 3)
+        {
+            throw EntraError.BadRequest(50027, "JWT token is invalid or malformed.");
+        }
+
         JsonDocument header, payload;
         try
         {
@@ -99,7 +129,10 @@ internal static class ClientAuthenticator
             {
                 throw EntraError.Assertion(700027, $"The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{x5tS256 ?? x5t}']");
             }
-            if (key.EndDateTime <= now) throw EntraError.Assertion(700027, "Client assertion contains an invalid signature. [Reason - The key used is expired.]");
+            if (key.EndDateTime <= now)
+            {
+                throw EntraError.Assertion(700027, "Client assertion contains an invalid signature. [Reason - The key used is expired.]");
+            }
 
             var padding = alg switch
             {
@@ -111,7 +144,10 @@ internal static class ClientAuthenticator
             using (var rsa = cert.GetRSAPublicKey())
             {
                 var ok = rsa is not null && rsa.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), SafeDecode(parts[2]), HashAlgorithmName.SHA256, padding);
-                if (!ok) throw EntraError.Assertion(700027, "Client assertion failed signature validation. [Reason - The provided signature value did not match the expected signature value.]");
+                if (!ok)
+                {
+                    throw EntraError.Assertion(700027, "Client assertion failed signature validation. [Reason - The provided signature value did not match the expected signature value.]");
+                }
             }
 
             var p = payload.RootElement;
@@ -153,7 +189,11 @@ internal static class ClientAuthenticator
 
     private static List<string> Audiences(JsonElement p)
     {
-        if (!p.TryGetProperty("aud", out var aud)) return [];
+        if (!p.TryGetProperty("aud", out var aud))
+        {
+            return [];
+        }
+
         return aud.ValueKind switch
         {
             JsonValueKind.String => [aud.GetString()!],
@@ -165,11 +205,27 @@ internal static class ClientAuthenticator
     /// <summary>exp/nbf may be JSON numbers or numeric strings (some clients send strings).</summary>
     private static DateTimeOffset? Time(JsonElement p, string name)
     {
-        if (!p.TryGetProperty(name, out var v)) return null;
+        if (!p.TryGetProperty(name, out var v))
+        {
+            return null;
+        }
+
         long seconds;
-        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out seconds)) return DateTimeOffset.FromUnixTimeSeconds(seconds);
-        if (v.ValueKind == JsonValueKind.Number) return DateTimeOffset.FromUnixTimeSeconds((long)v.GetDouble());
-        if (v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out seconds)) return DateTimeOffset.FromUnixTimeSeconds(seconds);
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out seconds))
+        {
+            return DateTimeOffset.FromUnixTimeSeconds(seconds);
+        }
+
+        if (v.ValueKind == JsonValueKind.Number)
+        {
+            return DateTimeOffset.FromUnixTimeSeconds((long)v.GetDouble());
+        }
+
+        if (v.ValueKind == JsonValueKind.String && long.TryParse(v.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out seconds))
+        {
+            return DateTimeOffset.FromUnixTimeSeconds(seconds);
+        }
+
         return null;
     }
 }

@@ -52,7 +52,10 @@ internal static class IdentityEndpoints
         DirectoryUser? user = null;
         if (upn is not null)
         {
-            lock (t.Sync) user = t.Users.Find(upn);
+            lock (t.Sync)
+            {
+                user = t.Users.Find(upn);
+            }
         }
         if (user is null)
         {
@@ -69,7 +72,11 @@ internal static class IdentityEndpoints
         {
             // MSAL's system-browser flow asks for form_post: an auto-submitting form that POSTs the code to the redirect URI.
             var fields = new List<(string, string)> { ("code", code) };
-            if (state is not null) fields.Add(("state", state));
+            if (state is not null)
+            {
+                fields.Add(("state", state));
+            }
+
             fields.Add(("session_state", sessionState));
             var inputs = string.Concat(fields.Select(f => $"<input type=\"hidden\" name=\"{f.Item1}\" value=\"{WebUtility.HtmlEncode(f.Item2)}\" />"));
             ctx.Response.StatusCode = 200;
@@ -79,7 +86,11 @@ internal static class IdentityEndpoints
         }
         var separator = redirect.Contains('?', StringComparison.Ordinal) ? "&" : "?";
         var location = $"{redirect}{separator}code={Uri.EscapeDataString(code)}";
-        if (state is not null) location += $"&state={Uri.EscapeDataString(state)}";
+        if (state is not null)
+        {
+            location += $"&state={Uri.EscapeDataString(state)}";
+        }
+
         location += $"&session_state={sessionState}";
         ctx.Response.StatusCode = 302;
         ctx.Response.Headers.Location = location;
@@ -88,10 +99,18 @@ internal static class IdentityEndpoints
     /// <summary>Exact match, or for loopback redirect URIs any port (as Entra allows for http://localhost).</summary>
     private static bool RedirectAllowed(Application app, string redirect)
     {
-        if (!Uri.TryCreate(redirect, UriKind.Absolute, out var r)) return false;
+        if (!Uri.TryCreate(redirect, UriKind.Absolute, out var r))
+        {
+            return false;
+        }
+
         foreach (var registered in app.PublicClientRedirectUris.Concat(app.WebRedirectUris))
         {
-            if (string.Equals(registered, redirect, StringComparison.OrdinalIgnoreCase)) return true;
+            if (string.Equals(registered, redirect, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
             if (Uri.TryCreate(registered, UriKind.Absolute, out var g) && g.IsLoopback && r.IsLoopback && g.Scheme == r.Scheme
                 && g.AbsolutePath.TrimEnd('/') == r.AbsolutePath.TrimEnd('/'))
             {
@@ -106,7 +125,11 @@ internal static class IdentityEndpoints
     private static Task OpenIdConfigurationAsync(HttpContext ctx, string tenant, SandboxRuntime rt, TokenEndpoint token)
     {
         var t = rt.Store.Find(tenant);
-        if (t is null) return token.WriteErrorAsync(ctx, EntraError.TenantNotFound(tenant));
+        if (t is null)
+        {
+            return token.WriteErrorAsync(ctx, EntraError.TenantNotFound(tenant));
+        }
+
         var b = HttpHelpers.BaseUrl(ctx);
         return HttpHelpers.WriteJsonAsync(ctx, 200, new JsonObject
         {

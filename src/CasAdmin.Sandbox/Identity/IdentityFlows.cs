@@ -40,7 +40,10 @@ internal sealed class IdentityFlows
         const string alphabet = "BCDFGHJKLMNPQRSTVWXZ23456789";
         var userCode = string.Create(9, 0, (span, _) =>
         {
-            for (var i = 0; i < span.Length; i++) span[i] = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+            }
         });
         var entry = new DeviceCodeEntry
         {

@@ -105,7 +105,11 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
     private JsonObject ClientCredentials(HttpContext ctx, IFormCollection form, TenantState t, string tenantKey)
     {
         var clientId = form["client_id"].ToString();
-        if (string.IsNullOrEmpty(clientId)) throw EntraError.BadRequest(900144, "The request body must contain the following parameter: 'client_id'.");
+        if (string.IsNullOrEmpty(clientId))
+        {
+            throw EntraError.BadRequest(900144, "The request body must contain the following parameter: 'client_id'.");
+        }
+
         var (app, sp) = ResolveClient(t, clientId, requireApplication: true);
         var now = rt.Time.GetUtcNow();
         var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: true, rt.Replication);
@@ -118,7 +122,11 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
         }
         List<string> roles;
         // Only assignments that have replicated reach the token: right after admin consent a token may lack the new roles.
-        lock (t.Sync) roles = t.AssignedRoleValues(sp.Id, t.GraphServicePrincipal, a => rt.Replication.HasReplicated(a.CreatedDateTime, a.ReplicationShare, a.ReplicationBoundMs, now));
+        lock (t.Sync)
+        {
+            roles = t.AssignedRoleValues(sp.Id, t.GraphServicePrincipal, a => rt.Replication.HasReplicated(a.CreatedDateTime, a.ReplicationShare, a.ReplicationBoundMs, now));
+        }
+
         return new JsonObject
         {
             ["token_type"] = "Bearer",
@@ -138,14 +146,22 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
         claims["idtyp"] = "app";
         claims["oid"] = sp.Id;
         claims["sub"] = sp.Id;
-        if (roles.Count > 0) claims["roles"] = roles;
+        if (roles.Count > 0)
+        {
+            claims["roles"] = roles;
+        }
+
         return rt.Tokens.Create(claims);
     }
 
     private JsonObject DeviceCodeGrant(HttpContext ctx, IFormCollection form, TenantState t, string tenantKey)
     {
         var code = form["device_code"].ToString();
-        if (string.IsNullOrEmpty(code)) code = form["code"].ToString();
+        if (string.IsNullOrEmpty(code))
+        {
+            code = form["code"].ToString();
+        }
+
         var entry = rt.Flows.FindDeviceCode(code);
         if (entry is null || !entry.TenantId.Equals(t.Id, StringComparison.OrdinalIgnoreCase))
         {
@@ -187,7 +203,11 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
             throw EntraError.InvalidGrant(70000, "Provided grant is invalid or malformed. The refresh token was issued to a different client.");
         }
         var now = rt.Time.GetUtcNow();
-        if (entry.ExpiresOn <= now) throw EntraError.InvalidGrant(700082, "The refresh token has expired due to inactivity.");
+        if (entry.ExpiresOn <= now)
+        {
+            throw EntraError.InvalidGrant(700082, "The refresh token has expired due to inactivity.");
+        }
+
         var (app, sp) = ResolveClient(t, entry.ClientId, requireApplication: true);
         var acr = ClientAuthenticator.Authenticate(form, ctx, app!, t, tenantKey, now, credentialRequired: !app!.IsFallbackPublicClient, rt.Replication);
         var scopes = form["scope"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -232,9 +252,20 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
         string acr, string? nonce, DateTimeOffset now)
     {
         DirectoryUser? user;
-        lock (t.Sync) user = t.Users.Find(userId);
-        if (user is null) throw EntraError.InvalidGrant(50034, "The user account does not exist in the directory.");
-        if (!user.AccountEnabled) throw EntraError.UserDisabled();
+        lock (t.Sync)
+        {
+            user = t.Users.Find(userId);
+        }
+
+        if (user is null)
+        {
+            throw EntraError.InvalidGrant(50034, "The user account does not exist in the directory.");
+        }
+
+        if (!user.AccountEnabled)
+        {
+            throw EntraError.UserDisabled();
+        }
 
         var (graphScopes, wantsDefault, oidc) = ParseUserScopes(requestedScopes);
         HashSet<string> granted;
@@ -287,12 +318,19 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
             ["ver"] = "2.0",
             ["wids"] = wids,
         };
-        if (nonce is not null) id["nonce"] = nonce;
+        if (nonce is not null)
+        {
+            id["nonce"] = nonce;
+        }
 
         var refresh = rt.Flows.NewRefreshToken(new RefreshTokenEntry(t.Id, app.AppId, user.Id, requestedScopes, now.Add(RefreshLifetime)));
         var clientInfo = ScenarioLoader.Base64UrlEncode(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["uid"] = user.Id, ["utid"] = t.Id }));
         var responseScopes = scp.Concat(oidc.Where(o => o is "openid" or "profile" or "email")).ToList();
-        if (oidc.Contains("openid") && !responseScopes.Contains("email")) responseScopes.Add("email");
+        if (oidc.Contains("openid") && !responseScopes.Contains("email"))
+        {
+            responseScopes.Add("email");
+        }
+
         return new JsonObject
         {
             ["token_type"] = "Bearer",
@@ -329,14 +367,34 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
     {
         ServicePrincipal? sp;
         var now = rt.Time.GetUtcNow();
-        lock (t.Sync) sp = t.FindServicePrincipalByAppId(clientId);
+        lock (t.Sync)
+        {
+            sp = t.FindServicePrincipalByAppId(clientId);
+        }
+
         var app = sp is null ? null : rt.Store.FindApplication(clientId, t);
         // A principal or application that has not replicated yet is unknown to the token service: AADSTS700016, as for
         // an app that does not exist (Entra's documented answer right after creating one).
-        if (sp is not null && !rt.Replication.HasReplicated(sp.CreatedDateTime, sp.ReplicationShare, sp.ReplicationBoundMs, now)) sp = null;
-        if (app is not null && !rt.Replication.HasReplicated(app.CreatedDateTime, app.ReplicationShare, app.ReplicationBoundMs, now)) app = null;
-        if (sp is null || (requireApplication && app is null)) throw EntraError.AppNotFound(clientId, t.Domain);
-        if (!sp.AccountEnabled) throw EntraError.AppDisabled(clientId, sp.DisplayName);
+        if (sp is not null && !rt.Replication.HasReplicated(sp.CreatedDateTime, sp.ReplicationShare, sp.ReplicationBoundMs, now))
+        {
+            sp = null;
+        }
+
+        if (app is not null && !rt.Replication.HasReplicated(app.CreatedDateTime, app.ReplicationShare, app.ReplicationBoundMs, now))
+        {
+            app = null;
+        }
+
+        if (sp is null || (requireApplication && app is null))
+        {
+            throw EntraError.AppNotFound(clientId, t.Domain);
+        }
+
+        if (!sp.AccountEnabled)
+        {
+            throw EntraError.AppDisabled(clientId, sp.DisplayName);
+        }
+
         return (app, sp);
     }
 
@@ -344,7 +402,10 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
     {
         foreach (var resource in TokenIssuer.GraphAudiences)
         {
-            if (scope.Equals(resource.TrimEnd('/') + "/.default", StringComparison.OrdinalIgnoreCase)) return true;
+            if (scope.Equals(resource.TrimEnd('/') + "/.default", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
         }
         return false;
     }
@@ -366,7 +427,10 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
             foreach (var resource in TokenIssuer.GraphAudiences)
             {
                 var prefix = resource.TrimEnd('/') + "/";
-                if (value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) value = value[prefix.Length..];
+                if (value.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                {
+                    value = value[prefix.Length..];
+                }
             }
             if (value.Equals(".default", StringComparison.OrdinalIgnoreCase))
             {
@@ -374,7 +438,10 @@ internal sealed class TokenEndpoint(SandboxRuntime rt)
                 continue;
             }
             var known = GraphPermissionCatalog.FindScope(value) ?? throw EntraError.InvalidScope(raw);
-            if (!graph.Contains(known.Value)) graph.Add(known.Value);
+            if (!graph.Contains(known.Value))
+            {
+                graph.Add(known.Value);
+            }
         }
         return (graph, wantsDefault, oidc);
     }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -55,7 +54,11 @@ internal sealed class TokenIssuer : IDisposable
         error = null;
         if (_validated.TryGetValue(token, out var cached))
         {
-            if (cached.ExpiresOn > now) return cached;
+            if (cached.ExpiresOn > now)
+            {
+                return cached;
+            }
+
             error = "Lifetime validation failed, the token is expired.";
             return null;
         }
@@ -98,7 +101,11 @@ internal sealed class TokenIssuer : IDisposable
             Set(Claim("scp").Split(' ', StringSplitOptions.RemoveEmptyEntries)),
             jwt.Claims.Where(c => c.Type == "wids").Select(c => c.Value).ToList(),
             expires);
-        if (_validated.Count > 50_000) _validated.Clear(); // bounded: tokens are few, but benchmarks may mint many
+        if (_validated.Count > 50_000)
+        {
+            _validated.Clear(); // bounded: tokens are few, but benchmarks may mint many
+        }
+
         _validated[token] = principal;
         return principal;
     }

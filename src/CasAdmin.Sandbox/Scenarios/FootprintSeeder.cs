@@ -84,7 +84,11 @@ internal static class FootprintSeeder
                 SignInAudience = "AzureADMultipleOrgs",
                 CreatedDateTime = seedTime,
             };
-            if (t.ServicePrincipals.ContainsKey(sp.Id)) throw new InvalidOperationException($"Footprint '{name}' is seeded twice in tenant {t.Domain}.");
+            if (t.ServicePrincipals.ContainsKey(sp.Id))
+            {
+                throw new InvalidOperationException($"Footprint '{name}' is seeded twice in tenant {t.Domain}.");
+            }
+
             sp.ServicePrincipalNames.Add(appId);
             sp.Tags.Add("WindowsAzureActiveDirectoryIntegratedApp");
             sp.ReplyUrls.Add("https://admin.tmcas.trendmicro.com/provision.html");
@@ -144,7 +148,10 @@ internal static class FootprintSeeder
             }
 
             DirectoryUser? delegateUser = null;
-            if (shape.Delegate is { } kind) delegateUser = EnsureDelegate(t, kind, number, seedTime);
+            if (shape.Delegate is { } kind)
+            {
+                delegateUser = EnsureDelegate(t, kind, number, seedTime);
+            }
 
             var roleAssignments = new List<string>();
             var groups = new List<SandboxObjectInfo>();
@@ -187,7 +194,11 @@ internal static class FootprintSeeder
     private static DirectoryUser EnsureDelegate(TenantState t, string kind, int number, DateTimeOffset seedTime)
     {
         var upn = DelegateUpn(kind, number, t.Domain);
-        if (t.Users.Find(upn) is { } existing) return existing;
+        if (t.Users.Find(upn) is { } existing)
+        {
+            return existing;
+        }
+
         var local = upn.Split('@')[0];
         var label = kind == "exchange" ? "Exchange Online" : "SharePoint Online and OneDrive";
         var user = new DirectoryUser
@@ -214,7 +225,11 @@ internal static class FootprintSeeder
     private static List<string> GroupMemberCandidates(TenantState t, int count)
     {
         var generated = t.Users.Enumerate(t.Users.ExplicitCount).Take(count).Select(u => u.Id).ToList();
-        if (generated.Count >= count) return generated;
+        if (generated.Count >= count)
+        {
+            return generated;
+        }
+
         return generated.Concat(t.Users.Explicit.Where(u => !u.UserPrincipalName.StartsWith("tmcas", StringComparison.OrdinalIgnoreCase)).Select(u => u.Id)).Take(count).ToList();
     }
 

@@ -22,7 +22,11 @@ internal static class GroupSeeder
                 Visibility = sg.Unified ? "Private" : null,
                 CreatedDateTime = seedTime,
             };
-            if (sg.Unified) g.GroupTypes.Add("Unified");
+            if (sg.Unified)
+            {
+                g.GroupTypes.Add("Unified");
+            }
+
             foreach (var m in sg.Members)
             {
                 var upn = m.Contains('@', StringComparison.Ordinal) ? m : $"{m}@{t.Domain}";

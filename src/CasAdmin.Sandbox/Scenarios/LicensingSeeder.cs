@@ -19,8 +19,15 @@ internal static class LicensingSeeder
                 Enabled = s.Enabled,
                 Consumed = s.Consumed,
             };
-            if (s.ServicePlans is { } plans) sku.ServicePlans.AddRange(plans.Select(p => new ServicePlan(p.Id, p.Name)));
-            else sku.ServicePlans.AddRange(known.Plans ?? []);
+            if (s.ServicePlans is { } plans)
+            {
+                sku.ServicePlans.AddRange(plans.Select(p => new ServicePlan(p.Id, p.Name)));
+            }
+            else
+            {
+                sku.ServicePlans.AddRange(known.Plans ?? []);
+            }
+
             t.SubscribedSkus.Add(sku);
         }
         if (st.AppManagementPolicy is { } p)

@@ -38,7 +38,11 @@ internal static class ScenarioLoader
     public static List<TenantState> Build(ScenarioDocument doc)
     {
         var tenants = new List<TenantState>();
-        foreach (var st in doc.Tenants) tenants.Add(BuildTenant(st));
+        foreach (var st in doc.Tenants)
+        {
+            tenants.Add(BuildTenant(st));
+        }
+
         return tenants;
     }
 
@@ -101,7 +105,10 @@ internal static class ScenarioLoader
             }
         }
 
-        foreach (var sa in st.Apps) AddApp(t, graph, sa);
+        foreach (var sa in st.Apps)
+        {
+            AddApp(t, graph, sa);
+        }
 
         if (st.ManagedIdentity is { } mi)
         {
@@ -201,18 +208,37 @@ internal static class ScenarioLoader
             app.KeyCredentials.Add(CreateKeyCredential(cert, t.Id, appId));
         }
         var graphAccess = new List<ResourceAccess>();
-        foreach (var r in sa.AppRoles) graphAccess.Add(new ResourceAccess(GraphPermissionCatalog.FindRole(r)?.Id ?? throw new InvalidOperationException($"Unknown Graph app role '{r}'."), "Role"));
-        foreach (var s in ExpandScopes(sa.DelegatedScopes)) graphAccess.Add(new ResourceAccess(GraphPermissionCatalog.FindScope(s)!.Id, "Scope"));
-        if (graphAccess.Count > 0) app.RequiredResourceAccess.Add(new RequiredResourceAccess(GraphPermissionCatalog.GraphAppId, graphAccess));
+        foreach (var r in sa.AppRoles)
+        {
+            graphAccess.Add(new ResourceAccess(GraphPermissionCatalog.FindRole(r)?.Id ?? throw new InvalidOperationException($"Unknown Graph app role '{r}'."), "Role"));
+        }
+
+        foreach (var s in ExpandScopes(sa.DelegatedScopes))
+        {
+            graphAccess.Add(new ResourceAccess(GraphPermissionCatalog.FindScope(s)!.Id, "Scope"));
+        }
+
+        if (graphAccess.Count > 0)
+        {
+            app.RequiredResourceAccess.Add(new RequiredResourceAccess(GraphPermissionCatalog.GraphAppId, graphAccess));
+        }
+
         t.Applications[app.Id] = app;
 
         if (sa.Tag is { } tag)
         {
             t.Roles[tag + "AppId"] = appId;
-            if (app.PasswordCredentials.Count > 0) t.Roles[tag + "AppSecret"] = app.PasswordCredentials[0].SecretText;
+            if (app.PasswordCredentials.Count > 0)
+            {
+                t.Roles[tag + "AppSecret"] = app.PasswordCredentials[0].SecretText;
+            }
+
             t.Roles[tag + "AppName"] = sa.Name;
         }
-        if (!sa.ServicePrincipal) return;
+        if (!sa.ServicePrincipal)
+        {
+            return;
+        }
 
         var sp = new ServicePrincipal
         {

@@ -33,7 +33,11 @@ internal sealed class ChatDirectory
         TenantId = tenantId;
         Created = created;
         _userIds = [.. userIds];
-        for (var i = 0; i < _userIds.Length; i++) _index[_userIds[i]] = i;
+        for (var i = 0; i < _userIds.Length; i++)
+        {
+            _index[_userIds[i]] = i;
+        }
+
         N = _userIds.Length;
         Count = N >= 2 ? Math.Max(0, chatCount) : 0;
         _slots = Math.Min(MaxMembers, N);
@@ -57,7 +61,11 @@ internal sealed class ChatDirectory
 
     public int Size(int k)
     {
-        if (_slots <= 2) return 2;
+        if (_slots <= 2)
+        {
+            return 2;
+        }
+
         var h = Mix(_seed, (uint)k, 1);
         return h % 100 < 60 ? 2 : 3 + (int)((h / 100) % (uint)(_slots - 2));
     }
@@ -69,34 +77,52 @@ internal sealed class ChatDirectory
     public IEnumerable<int> Members(int k)
     {
         var size = Size(k);
-        for (var i = 0; i < size; i++) yield return Member(k, i);
+        for (var i = 0; i < size; i++)
+        {
+            yield return Member(k, i);
+        }
     }
 
     /// <summary>The chats user <paramref name="u"/> is a member of, in a stable order.</summary>
     public IEnumerable<int> ChatsOf(int u)
     {
-        if (Count == 0) yield break;
+        if (Count == 0)
+        {
+            yield break;
+        }
+
         for (var r = 0; r < _offsets.Length; r++)
         {
             var offsets = Offsets(r);
             for (var slot = 0; slot < _slots; slot++)
             {
                 var k = r * N + (((u - offsets[slot]) % N) + N) % N;
-                if (k < Count && slot < Size(k)) yield return k;
+                if (k < Count && slot < Size(k))
+                {
+                    yield return k;
+                }
             }
         }
     }
 
     public string ChatId(int k)
     {
-        if (IsOneOnOne(k) && k / N < _pairRounds) return $"19:{_userIds[Member(k, 0)]}_{_userIds[Member(k, 1)]}@unq.gbl.spaces";
+        if (IsOneOnOne(k) && k / N < _pairRounds)
+        {
+            return $"19:{_userIds[Member(k, 0)]}_{_userIds[Member(k, 1)]}@unq.gbl.spaces";
+        }
+
         return $"19:{_threadPrefix}{k.ToString("x8", CultureInfo.InvariantCulture)}@thread.v2";
     }
 
     /// <summary>The chat number for an id this directory issued, or null.</summary>
     public int? Parse(string chatId)
     {
-        if (!chatId.StartsWith("19:", StringComparison.Ordinal)) return null;
+        if (!chatId.StartsWith("19:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
         if (chatId.EndsWith("@thread.v2", StringComparison.OrdinalIgnoreCase))
         {
             var hex = chatId[3..^"@thread.v2".Length];
@@ -110,10 +136,17 @@ internal sealed class ChatDirectory
         if (chatId.EndsWith("@unq.gbl.spaces", StringComparison.OrdinalIgnoreCase))
         {
             var pair = chatId[3..^"@unq.gbl.spaces".Length].Split('_');
-            if (pair.Length != 2 || UserIndex(pair[0]) is not { } a || UserIndex(pair[1]) is not { } b) return null;
+            if (pair.Length != 2 || UserIndex(pair[0]) is not { } a || UserIndex(pair[1]) is not { } b)
+            {
+                return null;
+            }
+
             var d = ((b - a) % N + N) % N;
             var k = (d - 1) * N + a;
-            if (d >= 1 && d - 1 < _pairRounds && k < Count && IsOneOnOne(k) && ChatId(k).Equals(chatId, StringComparison.OrdinalIgnoreCase)) return k;
+            if (d >= 1 && d - 1 < _pairRounds && k < Count && IsOneOnOne(k) && ChatId(k).Equals(chatId, StringComparison.OrdinalIgnoreCase))
+            {
+                return k;
+            }
         }
         return null;
     }
@@ -141,14 +174,26 @@ internal sealed class ChatDirectory
     private int[] Offsets(int round)
     {
         var cached = _offsets[round];
-        if (cached is not null) return cached;
+        if (cached is not null)
+        {
+            return cached;
+        }
+
         var d = new int[_slots];
         d[0] = 0;
-        if (_slots > 1) d[1] = (1 + round % _pairRounds) % N;
+        if (_slots > 1)
+        {
+            d[1] = (1 + round % _pairRounds) % N;
+        }
+
         for (var i = 2; i < _slots; i++)
         {
             var c = 1 + (int)(Mix(_seed, (uint)round, (uint)(20 + i)) % (uint)(N - 1));
-            while (Array.IndexOf(d, c, 0, i) >= 0) c = c % (N - 1) + 1;
+            while (Array.IndexOf(d, c, 0, i) >= 0)
+            {
+                c = c % (N - 1) + 1;
+            }
+
             d[i] = c;
         }
         _offsets[round] = d; // benign race: every thread computes the same array

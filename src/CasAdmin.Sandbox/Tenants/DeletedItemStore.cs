@@ -38,7 +38,11 @@ internal sealed class DeletedDirectoryObject
         var result = new JsonObject { ["@odata.type"] = $"#microsoft.graph.{TypeName}" };
         foreach (var (k, v) in Json())
         {
-            if (k == "@odata.type") continue;
+            if (k == "@odata.type")
+            {
+                continue;
+            }
+
             result[k] = v?.DeepClone();
         }
         result["deletedDateTime"] = DeletedDateTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
@@ -64,8 +68,16 @@ internal sealed class DeletedItemStore
     /// <summary>The deleted object, or null when unknown, purged or past the 30-day retention.</summary>
     public DeletedDirectoryObject? Find(string id, DateTimeOffset now)
     {
-        if (!_items.TryGetValue(id, out var item)) return null;
-        if (item.DeletedDateTime + Retention > now) return item;
+        if (!_items.TryGetValue(id, out var item))
+        {
+            return null;
+        }
+
+        if (item.DeletedDateTime + Retention > now)
+        {
+            return item;
+        }
+
         _items.Remove(id);
         return null;
     }
@@ -73,7 +85,11 @@ internal sealed class DeletedItemStore
     /// <summary>Deleted objects of one type (e.g. "application"), oldest deletion first; null type = every kind.</summary>
     public List<DeletedDirectoryObject> List(string? typeName, DateTimeOffset now)
     {
-        foreach (var expired in _items.Values.Where(i => i.DeletedDateTime + Retention <= now).Select(i => i.Id).ToList()) _items.Remove(expired);
+        foreach (var expired in _items.Values.Where(i => i.DeletedDateTime + Retention <= now).Select(i => i.Id).ToList())
+        {
+            _items.Remove(expired);
+        }
+
         return _items.Values
             .Where(i => typeName is null || i.TypeName.Equals(typeName, StringComparison.OrdinalIgnoreCase))
             .OrderBy(i => i.DeletedDateTime).ThenBy(i => i.Id, StringComparer.Ordinal)
@@ -87,7 +103,11 @@ internal sealed class DeletedItemStore
     public DeletedDirectoryObject? Restore(string id, DateTimeOffset now)
     {
         var item = Find(id, now);
-        if (item?.Restore is null) return null;
+        if (item?.Restore is null)
+        {
+            return null;
+        }
+
         _items.Remove(id);
         item.Restore();
         return item;

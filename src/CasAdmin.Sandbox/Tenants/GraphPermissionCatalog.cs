@@ -103,10 +103,17 @@ internal static class DirectoryRoleCatalog
 
     public static string Resolve(string templateIdOrName)
     {
-        if (Templates.ContainsKey(templateIdOrName)) return templateIdOrName;
+        if (Templates.ContainsKey(templateIdOrName))
+        {
+            return templateIdOrName;
+        }
+
         foreach (var (id, info) in Templates)
         {
-            if (string.Equals(info.DisplayName, templateIdOrName, StringComparison.OrdinalIgnoreCase)) return id;
+            if (string.Equals(info.DisplayName, templateIdOrName, StringComparison.OrdinalIgnoreCase))
+            {
+                return id;
+            }
         }
         throw new InvalidOperationException($"Unknown directory role '{templateIdOrName}'.");
     }

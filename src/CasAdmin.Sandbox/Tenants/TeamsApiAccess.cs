@@ -27,8 +27,14 @@ internal sealed class TeamsApiAccess
     /// <summary>Sets one app's approval; null returns it to the default.</summary>
     public void SetProtectedApiApproval(string appId, bool? approved)
     {
-        if (approved is { } a) _apps[appId] = a;
-        else _apps.TryRemove(appId, out _);
+        if (approved is { } a)
+        {
+            _apps[appId] = a;
+        }
+        else
+        {
+            _apps.TryRemove(appId, out _);
+        }
     }
 
     public IReadOnlyDictionary<string, bool> Apps => new Dictionary<string, bool>(_apps, StringComparer.OrdinalIgnoreCase);

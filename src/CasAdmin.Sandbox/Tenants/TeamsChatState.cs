@@ -48,9 +48,17 @@ internal sealed class TeamsChatState(TenantState tenant)
     {
         get
         {
-            if (_chats is { } built) return built;
+            if (_chats is { } built)
+            {
+                return built;
+            }
+
             List<string> ids;
-            lock (tenant.Sync) ids = tenant.Users.Enumerate().Select(u => u.Id).ToList();
+            lock (tenant.Sync)
+            {
+                ids = tenant.Users.Enumerate().Select(u => u.Id).ToList();
+            }
+
             var created = new ChatDirectory(tenant.Id, tenant.Seed, tenant.GeneratedChatCount, ids, tenant.CreatedDateTime);
             return Interlocked.CompareExchange(ref _chats, created, null) ?? created;
         }

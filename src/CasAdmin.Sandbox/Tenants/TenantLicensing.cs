@@ -25,7 +25,11 @@ internal sealed class AppManagementPolicy
     {
         var s = "P" + (d.Days > 0 ? $"{d.Days}D" : "");
         var time = (d.Hours > 0 ? $"{d.Hours}H" : "") + (d.Minutes > 0 ? $"{d.Minutes}M" : "") + (d.Seconds > 0 ? $"{d.Seconds}S" : "");
-        if (time.Length > 0) s += "T" + time;
+        if (time.Length > 0)
+        {
+            s += "T" + time;
+        }
+
         return s == "P" ? "PT0S" : s;
     }
 }

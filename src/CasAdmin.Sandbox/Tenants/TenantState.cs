@@ -66,7 +66,10 @@ internal sealed class TenantState
     {
         foreach (var sp in ServicePrincipals.Values)
         {
-            if (string.Equals(sp.AppId, appId, StringComparison.OrdinalIgnoreCase)) return sp;
+            if (string.Equals(sp.AppId, appId, StringComparison.OrdinalIgnoreCase))
+            {
+                return sp;
+            }
         }
         return null;
     }
@@ -75,7 +78,10 @@ internal sealed class TenantState
     {
         foreach (var app in Applications.Values)
         {
-            if (string.Equals(app.AppId, appId, StringComparison.OrdinalIgnoreCase)) return app;
+            if (string.Equals(app.AppId, appId, StringComparison.OrdinalIgnoreCase))
+            {
+                return app;
+            }
         }
         return null;
     }
@@ -86,10 +92,21 @@ internal sealed class TenantState
         var values = new List<string>();
         foreach (var a in AppRoleAssignments.Values)
         {
-            if (!a.PrincipalId.Equals(principalId, StringComparison.OrdinalIgnoreCase) || !a.ResourceId.Equals(resource.Id, StringComparison.OrdinalIgnoreCase)) continue;
-            if (replicated is not null && !replicated(a)) continue;
+            if (!a.PrincipalId.Equals(principalId, StringComparison.OrdinalIgnoreCase) || !a.ResourceId.Equals(resource.Id, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (replicated is not null && !replicated(a))
+            {
+                continue;
+            }
+
             var role = resource.AppRoles.FirstOrDefault(r => r.Id.Equals(a.AppRoleId, StringComparison.OrdinalIgnoreCase));
-            if (role is not null && !values.Contains(role.Value)) values.Add(role.Value);
+            if (role is not null && !values.Contains(role.Value))
+            {
+                values.Add(role.Value);
+            }
         }
         return values;
     }
@@ -100,10 +117,17 @@ internal sealed class TenantState
         var scopes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var g in PermissionGrants.Values)
         {
-            if (!g.ClientId.Equals(clientSpId, StringComparison.OrdinalIgnoreCase) || !g.ResourceId.Equals(resourceSpId, StringComparison.OrdinalIgnoreCase)) continue;
+            if (!g.ClientId.Equals(clientSpId, StringComparison.OrdinalIgnoreCase) || !g.ResourceId.Equals(resourceSpId, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
             if (g.ConsentType == "AllPrincipals" || string.Equals(g.PrincipalId, userId, StringComparison.OrdinalIgnoreCase))
             {
-                foreach (var s in g.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries)) scopes.Add(s);
+                foreach (var s in g.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    scopes.Add(s);
+                }
             }
         }
         return scopes;

@@ -25,15 +25,25 @@ internal sealed class TenantStore
         lock (preferred.Sync)
         {
             var local = preferred.FindApplicationByAppId(appId);
-            if (local is not null) return local;
+            if (local is not null)
+            {
+                return local;
+            }
         }
         foreach (var t in Tenants)
         {
-            if (ReferenceEquals(t, preferred)) continue;
+            if (ReferenceEquals(t, preferred))
+            {
+                continue;
+            }
+
             lock (t.Sync)
             {
                 var app = t.FindApplicationByAppId(appId);
-                if (app is not null && app.SignInAudience != "AzureADMyOrg") return app;
+                if (app is not null && app.SignInAudience != "AzureADMyOrg")
+                {
+                    return app;
+                }
             }
         }
         return FirstPartyApps.Find(appId);

@@ -25,13 +25,24 @@ internal static class UserConsent
     /// <summary>Records the consent; returns false when the person may not consent to every scope asked for.</summary>
     public static bool Accept(TenantState t, string clientAppId, string userId, IReadOnlyList<string> graphScopes)
     {
-        if (graphScopes.Count == 0) return true;
+        if (graphScopes.Count == 0)
+        {
+            return true;
+        }
+
         lock (t.Sync)
         {
             var client = t.FindServicePrincipalByAppId(clientAppId);
-            if (client is null) return false;
+            if (client is null)
+            {
+                return false;
+            }
+
             var needsAdmin = graphScopes.Any(s => GraphPermissionCatalog.FindScope(s)?.Type == "Admin");
-            if (needsAdmin && !t.ActiveRoleTemplates(userId).Any(r => ConsentingRoles.Contains(r, StringComparer.OrdinalIgnoreCase))) return false;
+            if (needsAdmin && !t.ActiveRoleTemplates(userId).Any(r => ConsentingRoles.Contains(r, StringComparer.OrdinalIgnoreCase)))
+            {
+                return false;
+            }
 
             var resource = t.GraphServicePrincipal;
             var grant = t.PermissionGrants.Values.FirstOrDefault(g => g.ConsentType == "Principal"

@@ -66,7 +66,10 @@ internal sealed class UserDirectory
         if (TryParseGenerated(user.Id) is { } i)
         {
             _changed[i] = user;
-            if (!previousUserPrincipalName.Equals(user.UserPrincipalName, StringComparison.OrdinalIgnoreCase)) GeneratedRenamed = true;
+            if (!previousUserPrincipalName.Equals(user.UserPrincipalName, StringComparison.OrdinalIgnoreCase))
+            {
+                GeneratedRenamed = true;
+            }
         }
     }
 
@@ -74,7 +77,11 @@ internal sealed class UserDirectory
     public DirectoryUser? Remove(string idOrUpn)
     {
         var user = Find(idOrUpn);
-        if (user is null) return null;
+        if (user is null)
+        {
+            return null;
+        }
+
         if (_byId.Remove(user.Id))
         {
             _byUpn.Remove(user.UserPrincipalName);
@@ -95,10 +102,17 @@ internal sealed class UserDirectory
         if (TryParseGenerated(user.Id) is { } i && _deleted.Remove(i))
         {
             _changed[i] = user;
-            if (!user.UserPrincipalName.Equals(Build(i).UserPrincipalName, StringComparison.OrdinalIgnoreCase)) GeneratedRenamed = true;
+            if (!user.UserPrincipalName.Equals(Build(i).UserPrincipalName, StringComparison.OrdinalIgnoreCase))
+            {
+                GeneratedRenamed = true;
+            }
+
             return;
         }
-        if (!_byId.ContainsKey(user.Id)) Add(user);
+        if (!_byId.ContainsKey(user.Id))
+        {
+            Add(user);
+        }
     }
 
     public void Add(DirectoryUser user)
@@ -121,15 +135,25 @@ internal sealed class UserDirectory
         var start = Math.Max(0, skip - _explicit.Count);
         foreach (var d in deleted)
         {
-            if (d <= start) start++;
-            else break;
+            if (d <= start)
+            {
+                start++;
+            }
+            else
+            {
+                break;
+            }
         }
         return Walk(head, start, deleted, changed);
     }
 
     private IEnumerable<DirectoryUser> Walk(List<DirectoryUser> head, int start, int[] deleted, Dictionary<int, DirectoryUser>? changed)
     {
-        foreach (var u in head) yield return u;
+        foreach (var u in head)
+        {
+            yield return u;
+        }
+
         var next = Array.FindIndex(deleted, d => d >= start);
         for (var i = start; i < GeneratedCount; i++)
         {
@@ -144,7 +168,11 @@ internal sealed class UserDirectory
 
     public DirectoryUser? Find(string idOrUpn)
     {
-        if (_byId.TryGetValue(idOrUpn, out var u) || _byUpn.TryGetValue(idOrUpn, out u)) return u;
+        if (_byId.TryGetValue(idOrUpn, out var u) || _byUpn.TryGetValue(idOrUpn, out u))
+        {
+            return u;
+        }
+
         var index = TryParseGenerated(idOrUpn);
         if (index is { } i && !_deleted.Contains(i))
         {
@@ -156,7 +184,10 @@ internal sealed class UserDirectory
         {
             foreach (var c in _changed.Values)
             {
-                if (c.UserPrincipalName.Equals(idOrUpn, StringComparison.OrdinalIgnoreCase)) return c;
+                if (c.UserPrincipalName.Equals(idOrUpn, StringComparison.OrdinalIgnoreCase))
+                {
+                    return c;
+                }
             }
         }
         return null;
@@ -164,7 +195,11 @@ internal sealed class UserDirectory
 
     private int? TryParseGenerated(string key)
     {
-        if (GeneratedCount == 0) return null;
+        if (GeneratedCount == 0)
+        {
+            return null;
+        }
+
         var hex = key.Replace("-", "", StringComparison.Ordinal);
         if (hex.Length == 32 && hex.StartsWith(_idPrefix, StringComparison.OrdinalIgnoreCase)
             && int.TryParse(hex.AsSpan(20), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var i) && i >= 0 && i < GeneratedCount)

@@ -40,12 +40,32 @@ internal sealed record RequestCost(int BaseResourceUnits, bool IsWrite, BucketFa
     /// <summary>Applies the documented query adjustments: $select −1, $expand +1, $top &lt; 20 −1, minimum 1. Writes cost 1 RU + 1 write.</summary>
     public int ResourceUnits(IReadOnlyDictionary<string, string> query)
     {
-        if (Family == BucketFamily.None) return 0;
-        if (IsWrite) return 1;
+        if (Family == BucketFamily.None)
+        {
+            return 0;
+        }
+
+        if (IsWrite)
+        {
+            return 1;
+        }
+
         var ru = BaseResourceUnits;
-        if (query.ContainsKey("$select")) ru--;
-        if (query.ContainsKey("$expand")) ru++;
-        if (query.TryGetValue("$top", out var top) && int.TryParse(top, out var t) && t < 20) ru--;
+        if (query.ContainsKey("$select"))
+        {
+            ru--;
+        }
+
+        if (query.ContainsKey("$expand"))
+        {
+            ru++;
+        }
+
+        if (query.TryGetValue("$top", out var top) && int.TryParse(top, out var t) && t < 20)
+        {
+            ru--;
+        }
+
         return Math.Max(1, ru);
     }
 }

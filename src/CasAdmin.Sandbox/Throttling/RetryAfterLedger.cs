@@ -37,15 +37,32 @@ internal sealed class RetryAfterLedger(TimeProvider time)
         {
             if (_throttledRequests.Count >= MaxThrottledRequests)
             {
-                foreach (var expired in _throttledRequests.Where(kv => kv.Value <= served).Select(kv => kv.Key).ToList()) _throttledRequests.Remove(expired);
+                foreach (var expired in _throttledRequests.Where(kv => kv.Value <= served).Select(kv => kv.Key).ToList())
+                {
+                    _throttledRequests.Remove(expired);
+                }
             }
-            if (_throttledRequests.Count < MaxThrottledRequests) _throttledRequests[(key.Item1, key.Item2, clientRequestId)] = until;
+            if (_throttledRequests.Count < MaxThrottledRequests)
+            {
+                _throttledRequests[(key.Item1, key.Item2, clientRequestId)] = until;
+            }
 
-            if (!_adverts.TryGetValue(key, out var list)) _adverts[key] = list = [];
+            if (!_adverts.TryGetValue(key, out var list))
+            {
+                _adverts[key] = list = [];
+            }
+
             list.RemoveAll(a => a.Until <= served);
-            if (list.Count > 0 && list[^1].Until >= until) return;
+            if (list.Count > 0 && list[^1].Until >= until)
+            {
+                return;
+            }
+
             list.Add((served, until));
-            if (list.Count > MaxAdvertisements) list.RemoveAt(0);
+            if (list.Count > MaxAdvertisements)
+            {
+                list.RemoveAt(0);
+            }
         }
     }
 
@@ -58,11 +75,18 @@ internal sealed class RetryAfterLedger(TimeProvider time)
         var now = time.GetUtcNow();
         lock (_sync)
         {
-            if (!_adverts.TryGetValue((appId.ToLowerInvariant(), tenantId.ToLowerInvariant()), out var list)) return false;
+            if (!_adverts.TryGetValue((appId.ToLowerInvariant(), tenantId.ToLowerInvariant()), out var list))
+            {
+                return false;
+            }
+
             list.RemoveAll(a => a.Until <= now);
             foreach (var (served, until) in list)
             {
-                if (now - served > grace && now + Tolerance < until) return true;
+                if (now - served > grace && now + Tolerance < until)
+                {
+                    return true;
+                }
             }
             return false;
         }
@@ -90,7 +114,11 @@ internal sealed class RetryAfterLedger(TimeProvider time)
     {
         var ticks = now.UtcTicks + seconds * TimeSpan.TicksPerSecond;
         var rest = ticks % TimeSpan.TicksPerSecond;
-        if (rest != 0) ticks += TimeSpan.TicksPerSecond - rest;
+        if (rest != 0)
+        {
+            ticks += TimeSpan.TicksPerSecond - rest;
+        }
+
         return new DateTimeOffset(ticks, TimeSpan.Zero);
     }
 

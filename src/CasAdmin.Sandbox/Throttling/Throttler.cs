@@ -25,13 +25,17 @@ internal sealed class Throttler(TimeProvider time)
     private double _scale = 1.0;
     private RetryAfterMode _mode = RetryAfterMode.Seconds;
 
-    public bool Enabled { get { lock (_sync) return _enabled; } }
-    public double Scale { get { lock (_sync) return _scale; } }
-    public RetryAfterMode Mode { get { lock (_sync) return _mode; } }
+    public bool Enabled { get { lock (_sync) { return _enabled; } } }
+    public double Scale { get { lock (_sync) { return _scale; } } }
+    public RetryAfterMode Mode { get { lock (_sync) { return _mode; } } }
 
     public void Configure(bool? enabled, double? scale, RetryAfterMode? mode)
     {
-        if (scale is <= 0 or double.NaN) throw new ArgumentOutOfRangeException(nameof(scale), "Scale must be positive.");
+        if (scale is <= 0 or double.NaN)
+        {
+            throw new ArgumentOutOfRangeException(nameof(scale), "Scale must be positive.");
+        }
+
         lock (_sync)
         {
             _enabled = enabled ?? _enabled;
@@ -59,13 +63,19 @@ internal sealed class Throttler(TimeProvider time)
     {
         var ru = cost.ResourceUnits(query);
         var writes = cost.IsWrite ? 1 : 0;
-        if (cost.Family == BucketFamily.None) return new ThrottleDecision(true, 0, 0, 0, null, null, null, 0);
+        if (cost.Family == BucketFamily.None)
+        {
+            return new ThrottleDecision(true, 0, 0, 0, null, null, null, 0);
+        }
 
         var now = time.GetTimestamp();
         var tps = time.TimestampFrequency;
         lock (_sync)
         {
-            if (!_enabled) return new ThrottleDecision(true, ru, writes, 0, null, null, null, 0);
+            if (!_enabled)
+            {
+                return new ThrottleDecision(true, ru, writes, 0, null, null, null, 0);
+            }
 
             // (bucket, amount, scope, information) for every limit this request counts against.
             var charges = new List<(TokenBucket Bucket, double Amount, string Scope, string Info)>(6);

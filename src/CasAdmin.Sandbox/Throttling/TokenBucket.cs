@@ -14,7 +14,11 @@ internal sealed class TokenBucket(double capacity, double refillPerSecond, long 
 
     public void Refill(long nowTicks, long ticksPerSecond)
     {
-        if (nowTicks <= _lastTicks) return;
+        if (nowTicks <= _lastTicks)
+        {
+            return;
+        }
+
         Level = Math.Min(Capacity, Level + (nowTicks - _lastTicks) * RefillPerSecond / ticksPerSecond);
         _lastTicks = nowTicks;
     }

@@ -139,9 +139,7 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
         exception is not (CasException or RuntimeException or OperationCanceledException or OutOfMemoryException or StackOverflowException);
 
     /// <summary>Failures that no other pipeline item could escape: the registry itself is unusable.</summary>
-    protected static bool IsCmdletWide(CasException exception) => exception.ErrorId is
-        ErrorIds.StoreLocked or ErrorIds.StoreReadOnly or ErrorIds.StoreCorrupt or ErrorIds.StoreSchemaTooNew or ErrorIds.StoreUnavailable
-            or ErrorIds.StoreAccessDenied or ErrorIds.StoreDatabaseMissing;
+    protected static bool IsCmdletWide(CasException exception) => ErrorRules.IsRegistryUnusable(exception.ErrorId);
 
     /// <summary>Writes a per-item failure (non-terminating), with its support ids as a debug line.</summary>
     protected void WriteCasError(CasException exception, object? item)

@@ -58,8 +58,7 @@ internal static class ErrorRecords
         var failedStep = job.Steps.FirstOrDefault(s => s.Status == RemovalStepStatus.Failed);
         var errorId = job.ErrorId ?? failedStep?.ErrorId ?? RemovalFailed;
         var message = job.Error ?? failedStep?.Error ?? $"The removal of the {job.Service} account of {job.TenantDomain ?? job.TenantId} failed at step '{job.CurrentStep}'.";
-        var action = job.RecommendedAction
-            ?? "Run Remove-CasServiceAccount again to resume (finished steps are not repeated), or with -Force to forcibly remove CasAdmin's data.";
+        var action = job.RecommendedAction ?? RecommendedActions.ResumeOrForceRemoval;
         return new CasException(errorId, CategoryOf(errorId), message, action, job.JobId.ToString());
     }
 

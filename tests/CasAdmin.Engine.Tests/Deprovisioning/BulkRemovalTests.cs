@@ -92,15 +92,15 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         if (crashAfter is int k)
         {
             var seen = 0;
-            h.Engine.Deprovisioning.Runner.AfterStep = (_, _) =>
+            h.Engine.Deprovisioning.Runner.Hooks().AfterStep = (_, _) =>
             {
                 if (seen++ == k)
                 {
-                    throw new InvalidOperationException("simulated crash");
+                    throw new StepBoundaryCrash();
                 }
             };
-            await Assert.ThrowsAsync<InvalidOperationException>(() => Footprint.RemoveAsync(h, [account], admin, options));
-            h.Engine.Deprovisioning.Runner.AfterStep = null;
+            await Assert.ThrowsAsync<StepBoundaryCrash>(() => Footprint.RemoveAsync(h, [account], admin, options));
+            h.Engine.Deprovisioning.Runner.Probe = RemovalProbe.None;
             var interrupted = Assert.Single(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, account.AccountId, null, null, CancellationToken.None));
             Assert.Equal(k + 1, interrupted.Steps.Count(s => s.Status is RemovalStepStatus.Succeeded or RemovalStepStatus.Skipped));
         }
@@ -237,7 +237,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         var broken = connections[1];
 
         // The work of one tenant's steps fails with what no translation foresaw (a disk, a socket, a disposed object).
-        h.Engine.Deprovisioning.Runner.BeforeStep = (account, kind) =>
+        h.Engine.Deprovisioning.Runner.Hooks().BeforeStep = (account, kind) =>
         {
             if (account.TenantId == broken.TenantId)
             {
@@ -278,7 +278,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
 
             Assert.Equal(accounts.Count, results.Count);
             Assert.All(results, r => Assert.Equal(ErrorIds.StoreReadOnly, r.Error?.ErrorId));
-            Assert.True(RemovalRunner.StopsTheRun(results[0].Error!));
+            Assert.True(ErrorRules.IsRegistryUnusable(results[0].Error!.ErrorId));
         }
         finally
         {
@@ -309,7 +309,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         using var _ = h;
         using var cts = new CancellationTokenSource();
         var targets = Targets(h, accounts);
-        h.Engine.Deprovisioning.Runner.AfterStep = (_, _) =>
+        h.Engine.Deprovisioning.Runner.Hooks().AfterStep = (_, _) =>
         {
             if (Interlocked.Increment(ref stepsSeen) == 40)
             {
@@ -318,7 +318,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         };
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => h.Engine.Deprovisioning.RemoveAsync(targets, new RemovalOptions { ThrottleLimit = 4 }, h.Observer, cts.Token));
-        h.Engine.Deprovisioning.Runner.AfterStep = null;
+        h.Engine.Deprovisioning.Runner.Probe = RemovalProbe.None;
         var unfinished = await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, null, null, RemovalJobStatus.Running, CancellationToken.None);
         Assert.NotEmpty(unfinished);
         Assert.All(unfinished, j => Assert.Null(j.LeaseOwner));

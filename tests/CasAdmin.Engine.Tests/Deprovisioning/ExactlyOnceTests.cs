@@ -46,14 +46,14 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         var renewing = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
         var stopped = new TaskCompletionSource<LeaseKeeper>(TaskCreationOptions.RunContinuationsAsynchronously);
         runner.Clock = clock;
-        runner.RenewHook = async token =>
+        runner.Hooks().Renew = async token =>
         {
             renewing.TrySetResult(token);
             await Task.Delay(Timeout.Infinite, token); // a registry that never answers, however long it is given
             return true;
         };
-        runner.LeaseStopped = keeper => stopped.TrySetResult(keeper);
-        runner.BeforeStep = (_, kind) =>
+        runner.Hooks().LeaseStopped = keeper => stopped.TrySetResult(keeper);
+        runner.Hooks().BeforeStep = (_, kind) =>
         {
             if (kind != StepKind.RemoveDelegateAccount)
             {
@@ -77,8 +77,7 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.DoesNotContain("DELETE /v1.0/users/{id}", (await sandbox.Host.Control.GetStatsAsync()).Endpoints.Keys);
 
         // The job is resumable at once: the lease was let go of (or, had that failed, its retired owner is taken over here).
-        runner.RenewHook = null;
-        runner.BeforeStep = null;
+        runner.Probe = RemovalProbe.None;
         runner.Clock = TimeProvider.System;
         var resumed = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, new RemovalOptions { RemoveDelegateAccount = true }));
         Assert.Equal(RemovalJobStatus.Succeeded, resumed.Job?.Status);
@@ -95,9 +94,9 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         var runner = h.Engine.Deprovisioning.Runner;
         var stopped = new TaskCompletionSource<LeaseKeeper>(TaskCreationOptions.RunContinuationsAsynchronously);
         runner.Clock = clock;
-        runner.RenewHook = _ => throw new InvalidOperationException("renewal bug");
-        runner.LeaseStopped = keeper => stopped.TrySetResult(keeper);
-        runner.BeforeStep = (_, kind) =>
+        runner.Hooks().Renew = _ => throw new InvalidOperationException("renewal bug");
+        runner.Hooks().LeaseStopped = keeper => stopped.TrySetResult(keeper);
+        runner.Hooks().BeforeStep = (_, kind) =>
         {
             if (kind == StepKind.RemoveDelegateAccount)
             {
@@ -111,6 +110,33 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.Equal(ErrorIds.RemovalFailed, result.Error?.ErrorId);
         Assert.Contains("renewal bug", result.Error!.Message, StringComparison.Ordinal);
         Assert.True(await Footprint.UserExistsAsync(admin, seeded.DelegateUser!));
+    }
+
+    /// <summary>
+    /// A probe's exception after a step that is not a crash (not an OperationCanceledException) is the job's unforeseen
+    /// failure: that account's result says RemovalFailed, its finished step stays finished, and a rerun resumes.
+    /// </summary>
+    [Fact]
+    public async Task AProbesOrdinaryExceptionAfterAStep_FailsOnlyThatAccount_AndTheJobResumes()
+    {
+        using var h = new EngineHarness(sandbox);
+        var (admin, account, _) = await RegisterAsync(h);
+        var options = new RemovalOptions { RemoveDelegateAccount = true };
+        h.Engine.Deprovisioning.Runner.Hooks().AfterStep = (_, _) => throw new InvalidOperationException("probe bug");
+
+        var failed = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, options));
+        h.Engine.Deprovisioning.Runner.Probe = RemovalProbe.None;
+
+        Assert.Equal(ErrorIds.RemovalFailed, failed.Error?.ErrorId);
+        Assert.Contains("probe bug", failed.Error!.Message, StringComparison.Ordinal);
+        var stopped = Assert.Single(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, account.AccountId, null, null, CancellationToken.None));
+        Assert.Equal(RemovalStepStatus.Succeeded, stopped.Steps[0].Status);
+        Assert.Equal(RemovalStepStatus.Running, stopped.Steps[1].Status);
+        Assert.Null(stopped.LeaseOwner);
+
+        var resumed = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, options));
+        Assert.Equal(RemovalJobStatus.Succeeded, resumed.Job?.Status);
+        Assert.Equal(stopped.Steps[0].FinishedOn, resumed.Job!.Steps[0].FinishedOn);
     }
 
     /// <summary>
@@ -130,20 +156,18 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
             AccountId = Guid.NewGuid(), TenantId = account.TenantId, Service = CasService.ExchangeOnlineInline, AppId = Guid.NewGuid().ToString(),
             Status = ServiceAccountStatus.Removing, CreatedOn = DateTimeOffset.UtcNow, UpdatedOn = DateTimeOffset.UtcNow,
         };
-        var otherJob = Guid.NewGuid();
         var steps = RemovalPlan.For(other).Select(k => RemovalPlan.Names[k]).ToArray();
         const string Holder = "host-x/pid 1/0000000000000000000000000000000a/0000000a";
-        await store.WriteAsync(async (c, t, ct) =>
+        await store.WriteAsync((c, t, ct) => AccountRepository.InsertAsync(c, t, other, ct), CancellationToken.None);
+        var leases = new RemovalLeaseRepository(store);
+        var (otherJob, leased) = await leases.OpenAndLeaseAsync(other, steps, Holder, Lease, CancellationToken.None);
+        Assert.True(leased.IsAcquired);
+        await store.WriteAsync((c, t, ct) => c.ExecuteAsync(t, "UPDATE removal_steps SET status = 'Running', detail = $d WHERE job_id = $j AND name = $n", ct,
+            ("$d", RemovalSteps.InlineGroupsClaim), ("$j", otherJob.ToString()), ("$n", RemovalPlan.Names[StepKind.RemoveInlineGroups])), CancellationToken.None);
+        if (!claimantRuns)
         {
-            await AccountRepository.InsertAsync(c, t, other, ct);
-            await RemovalJobRepository.CreateAsync(c, t, new CasRemovalJob { JobId = otherJob, AccountId = other.AccountId, TenantId = other.TenantId, Service = other.Service, AppId = other.AppId }, steps, ct);
-            await RemovalJobRepository.MarkRunningAsync(c, t, otherJob, ct);
-            await c.ExecuteAsync(t, "UPDATE removal_steps SET status = 'Running', detail = $d WHERE job_id = $j AND name = $n", ct,
-                ("$d", RemovalSteps.InlineGroupsClaim), ("$j", otherJob.ToString()), ("$n", RemovalPlan.Names[StepKind.RemoveInlineGroups]));
-        }, CancellationToken.None);
-        if (claimantRuns)
-        {
-            Assert.True((await new RemovalJobRepository(store).TryLeaseAsync(otherJob, Holder, Lease, CancellationToken.None)).IsAcquired);
+            // Its runner stopped: the job still runs, its claim still stands, but nobody holds it.
+            await leases.ReleaseAsync(otherJob, Holder, CancellationToken.None);
         }
 
         var result = Assert.Single(await Footprint.RemoveAsync(h, [account], admin));
@@ -175,7 +199,7 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.False(RemovalSteps.IsForceable(new CasException(errorId, CasErrorCategory.ResourceUnavailable, "passing", "again", null)));
         using var h = new EngineHarness(sandbox);
         var (admin, account, seeded) = await RegisterAsync(h, CasService.Teams);
-        h.Engine.Deprovisioning.Runner.BeforeStep = (_, kind) =>
+        h.Engine.Deprovisioning.Runner.Hooks().BeforeStep = (_, kind) =>
         {
             if (kind == StepKind.RemoveAppPrincipal)
             {
@@ -192,7 +216,7 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.Equal(ServiceAccountStatus.Removing, (await h.Engine.Accounts.GetAsync(h.StorePath, account.AccountId, CancellationToken.None)).Status);
         Assert.True(await Footprint.PrincipalExistsAsync(admin, seeded.AppId));
 
-        h.Engine.Deprovisioning.Runner.BeforeStep = null;
+        h.Engine.Deprovisioning.Runner.Probe = RemovalProbe.None;
         var resumed = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, new RemovalOptions { Force = true }));
         Assert.Equal(RemovalJobStatus.Succeeded, resumed.Job?.Status);
         Assert.Equal(failed.Job.JobId, resumed.Job!.JobId);
@@ -216,7 +240,7 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         var fabrikam = await h.AdminAsync(sandbox.Fabrikam);
         contosoAdmin.Context.Graph.Pacer.PauseUntil(DateTimeOffset.UtcNow + TimeSpan.FromHours(1));
         Assert.True(contoso.Context.Graph.Pacer.PausedUntil <= DateTimeOffset.UtcNow);
-        var scheduler = new RemovalRunner.TenantScheduler(
+        var scheduler = new TenantScheduler(
             [new RemovalTarget(Guid.NewGuid(), contoso, contosoAdmin, true), new RemovalTarget(Guid.NewGuid(), fabrikam, null, true)], throttleLimit: 2);
 
         Assert.True(scheduler.TryTake(out var first));

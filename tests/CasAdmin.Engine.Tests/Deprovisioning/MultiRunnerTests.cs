@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;

@@ -170,12 +170,9 @@ public sealed class RemovalTests(SandboxFixture sandbox) : IClassFixture<Sandbox
 
         // A job that another (now dead) process opened and leased.
         var store = RegistryStore.Open(h.StorePath);
-        var jobs = new RemovalJobRepository(store);
-        var jobId = Guid.NewGuid();
-        await store.WriteAsync((c, t, ct) => RemovalJobRepository.CreateAsync(c, t,
-            new CasRemovalJob { JobId = jobId, AccountId = teams[0].AccountId, TenantId = teams[0].TenantId, Service = teams[0].Service, AppId = teams[0].AppId },
-            RemovalPlan.For(teams[0]).Select(k => RemovalPlan.Names[k]).ToArray(), ct), CancellationToken.None);
-        Assert.True((await jobs.TryLeaseAsync(jobId, "other-host/pid 42", TimeSpan.FromHours(1), CancellationToken.None)).IsAcquired);
+        var (jobId, lease) = await new RemovalLeaseRepository(store).OpenAndLeaseAsync(teams[0], RemovalPlan.For(teams[0]).Select(k => RemovalPlan.Names[k]).ToArray(),
+            "other-host/pid 42", TimeSpan.FromHours(1), CancellationToken.None);
+        Assert.True(lease.IsAcquired);
 
         var busy = Assert.Single(await Footprint.RemoveAsync(h, teams, admin, options));
         Assert.Equal(ErrorIds.RemovalInProgress, busy.Error?.ErrorId);

@@ -26,17 +26,14 @@ public sealed class ExactlyOnceRegistryTests(PostgresFixture postgres, SandboxFi
         Status = ServiceAccountStatus.Active, CreatedOn = DateTimeOffset.UtcNow, UpdatedOn = DateTimeOffset.UtcNow,
     };
 
-    private static async Task<(Guid JobId, int Steps)> JobAsync(RegistryStore store)
+    /// <summary>A new account's job, opened and leased by <paramref name="holder"/> through <paramref name="leases"/>.</summary>
+    private static async Task<(Guid JobId, int Steps)> LeasedJobAsync(RegistryStore store, RemovalLeaseRepository leases, string holder, TimeSpan lease)
     {
         var account = Account();
-        var jobId = Guid.NewGuid();
         var steps = RemovalPlan.For(account).Select(k => RemovalPlan.Names[k]).ToArray();
-        await store.WriteAsync(async (c, t, ct) =>
-        {
-            await AccountRepository.InsertAsync(c, t, account, ct);
-            await RemovalJobRepository.CreateAsync(c, t,
-                new CasRemovalJob { JobId = jobId, AccountId = account.AccountId, TenantId = account.TenantId, Service = account.Service, AppId = account.AppId }, steps, ct);
-        }, CancellationToken.None);
+        await store.WriteAsync((c, t, ct) => AccountRepository.InsertAsync(c, t, account, ct), CancellationToken.None);
+        var (jobId, outcome) = await leases.OpenAndLeaseAsync(account, steps, holder, lease, CancellationToken.None);
+        Assert.True(outcome.IsAcquired);
         return (jobId, steps.Length);
     }
 
@@ -58,24 +55,23 @@ public sealed class ExactlyOnceRegistryTests(PostgresFixture postgres, SandboxFi
     {
         var cs = await NewRegistryAsync();
         var store = RegistryStore.Open(cs);
-        var (live, _) = await JobAsync(store);
-        var (free, _) = await JobAsync(store);
-        var honest = new RemovalJobRepository(store);
-        var ahead = new RemovalJobRepository(store, new FakeTimeProvider(DateTimeOffset.UtcNow + TimeSpan.FromMinutes(5)));
+        var aheadClock = new FakeTimeProvider(DateTimeOffset.UtcNow + TimeSpan.FromMinutes(5));
+        var honest = new RemovalLeaseRepository(store);
+        var ahead = new RemovalLeaseRepository(store, aheadClock);
         var lease = TimeSpan.FromMinutes(2);
 
-        Assert.True((await honest.TryLeaseAsync(live, A, lease, CancellationToken.None)).IsAcquired);
+        var (live, _) = await LeasedJobAsync(store, honest, A, lease);
         var refused = await ahead.TryLeaseAsync(live, B, lease, CancellationToken.None);
 
         Assert.False(refused.IsAcquired);
         Assert.Equal(A, refused.Holder);
 
         // A lease the fast runner does take ends two minutes after the server's now, not seven.
-        Assert.True((await ahead.TryLeaseAsync(free, B, lease, CancellationToken.None)).IsAcquired);
-        Assert.True(await ahead.RenewLeaseAsync(free, B, lease, CancellationToken.None));
+        var (free, _) = await LeasedJobAsync(store, ahead, B, lease);
+        Assert.True(await ahead.RenewAsync(free, B, lease, CancellationToken.None));
         var left = Convert.ToDouble(await ScalarAsync(cs, "SELECT EXTRACT(EPOCH FROM (lease_expires::timestamptz - clock_timestamp())) FROM removal_jobs WHERE job_id = @j", ("j", free.ToString())), System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(left, 0, lease.TotalSeconds);
-        Assert.Equal(A, (await ahead.GetAsync(live, CancellationToken.None))!.LeaseOwner);
+        Assert.Equal(A, (await new RemovalJobRepository(store, aheadClock).GetAsync(live, CancellationToken.None))!.LeaseOwner);
     }
 
     /// <summary>
@@ -99,11 +95,10 @@ public sealed class ExactlyOnceRegistryTests(PostgresFixture postgres, SandboxFi
         };
 
         // A finished job: its last write also lets go of the lease; run again, it would say LeaseLost.
-        var (jobId, steps) = await JobAsync(store);
+        var (jobId, steps) = await LeasedJobAsync(store, new RemovalLeaseRepository(store), A, TimeSpan.FromMinutes(2));
         var jobs = new RemovalJobRepository(store);
-        Assert.True((await jobs.TryLeaseAsync(jobId, A, TimeSpan.FromMinutes(2), CancellationToken.None)).IsAcquired);
         lost = 0;
-        await jobs.FinishStepAsync(jobId, A, steps - 1, RemovalStepStatus.Succeeded, "done", null, null, [], CancellationToken.None, jobSucceeded: true);
+        await new RemovalJournal(store, jobId, A).FinishStepAsync(steps - 1, RemovalStepStatus.Succeeded, "done", [], CancellationToken.None, jobSucceeded: true);
         Assert.Equal(1, lost);
         var job = (await jobs.GetAsync(jobId, CancellationToken.None))!;
         Assert.Equal(RemovalJobStatus.Succeeded, job.Status);
@@ -155,7 +150,7 @@ public sealed class ExactlyOnceRegistryTests(PostgresFixture postgres, SandboxFi
         var store = (PostgresRegistryStore)RegistryStore.Open(cs);
         store.UseRetryClock(new FakeTimeProvider());
         using var cts = new CancellationTokenSource();
-        h.Engine.Deprovisioning.Runner.BeforeStep = (_, kind) =>
+        h.Engine.Deprovisioning.Runner.Hooks().BeforeStep = (_, kind) =>
         {
             if (kind == StepKind.VerifyAccount)
             {
@@ -172,7 +167,7 @@ public sealed class ExactlyOnceRegistryTests(PostgresFixture postgres, SandboxFi
         }
         finally
         {
-            h.Engine.Deprovisioning.Runner.BeforeStep = null;
+            h.Engine.Deprovisioning.Runner.Probe = RemovalProbe.None;
             store.UseRetryClock(TimeProvider.System);
             await postgres.Cluster.StartAgainAsync();
         }

@@ -13,7 +13,7 @@ public sealed class LeaseTakeoverTests : IDisposable
     public void Dispose() => folder.Dispose();
 
     /// <summary>A registry with one job whose lease (two minutes, the default) <paramref name="holder"/> holds.</summary>
-    private async Task<(RemovalJobRepository Jobs, Guid JobId)> JobLeasedByAsync(string holder)
+    private async Task<(RemovalLeaseRepository Leases, RemovalJobRepository Jobs, Guid JobId)> JobLeasedByAsync(string holder)
     {
         var store = RegistryStore.Open(folder.File("registry.db"));
         var account = new CasServiceAccount
@@ -21,27 +21,21 @@ public sealed class LeaseTakeoverTests : IDisposable
             AccountId = Guid.NewGuid(), TenantId = Guid.NewGuid().ToString(), Service = CasService.Teams, AppId = Guid.NewGuid().ToString(),
             Status = ServiceAccountStatus.Active, CreatedOn = DateTimeOffset.UtcNow, UpdatedOn = DateTimeOffset.UtcNow,
         };
-        var jobId = Guid.NewGuid();
-        await store.WriteAsync(async (c, t, ct) =>
-        {
-            await AccountRepository.InsertAsync(c, t, account, ct);
-            await RemovalJobRepository.CreateAsync(c, t,
-                new CasRemovalJob { JobId = jobId, AccountId = account.AccountId, TenantId = account.TenantId, Service = account.Service, AppId = account.AppId },
-                RemovalPlan.For(account).Select(k => RemovalPlan.Names[k]).ToArray(), ct);
-            return 0;
-        }, CancellationToken.None);
-        var jobs = new RemovalJobRepository(store);
-        Assert.True((await jobs.TryLeaseAsync(jobId, holder, new RemovalOptions().LeaseDuration, CancellationToken.None)).IsAcquired);
-        return (jobs, jobId);
+        await store.WriteAsync((c, t, ct) => AccountRepository.InsertAsync(c, t, account, ct), CancellationToken.None);
+        var leases = new RemovalLeaseRepository(store);
+        var (jobId, lease) = await leases.OpenAndLeaseAsync(account, RemovalPlan.For(account).Select(k => RemovalPlan.Names[k]).ToArray(), holder,
+            new RemovalOptions().LeaseDuration, CancellationToken.None);
+        Assert.True(lease.IsAcquired);
+        return (leases, new RemovalJobRepository(store), jobId);
     }
 
     [Fact]
     public async Task HolderOnThisMachineWhoseProcessEnded_IsTakenOverAtOnce()
     {
         var dead = await CrashHost.KilledRunnerOwnerAsync();
-        var (jobs, jobId) = await JobLeasedByAsync(dead);
+        var (leases, jobs, jobId) = await JobLeasedByAsync(dead);
 
-        var outcome = await jobs.TryLeaseAsync(jobId, Me, TimeSpan.FromMinutes(2), CancellationToken.None);
+        var outcome = await leases.TryLeaseAsync(jobId, Me, TimeSpan.FromMinutes(2), CancellationToken.None);
 
         Assert.True(outcome.IsAcquired);
         Assert.Equal(dead, outcome.TakenOverFrom);
@@ -65,9 +59,9 @@ public sealed class LeaseTakeoverTests : IDisposable
             "an owner string in another format" => $"{Environment.MachineName}/pid {ended}/0123abcd",
             _ => LeaseHolder.NewOwner(),
         };
-        var (jobs, jobId) = await JobLeasedByAsync(holder);
+        var (leases, jobs, jobId) = await JobLeasedByAsync(holder);
 
-        var outcome = await jobs.TryLeaseAsync(jobId, Me, TimeSpan.FromMinutes(2), CancellationToken.None);
+        var outcome = await leases.TryLeaseAsync(jobId, Me, TimeSpan.FromMinutes(2), CancellationToken.None);
 
         Assert.False(outcome.IsAcquired);
         Assert.Equal(holder, outcome.Holder);

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Errors;
@@ -44,16 +43,13 @@ public sealed class SharedRegistryTests(PostgresFixture postgres) : IDisposable
         Status = ServiceAccountStatus.Active, CreatedOn = DateTimeOffset.UtcNow, UpdatedOn = DateTimeOffset.UtcNow,
     };
 
-    private static async Task<Guid> JobAsync(RegistryStore store, CasServiceAccount account)
+    /// <summary>The account's job, opened and leased by <paramref name="holder"/>.</summary>
+    private static async Task<Guid> LeasedJobAsync(RegistryStore store, CasServiceAccount account, string holder, TimeSpan lease)
     {
-        var jobId = Guid.NewGuid();
-        await store.WriteAsync(async (c, t, ct) =>
-        {
-            await AccountRepository.InsertAsync(c, t, account, ct);
-            await RemovalJobRepository.CreateAsync(c, t,
-                new CasRemovalJob { JobId = jobId, AccountId = account.AccountId, TenantId = account.TenantId, Service = account.Service, AppId = account.AppId },
-                RemovalPlan.For(account).Select(k => RemovalPlan.Names[k]).ToArray(), ct);
-        }, CancellationToken.None);
+        await store.WriteAsync((c, t, ct) => AccountRepository.InsertAsync(c, t, account, ct), CancellationToken.None);
+        var (jobId, outcome) = await new RemovalLeaseRepository(store).OpenAndLeaseAsync(account, RemovalPlan.For(account).Select(k => RemovalPlan.Names[k]).ToArray(),
+            holder, lease, CancellationToken.None);
+        Assert.True(outcome.IsAcquired);
         return jobId;
     }
 
@@ -102,28 +98,28 @@ public sealed class SharedRegistryTests(PostgresFixture postgres) : IDisposable
     public async Task Lease_OneHolderAtATime_AndAStepWriteByALoserChangesNothing(string kind)
     {
         var store = await NewStoreAsync(kind);
-        var jobId = await JobAsync(store, Account(Guid.NewGuid().ToString()));
-        var jobs = new RemovalJobRepository(store);
         const string A = "host-a/pid 1/00000000000000000000000000000001/00000001";
         const string B = "host-a/pid 2/00000000000000000000000000000002/00000002";
         var lease = TimeSpan.FromMinutes(2);
+        var jobId = await LeasedJobAsync(store, Account(Guid.NewGuid().ToString()), A, lease);
+        var jobs = new RemovalJobRepository(store);
+        var leases = new RemovalLeaseRepository(store);
 
-        Assert.True((await jobs.TryLeaseAsync(jobId, A, lease, CancellationToken.None)).IsAcquired);
-        var refused = await jobs.TryLeaseAsync(jobId, B, lease, CancellationToken.None);
+        var refused = await leases.TryLeaseAsync(jobId, B, lease, CancellationToken.None);
         Assert.False(refused.IsAcquired);
         Assert.Equal(A, refused.Holder);
-        Assert.True(await jobs.RenewLeaseAsync(jobId, A, lease, CancellationToken.None));
-        Assert.False(await jobs.RenewLeaseAsync(jobId, B, lease, CancellationToken.None));
+        Assert.True(await leases.RenewAsync(jobId, A, lease, CancellationToken.None));
+        Assert.False(await leases.RenewAsync(jobId, B, lease, CancellationToken.None));
 
-        var lost = await Assert.ThrowsAsync<CasException>(() => jobs.FinishStepAsync(jobId, B, 0, RemovalStepStatus.Succeeded, "by the loser", null, null, [], CancellationToken.None, nextOrdinal: 1));
+        var lost = await Assert.ThrowsAsync<CasException>(() => new RemovalJournal(store, jobId, B).FinishStepAsync(0, RemovalStepStatus.Succeeded, "by the loser", [], CancellationToken.None, nextOrdinal: 1));
         Assert.Equal(ErrorIds.LeaseLost, lost.ErrorId);
         var untouched = (await jobs.GetAsync(jobId, CancellationToken.None))!;
         Assert.All(untouched.Steps, s => Assert.Equal(RemovalStepStatus.Pending, s.Status));
 
-        await jobs.StartStepAsync(jobId, A, 0, CancellationToken.None);
-        await jobs.ReleaseLeaseAsync(jobId, A, CancellationToken.None);
-        Assert.True((await jobs.TryLeaseAsync(jobId, B, lease, CancellationToken.None)).IsAcquired);
-        var late = await Assert.ThrowsAsync<CasException>(() => jobs.FinishStepAsync(jobId, A, 0, RemovalStepStatus.Succeeded, "too late", null, null, [], CancellationToken.None));
+        await new RemovalJournal(store, jobId, A).StartStepAsync(0, CancellationToken.None);
+        await leases.ReleaseAsync(jobId, A, CancellationToken.None);
+        Assert.True((await leases.TryLeaseAsync(jobId, B, lease, CancellationToken.None)).IsAcquired);
+        var late = await Assert.ThrowsAsync<CasException>(() => new RemovalJournal(store, jobId, A).FinishStepAsync(0, RemovalStepStatus.Succeeded, "too late", [], CancellationToken.None));
         Assert.Equal(ErrorIds.LeaseLost, late.ErrorId);
         Assert.Equal(RemovalStepStatus.Running, (await jobs.GetAsync(jobId, CancellationToken.None))!.Steps[0].Status);
         Assert.Equal(B, (await jobs.GetAsync(jobId, CancellationToken.None))!.LeaseOwner);

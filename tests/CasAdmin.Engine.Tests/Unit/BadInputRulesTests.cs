@@ -1,4 +1,3 @@
-using System.Net.Http;
 using System.Net.Sockets;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;

@@ -1,7 +1,7 @@
 using System.Management.Automation;
-using CasAdmin.Completers;
 using System.Security;
 using CasAdmin.Base;
+using CasAdmin.Completers;
 using CasAdmin.Engine;
 using CasAdmin.Engine.Accounts;
 

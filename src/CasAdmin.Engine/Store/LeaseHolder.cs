@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace CasAdmin.Engine.Deprovisioning;
+namespace CasAdmin.Engine.Store;
 
 /// <summary>
 /// Who holds a removal job's lease: <c>"{host}/pid {process id}/{runner id}/{attempt}"</c>. The runner id (32 hex

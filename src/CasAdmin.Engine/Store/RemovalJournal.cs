@@ -1,0 +1,176 @@
+using System.Data.Common;
+using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Errors;
+
+namespace CasAdmin.Engine.Store;
+
+/// <summary>
+/// The journal of one removal job as written by the runner that holds its lease: every write is one transaction that
+/// first checks, under the job's row lock, that <paramref name="owner"/> still holds the lease, and otherwise fails
+/// with LeaseLost and changes nothing. A takeover cannot slip in between that check and the write's commit.
+/// </summary>
+internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string owner)
+{
+    private readonly string job = jobId.ToString();
+
+    /// <summary>Journaled before the step's work starts.</summary>
+    public Task StartStepAsync(int ordinal, CancellationToken ct) =>
+        WriteAsync((c, t, c2) => StartStepAsync(c, t, ordinal, DateTimeOffset.UtcNow.Iso(), c2), ct);
+
+    /// <summary>
+    /// Journaled after the step's work, with any remaining changes it found, in one transaction. That transaction
+    /// also journals what comes next, the start of step <paramref name="nextOrdinal"/> or the job's success, so a
+    /// step boundary costs one durable write, not two. The job's success also lets go of its lease.
+    /// </summary>
+    public Task FinishStepAsync(int ordinal, RemovalStepStatus status, string? detail, IReadOnlyList<CasCleanupItem> remaining, CancellationToken ct,
+        int? nextOrdinal = null, bool jobSucceeded = false) =>
+        WriteAsync(async (c, t, c2) =>
+        {
+            var now = DateTimeOffset.UtcNow.Iso();
+            await EndStepAsync(c, t, ordinal, status, now, detail, null, null, c2).ConfigureAwait(false);
+            foreach (var item in remaining)
+            {
+                await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
+            }
+
+            if (nextOrdinal is int next)
+            {
+                await StartStepAsync(c, t, next, now, c2).ConfigureAwait(false);
+            }
+
+            if (jobSucceeded)
+            {
+                await EndJobAsync(c, t, RemovalJobStatus.Succeeded, false, null, null, null, c2).ConfigureAwait(false);
+                await c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_owner = NULL, lease_expires = NULL WHERE job_id = $j", c2, ("$j", job)).ConfigureAwait(false);
+            }
+        }, ct);
+
+    /// <summary>The step failed. Journaled even after Ctrl+C, then in one attempt only (see <see cref="RegistryStore.WriteWindingDownAsync"/>).</summary>
+    public Task FailStepAsync(int ordinal, string errorId, string error, CancellationToken userToken) =>
+        store.WriteWindingDownAsync(Held((c, t, c2) => EndStepAsync(c, t, ordinal, RemovalStepStatus.Failed, DateTimeOffset.UtcNow.Iso(), null, errorId, error, c2)), userToken);
+
+    /// <summary>The job stopped at a failed step; it stays resumable. Journaled even after Ctrl+C, like <see cref="FailStepAsync"/>.</summary>
+    public Task FailAsync(string errorId, string error, string recommended, CancellationToken userToken) =>
+        store.WriteWindingDownAsync(Held((c, t, c2) => EndJobAsync(c, t, RemovalJobStatus.Failed, false, errorId, error, recommended, c2)), userToken);
+
+    /// <summary>A job found with no step left to run: it succeeded.</summary>
+    public Task SucceedAsync(CancellationToken ct) =>
+        WriteAsync((c, t, c2) => EndJobAsync(c, t, RemovalJobStatus.Succeeded, false, null, null, null, c2), ct);
+
+    /// <summary>
+    /// Forced removal, before CasAdmin's own data goes: what the tenant keeps becomes remaining changes, and the
+    /// tenant steps at <paramref name="skipped"/> are not attempted.
+    /// </summary>
+    public Task LeaveUndoneAsync(IReadOnlyList<CasCleanupItem> remaining, IReadOnlyList<int> skipped, CancellationToken ct) =>
+        WriteAsync(async (c, t, c2) =>
+        {
+            foreach (var item in remaining)
+            {
+                await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
+            }
+
+            foreach (var ordinal in skipped)
+            {
+                await c.ExecuteAsync(t, "UPDATE removal_steps SET status = 'Skipped', detail = 'Left undone by forced removal' WHERE job_id = $j AND ordinal = $o",
+                    c2, ("$j", job), ("$o", ordinal)).ConfigureAwait(false);
+            }
+        }, ct);
+
+    /// <summary>Forced removal done: the job ends Forced, with why and what to clean up by hand.</summary>
+    public Task EndForcedAsync(string errorId, string error, string recommended, CancellationToken ct) =>
+        WriteAsync((c, t, c2) => EndJobAsync(c, t, RemovalJobStatus.Forced, true, errorId, error, recommended, c2), ct);
+
+    /// <summary>The account's change-notification subscriptions were deleted in Microsoft 365: forget them.</summary>
+    public Task ForgetSubscriptionsAsync(Guid accountId, CancellationToken ct) =>
+        WriteAsync((c, t, c2) => c.ExecuteAsync(t, "DELETE FROM subscriptions WHERE account_id = $a", c2, ("$a", accountId.ToString())), ct);
+
+    /// <summary>
+    /// CasAdmin's own data of the account goes: its inventory, subscriptions, notifications, token state and secret
+    /// reference; the account stays as Removed, and <paramref name="audit"/> records it.
+    /// </summary>
+    public Task RemoveLocalDataAsync(Guid accountId, AuditEntry audit, CancellationToken ct) =>
+        WriteAsync(async (c, t, c2) =>
+        {
+            var account = accountId.ToString();
+            foreach (var table in new[] { "inventory_chats", "inventory_users", "inventory_runs", "subscriptions", "notifications" })
+            {
+                await c.ExecuteAsync(t, $"DELETE FROM {table} WHERE account_id = $a", c2, ("$a", account)).ConfigureAwait(false);
+            }
+
+            await c.ExecuteAsync(t,
+                "UPDATE service_accounts SET status = 'Removed', token_state = 'Unknown', token_expires = NULL, token_roles = '', secret_ref = NULL, updated = $now WHERE account_id = $a",
+                c2, ("$a", account), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
+            await AccountRepository.AuditAsync(c, t, audit, c2).ConfigureAwait(false);
+        }, ct);
+
+    /// <summary>
+    /// Claims for this job the deletion of something its tenant's jobs share, by marking its step
+    /// <paramref name="step"/> with <paramref name="claim"/> under the tenant's row lock. Null when this job now holds
+    /// the claim; else the job that holds it: one still running, its lease live, and on this machine its process alive.
+    /// </summary>
+    public Task<Guid?> ClaimForTenantAsync(string tenantId, string step, string claim, CancellationToken ct) =>
+        store.WriteAsync<Guid?>(async (c, t, c2) =>
+        {
+            await AssertLeaseAsync(c, t, c2).ConfigureAwait(false);
+            await c.ExecuteAsync(t, "SELECT tenant_id FROM tenants WHERE tenant_id = $t FOR UPDATE", c2, ("$t", tenantId)).ConfigureAwait(false);
+            var now = await LeaseClock.NowAsync(c, t, TimeProvider.System, c2).ConfigureAwait(false);
+            var claims = await c.QueryAsync(t,
+                """
+                SELECT s.job_id, j.lease_owner, j.lease_expires FROM removal_steps s JOIN removal_jobs j ON j.job_id = s.job_id
+                WHERE j.tenant_id = $t AND s.job_id <> $j AND s.status = 'Running' AND s.detail = $claim AND j.status = 'Running'
+                """,
+                r => (Job: Guid.Parse(r.Text("job_id")!), Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), c2,
+                ("$t", tenantId), ("$j", job), ("$claim", claim)).ConfigureAwait(false);
+            if (claims.FirstOrDefault(o => o.Owner is not null && o.Expires > now && !LeaseHolder.IsDeadOnThisMachine(o.Owner)) is { Owner: not null } live)
+            {
+                return live.Job;
+            }
+
+            await c.ExecuteAsync(t, "UPDATE removal_steps SET detail = $claim WHERE job_id = $j AND name = $n", c2,
+                ("$j", job), ("$n", step), ("$claim", claim)).ConfigureAwait(false);
+            return null;
+        }, ct);
+
+    private Task WriteAsync(Func<DbConnection, DbTransaction, CancellationToken, Task> write, CancellationToken ct) => store.WriteAsync(Held(write), ct);
+
+    // Every write of the journal: the lease check first, in the same transaction.
+    private Func<DbConnection, DbTransaction, CancellationToken, Task> Held(Func<DbConnection, DbTransaction, CancellationToken, Task> write) =>
+        async (c, t, ct) =>
+        {
+            await AssertLeaseAsync(c, t, ct).ConfigureAwait(false);
+            await write(c, t, ct).ConfigureAwait(false);
+        };
+
+    private async Task AssertLeaseAsync(DbConnection c, DbTransaction t, CancellationToken ct)
+    {
+        var holder = (string?)await c.ScalarAsync(t, "SELECT lease_owner FROM removal_jobs WHERE job_id = $j FOR UPDATE", ct, ("$j", job)).ConfigureAwait(false);
+        if (!string.Equals(holder, owner, StringComparison.Ordinal))
+        {
+            throw new CasException(ErrorIds.LeaseLost, CasErrorCategory.ResourceUnavailable,
+                $"The removal job {jobId} is no longer held by this runner ({(holder is null ? "its lease was released" : "now held by " + holder)}); this runner's step was not recorded.",
+                "Check Get-CasRemovalJob; the runner that holds the job resumes it.", job);
+        }
+    }
+
+    private Task StartStepAsync(DbConnection c, DbTransaction t, int ordinal, string now, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "UPDATE removal_steps SET status = 'Running', started = $now, finished = NULL, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o", ct,
+            ("$j", job), ("$o", ordinal), ("$now", now));
+
+    private Task EndStepAsync(DbConnection c, DbTransaction t, int ordinal, RemovalStepStatus status, string now, string? detail, string? errorId, string? error, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = $eid, error = $e WHERE job_id = $j AND ordinal = $o", ct,
+            ("$j", job), ("$o", ordinal), ("$s", status.ToString()), ("$now", now), ("$d", detail), ("$eid", errorId), ("$e", error));
+
+    private Task EndJobAsync(DbConnection c, DbTransaction t, RemovalJobStatus status, bool forced, string? errorId, string? error, string? recommended, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "UPDATE removal_jobs SET status = $s, forced = $f, finished = $now, error_id = $eid, error = $e, recommended = $r WHERE job_id = $j",
+            ct, ("$j", job), ("$s", status.ToString()), ("$f", forced ? 1 : 0), ("$now", status is RemovalJobStatus.Failed ? null : DateTimeOffset.UtcNow.Iso()),
+            ("$eid", errorId), ("$e", error), ("$r", recommended));
+
+    private static Task AddCleanupAsync(DbConnection c, DbTransaction t, CasCleanupItem item, CancellationToken ct) =>
+        c.ExecuteAsync(t,
+            "INSERT INTO cleanup_items (job_id, tenant_id, service, kind, name, location, reason, action) VALUES ($j, $t, $s, $k, $n, $l, $r, $a) ON CONFLICT DO NOTHING",
+            ct, ("$j", item.JobId.ToString()), ("$t", item.TenantId), ("$s", item.Service.ToString()), ("$k", item.Kind), ("$n", item.Name),
+            ("$l", item.Location), ("$r", item.Reason), ("$a", item.Action));
+}
