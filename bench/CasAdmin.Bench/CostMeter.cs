@@ -63,7 +63,12 @@ internal static class ProcCpu
 /// <param name="Runners">The runner processes together (null: the engine ran in this process).</param>
 /// <param name="Self">This process: the sandbox alone (<paramref name="SelfIsSandboxOnly"/>), or the engine and the sandbox.</param>
 /// <param name="Postgres">The PostgreSQL server: the postmaster and every backend.</param>
+/// <param name="SelfIsSandboxOnly">True when the engine ran in the runners, so that this process is the sandbox alone.</param>
 /// <param name="Host">The whole machine's busy and total ticks, to tell what other processes took meanwhile.</param>
+/// <param name="Statements">Statements the registry ran (BEGIN and COMMIT not counted), null when unknown.</param>
+/// <param name="Transactions">Transactions the registry committed or rolled back (SQLite: group commits).</param>
+/// <param name="CountedBy">Where the statement and transaction counts come from.</param>
+/// <param name="TopStatements">The most frequent statements, shown with CASBENCH_STATEMENTS=1.</param>
 internal sealed record Cost(long? Runners, long Self, bool SelfIsSandboxOnly, long? Postgres, (long Busy, long Total)? Host,
     long? Statements, long? Transactions, string CountedBy, IReadOnlyList<(long Calls, string Query)> TopStatements)
 {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using CasAdmin.Testing;
 using Npgsql;
 
 namespace CasAdmin.Engine.Tests.Store;
