@@ -23,10 +23,12 @@ internal static class DeprovisionBench
     private const int LatencyMs = 3;
     private const int Parallel = 64;
 
-    // Rounds of jobs each runner runs before the measured run, not counted. Tiered compilation starts counting calls
+    // Rounds of jobs the runners run before the measured run, not counted. Tiered compilation starts counting calls
     // only once startup's compiling calms down, and with dynamic PGO promotes a method twice, 30 calls each: measured,
     // one round of 20 jobs left the JIT compiling about 3,500 methods in the measured run, three such rounds 2,600.
-    // Each round is as many tenants' accounts as the runner runs jobs at once, so its registry pool grows to size too.
+    // Each round is as many accounts as the whole run has jobs at once (so the registry pools grow to size too), and
+    // every runner is offered all of them, each in its own order, as in the measured run: with several runners, the
+    // paths of meeting another runner's job (in progress, already removed) are warm too, not only the job's own.
     private const int WarmUpRounds = 5;
 
     public static async Task<int> RunAsync(string[] args)
@@ -39,11 +41,10 @@ internal static class DeprovisionBench
             return 2;
         }
 
-        // Tenants more than measured, each runner its own: their accounts are the warm-up, removed before the measured
-        // run through the same code path (the JIT compiles it, the registry's connections are pooled), counted nowhere.
-        var runnerThrottleLimit = storeKind == "postgres" ? Math.Max(1, Parallel / runners) : Parallel;
-        var warmUpTenantsPerRound = (runnerThrottleLimit + AccountsPerTenant - 1) / AccountsPerTenant;
-        var warmUpTenantCount = WarmUpRounds * warmUpTenantsPerRound * runners;
+        // Tenants more than measured: their accounts are the warm-up, removed before the measured run through the same
+        // code path (the JIT compiles it, the registry's connections are pooled), counted nowhere.
+        var warmUpTenantsPerRound = (Parallel + AccountsPerTenant - 1) / AccountsPerTenant;
+        var warmUpTenantCount = WarmUpRounds * warmUpTenantsPerRound;
         await using var sandbox = await SandboxHost.StartAsync(new SandboxOptions
         {
             Scenario = $"generated:tenants={Tenants + warmUpTenantCount},users=10,chats=10,accounts={AccountsPerTenant},seed=5",
@@ -257,7 +258,7 @@ internal static class DeprovisionBench
             await File.WriteAllTextAsync(plan, System.Text.Json.JsonSerializer.Serialize(new RunnerPlan(sandbox.Url.AbsoluteUri, sandbox.Thumbprint, store,
                 sandbox.Tenants.Take(Tenants).Select(t => new RunnerTenant(t.TenantId, t.AdminAppId, accounts.Where(a => a.TenantId == t.TenantId).Select(a => a.AccountId).ToList())).ToList(),
                 ThrottleLimit: Math.Max(1, Parallel / runners), Seed: n + 1, WaitForGo: true,
-                WarmUp: sandbox.Tenants.Skip(Tenants + n * WarmUpRounds * warmUpTenantsPerRound).Take(WarmUpRounds * warmUpTenantsPerRound)
+                WarmUp: sandbox.Tenants.Skip(Tenants)
                     .Select(t => new RunnerTenant(t.TenantId, t.AdminAppId, warmUp.Where(a => a.TenantId == t.TenantId).Select(a => a.AccountId).ToList()))
                     .Chunk(warmUpTenantsPerRound).Select(round => (IReadOnlyList<RunnerTenant>)round).ToList())));
             var self = Environment.ProcessPath!;
