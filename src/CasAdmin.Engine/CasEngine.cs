@@ -3,6 +3,7 @@ using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Provisioning;
 using CasAdmin.Engine.Store;
+using CasAdmin.Engine.Tenancy;
 
 namespace CasAdmin.Engine;
 
@@ -20,6 +21,7 @@ public sealed class CasEngine
         Accounts = new AccountService(vault);
         Deprovisioning = new DeprovisioningService(vault);
         StoredSecrets = new StoredSecretService(vault);
+        Tenants = new TenantResolver(Connections, Accounts);
     }
 
     /// <summary>The process-wide engine; created on first use so importing the module stays light.</summary>
@@ -38,6 +40,9 @@ public sealed class CasEngine
 
     /// <summary>This machine's vault entries: which an account names, and removing the leftovers.</summary>
     public StoredSecretService StoredSecrets { get; }
+
+    /// <summary>Which tenant a command works in: -TenantId, -Connection, piped objects and the account acted on, resolved in one place.</summary>
+    public TenantResolver Tenants { get; }
 
     internal ISecretVault Vault { get; }
 }

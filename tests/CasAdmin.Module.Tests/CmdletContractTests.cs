@@ -330,6 +330,41 @@ public sealed class CmdletContractTests(ModuleMetadata module) : IClassFixture<M
         Assert.Equal("CasAdmin.Engine.Connections.CasConnection", connection.Property.PropertyType.FullName);
     }
 
+    /// <summary>
+    /// -TenantId is declared once, in CasTenantCmdlet (help text, validation, completer, pipeline binding), for every
+    /// cmdlet that works in or reads a tenant. The connection cmdlets' -TenantId means something else (the tenant to
+    /// sign in to, or which connections to list or close) and keeps its own declaration.
+    /// </summary>
+    [Fact]
+    public void TenantId_IsDeclaredOnce_InCasTenantCmdlet()
+    {
+        string[] connectionCmdlets = ["Connect-CasTenant", "Register-CasAdminApp", "Disconnect-CasTenant", "Get-CasConnection"];
+        var declaredIn = module.Cmdlets
+            .Where(c => !connectionCmdlets.Contains(c.Name))
+            .SelectMany(c => c.Parameters.Where(p => p.Name == "TenantId").Select(p => (c.Name, Declaring: p.Property.DeclaringType!.FullName)))
+            .ToArray();
+        Assert.True(declaredIn.Length >= 16, $"Expected -TenantId on the account, Teams Chat, removal and registry cmdlets; found {declaredIn.Length}.");
+        Assert.All(declaredIn, d => Assert.Equal("CasAdmin.Base.CasTenantCmdlet", d.Declaring));
+
+        var tenant = new ModuleMetadata.ParameterModel(module.CmdletAssembly.GetType("CasAdmin.Base.CasTenantCmdlet", throwOnError: true)!.GetProperty("TenantId")!);
+        var declaration = Assert.Single(tenant.Declarations);
+        Assert.Equal((ModuleMetadata.AllParameterSets, false, true, 2), (declaration.SetName, declaration.Mandatory, declaration.ValueFromPipelineByPropertyName, declaration.Position));
+        Assert.Contains(tenant.Property.GetCustomAttributesData(), a => a.AttributeType.Name == "ValidateNotNullOrEmptyAttribute");
+    }
+
+    /// <summary>Connect-CasTenant and Register-CasAdminApp share one declaration of the cloud and the sandbox's address and certificate.</summary>
+    [Theory]
+    [InlineData("Connect-CasTenant")]
+    [InlineData("Register-CasAdminApp")]
+    public void SignInCmdlets_DeclareEnvironmentAndSandbox_Once(string name)
+    {
+        var cmdlet = module.Cmdlets.Single(c => c.Name == name);
+        foreach (var parameter in new[] { "Environment", "SandboxUrl", "SandboxThumbprint" })
+        {
+            Assert.Equal("CasAdmin.Base.CasSignInCmdlet", cmdlet.Parameters.Single(p => p.Name == parameter).Property.DeclaringType!.FullName);
+        }
+    }
+
     [Fact]
     public void EveryCmdlet_DerivesFromCasCmdlet_WhichIsDisposable()
     {

@@ -86,13 +86,15 @@ public sealed class TeamsChatContractTests(ModuleMetadata module) : IClassFixtur
     [Theory]
     [InlineData("Get-CasServiceAccount")]
     [InlineData("Get-CasNotification")]
-    public void RegistryReaders_BindAccountIdByPropertyName_AndTakeStorePath_WithoutConnection(string name)
+    public void RegistryReaders_BindAccountIdByPropertyName_AndTakeStorePath_AndConnection(string name)
     {
         var cmdlet = Cmdlet(name);
         var accountId = cmdlet.Parameters.Single(p => p.Name == "AccountId");
         Assert.All(accountId.Declarations, d => Assert.True(d.ValueFromPipelineByPropertyName));
         Assert.Contains(cmdlet.Parameters, p => p.Name == "StorePath" && p.Property.PropertyType.FullName == "System.String");
-        Assert.DoesNotContain(cmdlet.Parameters, p => p.Name == "Connection");
+
+        // -Connection names the tenant to list and the registry to read; no sign-in is used.
+        Assert.Contains(cmdlet.Parameters, p => p.Name == "Connection" && p.Declarations.All(d => !d.Mandatory && !d.ValueFromPipeline));
     }
 
     [Theory]

@@ -195,8 +195,12 @@ BeforeDiscovery {
             Run = { param($T) $sbx = $T.Sbx; Remove-CasServiceAccount -AccountId $T.Never -Connection $T.Admin -Confirm:$false } }
         @{ Name = 'Teams Chat cmdlet on an Exchange Online account'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
             Run = { param($T) $sbx = $T.Sbx; Set-CasLicensingModel -AccountId $T.Exo -LicensingModel B -Connection $T.Admin -Confirm:$false } }
-        @{ Name = 'account of one tenant with the connection of another'; Id = 'InvalidArgument'; Category = 'InvalidArgument'
+        @{ Name = 'account of one tenant with the connection of another'; Id = 'TenantMismatch'; Category = 'InvalidArgument'
             Run = { param($T) $sbx = $T.Sbx; Test-CasServiceAccount -AccountId $T.Exo -Connection $T.Fabrikam } }
+        @{ Name = 'account of one tenant with -TenantId of another'; Id = 'TenantMismatch'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; Remove-CasServiceAccount -AccountId $T.Exo -TenantId $T.F.tenantId -Force -Confirm:$false } }
+        @{ Name = '-TenantId of one tenant with the connection of another'; Id = 'TenantMismatch'; Category = 'InvalidArgument'
+            Run = { param($T) $sbx = $T.Sbx; Get-CasServiceAccount -TenantId $T.F.tenantId -Connection $T.Admin } }
 
         @{ Name = 'account of a tenant with no connection'; Id = 'NotConnected'; Category = 'ConnectionError'
             Run = { param($T) $sbx = $T.Sbx; Test-CasServiceAccount -AccountId $T.Never -TenantId 'nosuch.onmicrosoft.com' } }

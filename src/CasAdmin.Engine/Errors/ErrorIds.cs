@@ -48,6 +48,9 @@ public static class ErrorIds
     public const string SandboxCertificateMismatch = nameof(SandboxCertificateMismatch);
     public const string InvalidArgument = nameof(InvalidArgument);
 
+    /// <summary>Two inputs name different tenants: -TenantId, -Connection, -AdminConnection or the account a command acts on.</summary>
+    public const string TenantMismatch = nameof(TenantMismatch);
+
     // Roles
     public const string GlobalAdministratorRequired = nameof(GlobalAdministratorRequired);
     public const string PimActivationRequired = nameof(PimActivationRequired);
@@ -87,6 +90,9 @@ public static class ErrorIds
     public const string LeaseLost = nameof(LeaseLost);
     public const string AlreadyRemoved = nameof(AlreadyRemoved);
     public const string RemovalFailed = nameof(RemovalFailed);
+
+    // Failures nothing translated (a defect to report)
+    public const string UnexpectedError = nameof(UnexpectedError);
 
     // Sandbox
     public const string SandboxNotFound = nameof(SandboxNotFound);

@@ -93,7 +93,7 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
         }
         catch (Exception ex) when (IsUnexpected(ex))
         {
-            ThrowCasError(ErrorRecords.Unexpected(ex, target), target);
+            ThrowCasError(UnexpectedFailure.Wrap(ex, target?.ToString()), target);
             throw;
         }
     }
@@ -125,7 +125,7 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
         catch (Exception ex) when (IsUnexpected(ex))
         {
             // One bad item is not the end of the pipeline, whatever failed.
-            WriteCasError(ErrorRecords.Unexpected(ex, item), item);
+            WriteCasError(UnexpectedFailure.Wrap(ex, item?.ToString()), item);
             result = default;
             return false;
         }
@@ -187,6 +187,13 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// What ShouldProcess and ShouldContinue throw when the host cannot ask (<c>pwsh -NonInteractive</c>, a runbook's or
+    /// PowerShell.Create()'s host without UI): the question is then answered no, with an error that says how to answer in advance.
+    /// </summary>
+    protected static bool IsHostThatCannotPrompt(Exception exception) =>
+        exception is System.Management.Automation.Host.HostException or PSInvalidOperationException or NotImplementedException;
+
     /// <summary>Writes the pump's events through this cmdlet; runs on the pipeline thread only.</summary>
     private sealed class CmdletSink(CasCmdlet cmdlet) : IOperationSink<CasProgress>
     {
@@ -209,7 +216,7 @@ public abstract class CasCmdlet : PSCmdlet, IDisposable
             {
                 return cmdlet.ShouldContinue(query, caption);
             }
-            catch (Exception ex) when (ex is System.Management.Automation.Host.HostException or PSInvalidOperationException or NotImplementedException)
+            catch (Exception ex) when (IsHostThatCannotPrompt(ex))
             {
                 cmdlet.WriteVerbose("This PowerShell host cannot ask: '" + caption + "' is answered no.");
                 return false;

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 using CasAdmin.Engine;
 using CasAdmin.Engine.Connections;
@@ -7,8 +6,9 @@ using CasAdmin.Engine.Errors;
 namespace CasAdmin.Base;
 
 /// <summary>
-/// The base of every cmdlet that works in a tenant: a <c>-Connection</c> parameter in every parameter set,
-/// defaulting to the session's default connection (the first <c>Connect-CasTenant</c> of the session; none once it is closed).
+/// The base of every cmdlet that works with a connection: a <c>-Connection</c> parameter in every parameter set,
+/// defaulting to the session's default connection (the first <c>Connect-CasTenant</c> of the session; none once it is
+/// closed). Cmdlets that also take -TenantId derive from <see cref="CasTenantCmdlet"/>.
 /// </summary>
 public abstract class CasConnectedCmdlet : CasCmdlet
 {
@@ -41,47 +41,5 @@ public abstract class CasConnectedCmdlet : CasCmdlet
             ThrowCasError(ex, target: null);
             throw;
         }
-    }
-
-    /// <summary>
-    /// The connection for one pipeline item that names its tenant (a TenantId property or -TenantId): -Connection
-    /// when given (it must be to that tenant), else the open connection to the tenant, else — when the item names
-    /// no tenant — the session default. A missing or mismatched connection is a per-item error (written here);
-    /// no default connection at all ends the cmdlet.
-    /// </summary>
-    /// <returns>False when the item's error has been written.</returns>
-    protected bool TryResolveConnection(string? tenant, object? item, [NotNullWhen(true)] out CasConnection? connection)
-    {
-        if (Connection is not null)
-        {
-            if (string.IsNullOrWhiteSpace(tenant) || ConnectionManager.Matches(Connection, tenant))
-            {
-                connection = Connection;
-                return true;
-            }
-
-            WriteCasError(
-                new CasException(ErrorIds.InvalidArgument, CasErrorCategory.InvalidArgument,
-                    $"{item ?? tenant} belongs to tenant {tenant}, but -Connection is to tenant {Connection.TenantDomain ?? Connection.TenantId}.",
-                    "Leave -Connection out to use the open connection to the item's tenant, or pass that tenant's connection.", tenant),
-                item);
-            connection = null;
-            return false;
-        }
-
-        if (string.IsNullOrWhiteSpace(tenant))
-        {
-            connection = ResolveConnection();
-            return true;
-        }
-
-        if (CasEngine.Shared.Connections.TryResolve(tenant, out connection) && connection is not null)
-        {
-            return true;
-        }
-
-        WriteCasError(ConnectionManager.NotConnected(tenant), item);
-        connection = null;
-        return false;
     }
 }

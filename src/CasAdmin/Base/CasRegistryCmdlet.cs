@@ -1,22 +1,23 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Management.Automation;
 using CasAdmin.Engine;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Store;
+using CasAdmin.Engine.Tenancy;
 
 namespace CasAdmin.Base;
 
 /// <summary>
-/// The base of cmdlets that only read the registry and need no sign-in: a <c>-StorePath</c> parameter, defaulting
-/// to the default connection's registry when connected, else the default location (CASADMIN_STORE or the
-/// per-user data folder).
+/// The base of the cmdlets that read a tenant's records from the registry and need no sign-in: <c>-StorePath</c>,
+/// and the inherited <c>-TenantId</c> and <c>-Connection</c> as the tenant to list (every tenant without them).
 /// </summary>
-public abstract class CasRegistryCmdlet : CasCmdlet
+public abstract class CasRegistryCmdlet : CasTenantCmdlet
 {
     #region Parameters
 
     /// <summary>
-    /// The registry file to read. Default: the registry of the default connection when there is one, else the
-    /// CASADMIN_STORE environment variable, else the per-user data folder.
+    /// The registry file to read. Default: the registry of -Connection, else of the default connection when there is
+    /// one, else the CASADMIN_STORE environment variable, else the per-user data folder.
     /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -24,23 +25,41 @@ public abstract class CasRegistryCmdlet : CasCmdlet
 
     #endregion
 
-    /// <summary>-StorePath (relative to the PowerShell location), else the default connection's, else null (the default location).</summary>
-    protected string? ResolveStorePath() =>
-        StorePath is not null
-            ? StoreLocator.IsConnectionString(StorePath) ? StorePath : SessionState.Path.GetUnresolvedProviderPathFromPSPath(StorePath)
-            : CasEngine.Shared.Connections.TryResolve(null, out var connection) ? connection?.StorePath : null;
+    /// <summary>-StorePath, else -Connection's registry, else the default connection's, else null (the default location).</summary>
+    protected string? ResolveStorePath() => RegistryLocation.Resolve(this, StorePath, Connection);
 
     /// <summary>
-    /// A tenant name as the registry keys it: a GUID as is, a domain through the open connections; null when the
-    /// domain is not connected (the caller then matches on the accounts' TenantDomain).
+    /// The tenant this pipeline item lists (see <see cref="TenantResolver.ResolveFilterAsync"/>); a tenant no one
+    /// knows is said in a verbose line and lists nothing.
     /// </summary>
-    protected static string? TenantIdOf(string tenant)
+    /// <returns>False when nothing is to be listed for this item (its error, if any, has been written).</returns>
+    protected bool TryResolveFilter(string? storePath, [NotNullWhen(true)] out TenantFilter? filter)
     {
-        if (Guid.TryParse(tenant, out _))
+        if (!TryRun((_, ct) => Tenants.ResolveFilterAsync(storePath, TenantId, Connection, ct), TenantId, out filter))
         {
-            return tenant;
+            return false;
         }
 
-        return CasEngine.Shared.Connections.GetConnections().FirstOrDefault(c => ConnectionManager.Matches(c, tenant))?.TenantId;
+        if (filter.IsUnknown)
+        {
+            WriteVerbose($"Neither an open connection nor the registry knows tenant {filter.Name}: nothing of it is recorded.");
+            return false;
+        }
+
+        return true;
     }
+}
+
+/// <summary>Where a registry reader reads: one rule for -StorePath and the connection's registry.</summary>
+internal static class RegistryLocation
+{
+    /// <summary>
+    /// <paramref name="storePath"/> (relative to the PowerShell location; a connection string as is), else the
+    /// registry of <paramref name="connection"/>, else of the default connection, else null (the default location).
+    /// </summary>
+    public static string? Resolve(PSCmdlet cmdlet, string? storePath, CasConnection? connection) =>
+        storePath is not null
+            ? StoreLocator.IsConnectionString(storePath) ? storePath : cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(storePath)
+            : connection is not null ? connection.StorePath
+            : CasEngine.Shared.Connections.TryResolve(null, out var fallback) ? fallback.StorePath : null;
 }

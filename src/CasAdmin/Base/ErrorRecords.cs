@@ -25,29 +25,6 @@ internal static class ErrorRecords
         return record;
     }
 
-    /// <summary>The id of a failure the engine did not translate (a defect to report; kept stable for scripts).</summary>
-    internal const string UnexpectedError = "UnexpectedError";
-
-    /// <summary>
-    /// A failure the engine did not translate, as a CasException with a stable id. The message names the exception's
-    /// type and message only: the engine never puts a secret into an exception's message.
-    /// </summary>
-    public static CasException Unexpected(Exception exception, object? target)
-    {
-        var category = exception switch
-        {
-            HttpRequestException or IOException => CasErrorCategory.ConnectionError,
-            ObjectDisposedException or InvalidOperationException => CasErrorCategory.InvalidOperation,
-            UnauthorizedAccessException => CasErrorCategory.PermissionDenied,
-            TimeoutException => CasErrorCategory.ConnectionError,
-            _ => CasErrorCategory.NotSpecified,
-        };
-        return new CasException(UnexpectedError, category,
-            $"CasAdmin failed unexpectedly: {exception.GetType().Name}: {exception.Message}",
-            "Run the command again; finished work is not repeated. If it fails again, run it with -Debug and report the error with $Error[0] | Format-List * -Force.",
-            target?.ToString(), exception);
-    }
-
     /// <summary>
     /// The error of a removal job that ended Failed (a step failed, or the account could not be verified): the job's
     /// ErrorId (else the failed step's), its message and recommended action. The job records no category, so it is

@@ -1,5 +1,6 @@
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Store;
 using CasAdmin.Testing;

@@ -16,11 +16,6 @@ public sealed class GetCasAuditLogCommand : CasRegistryCmdlet
 {
     #region Parameters
 
-    /// <summary>Only changes in this tenant: its id or verified domain. Objects with a TenantId property bind to it from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TenantIdCompleter))]
-    public string? TenantId { get; set; }
 
     /// <summary>Only changes to this service account. Objects with an AccountId property bind to it from the pipeline.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -53,10 +48,13 @@ public sealed class GetCasAuditLogCommand : CasRegistryCmdlet
     protected override void ProcessRecord()
     {
         var storePath = ResolveStorePath();
-        var entries = Run(
-            (_, ct) => CasEngine.Shared.Accounts.GetAuditLogAsync(storePath, TenantId, AccountId, Action, Moment(After), Moment(Before), Newest, ct),
-            (object?)AccountId ?? TenantId);
-        WriteObject(entries, enumerateCollection: true);
+        if (TryResolveFilter(storePath, out var tenant))
+        {
+            var entries = Run(
+                (_, ct) => CasEngine.Shared.Accounts.GetAuditLogAsync(storePath, tenant.TenantId, AccountId, Action, Moment(After), Moment(Before), Newest, ct),
+                (object?)AccountId ?? TenantId);
+            WriteObject(entries, enumerateCollection: true);
+        }
     }
 
     #endregion

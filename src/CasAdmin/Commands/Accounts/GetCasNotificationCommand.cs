@@ -16,11 +16,6 @@ public sealed class GetCasNotificationCommand : CasRegistryCmdlet
 {
     #region Parameters
 
-    /// <summary>Only notifications of this tenant: its id or verified domain. Objects with a TenantId property bind to it from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TenantIdCompleter))]
-    public string? TenantId { get; set; }
 
     /// <summary>Only notifications of this service account. Objects with an AccountId property bind to it from the pipeline.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -34,24 +29,12 @@ public sealed class GetCasNotificationCommand : CasRegistryCmdlet
     protected override void ProcessRecord()
     {
         var storePath = ResolveStorePath();
-        var notifications = Run(
-            async (_, ct) =>
-            {
-                var tenantId = TenantId is null ? null : TenantIdOf(TenantId) ?? await TenantIdFromRegistryAsync(storePath, TenantId, ct).ConfigureAwait(false);
-                return TenantId is not null && tenantId is null
-                    ? []
-                    : await CasEngine.Shared.Accounts.GetNotificationsAsync(storePath, tenantId, AccountId, ct).ConfigureAwait(false);
-            },
-            (object?)AccountId ?? TenantId);
-        WriteObject(notifications, enumerateCollection: true);
+        if (TryResolveFilter(storePath, out var tenant))
+        {
+            var notifications = Run((_, ct) => CasEngine.Shared.Accounts.GetNotificationsAsync(storePath, tenant.TenantId, AccountId, ct), (object?)AccountId ?? TenantId);
+            WriteObject(notifications, enumerateCollection: true);
+        }
     }
 
     #endregion
-
-    /// <summary>A tenant domain that no open connection knows, through the accounts recorded for it; null when none is.</summary>
-    private static async Task<string?> TenantIdFromRegistryAsync(string? storePath, string domain, CancellationToken ct)
-    {
-        var accounts = await CasEngine.Shared.Accounts.GetAsync(storePath, null, null, null, includeRemoved: true, ct).ConfigureAwait(false);
-        return accounts.FirstOrDefault(a => string.Equals(a.TenantDomain, domain, StringComparison.OrdinalIgnoreCase))?.TenantId;
-    }
 }

@@ -3,6 +3,7 @@ using CasAdmin.Base;
 using CasAdmin.Completers;
 using CasAdmin.Engine;
 using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Tenancy;
 
 namespace CasAdmin.Commands.Accounts;
 
@@ -19,11 +20,6 @@ public sealed class GetCasServiceAccountCommand : CasRegistryCmdlet
 
     #region Parameters
 
-    /// <summary>Only accounts of this tenant: its id or verified domain. Objects with a TenantId property (connections) bind to it from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = FilterSet)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TenantIdCompleter))]
-    public string? TenantId { get; set; }
 
     /// <summary>Only accounts of these services (ExchangeOnline, ExchangeOnlineInline, SharePointOnline, OneDrive, Teams, TeamsChat).</summary>
     [Parameter(ParameterSetName = FilterSet)]
@@ -50,11 +46,24 @@ public sealed class GetCasServiceAccountCommand : CasRegistryCmdlet
     protected override void ProcessRecord()
     {
         var storePath = ResolveStorePath();
+        if (!TryResolveFilter(storePath, out var tenant))
+        {
+            return;
+        }
+
         if (ParameterSetName == AccountIdSet)
         {
             foreach (var id in AccountId!)
             {
-                if (TryRun((_, ct) => CasEngine.Shared.Accounts.GetAsync(storePath, id, ct), id, out var account))
+                if (TryRun(
+                        async (_, ct) =>
+                        {
+                            var found = await CasEngine.Shared.Accounts.GetAsync(storePath, id, ct).ConfigureAwait(false);
+                            TenantResolver.RequireAccountOf(tenant, found);
+                            return found;
+                        },
+                        id,
+                        out var account))
                 {
                     WriteObject(account);
                 }
@@ -63,21 +72,12 @@ public sealed class GetCasServiceAccountCommand : CasRegistryCmdlet
             return;
         }
 
-        // The registry filters one service and tenant ids; several services and tenant domains are matched here.
-        var tenantId = TenantId is null ? null : TenantIdOf(TenantId);
+        // The registry filters one service; several are matched here.
         var service = Service is { Length: 1 } ? Service[0] : (CasService?)null;
-        var accounts = Run((_, ct) => CasEngine.Shared.Accounts.GetAsync(storePath, tenantId, service, Status, IncludeRemoved, ct), TenantId);
+        var accounts = Run((_, ct) => CasEngine.Shared.Accounts.GetAsync(storePath, tenant.TenantId, service, Status, IncludeRemoved, ct), TenantId);
         var services = Service?.ToHashSet();
-        WriteObject(
-            accounts.Where(a => (services is null || services.Contains(a.Service)) && IsOfTenant(a)),
-            enumerateCollection: true);
+        WriteObject(accounts.Where(a => services is null || services.Contains(a.Service)), enumerateCollection: true);
     }
 
     #endregion
-
-    private bool IsOfTenant(CasServiceAccount account) =>
-        TenantId is null
-        || string.Equals(account.TenantId, TenantId, StringComparison.OrdinalIgnoreCase)
-        || string.Equals(account.TenantDomain, TenantId, StringComparison.OrdinalIgnoreCase)
-        || string.Equals(account.TenantId, TenantIdOf(TenantId), StringComparison.OrdinalIgnoreCase);
 }

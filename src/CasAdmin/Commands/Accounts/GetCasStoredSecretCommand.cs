@@ -12,7 +12,7 @@ namespace CasAdmin.Commands.Accounts;
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "CasStoredSecret")]
 [OutputType(typeof(CasStoredSecret))]
-public sealed class GetCasStoredSecretCommand : CasRegistryCmdlet
+public sealed class GetCasStoredSecretCommand : CasStoredSecretCmdlet
 {
     #region Parameters
 

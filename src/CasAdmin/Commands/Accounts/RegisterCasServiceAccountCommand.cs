@@ -13,7 +13,7 @@ namespace CasAdmin.Commands.Accounts;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Register, "CasServiceAccount", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(CasServiceAccount))]
-public sealed class RegisterCasServiceAccountCommand : CasConnectedCmdlet
+public sealed class RegisterCasServiceAccountCommand : CasTenantCmdlet
 {
     #region Parameters
 
@@ -46,14 +46,6 @@ public sealed class RegisterCasServiceAccountCommand : CasConnectedCmdlet
     [Parameter]
     public LicensingModel? LicensingModel { get; set; }
 
-    /// <summary>
-    /// The account's tenant (id or verified domain): selects the open connection to it when -Connection is not given.
-    /// Objects with a TenantId property (candidates) bind to it from the pipeline. Default: the default connection.
-    /// </summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TenantIdCompleter))]
-    public string? TenantId { get; set; }
 
     #endregion
 
@@ -65,10 +57,12 @@ public sealed class RegisterCasServiceAccountCommand : CasConnectedCmdlet
         var appId = NullIfEmpty(AppId);
         var delegateAccount = NullIfEmpty(DelegateAccount);
         var what = appId ?? delegateAccount ?? Service.ToString();
-        if (!TryResolveConnection(TenantId, what, out var connection))
+        if (!TryResolveTenant(what, out var tenant))
         {
             return;
         }
+
+        var connection = tenant.Connection;
 
         var request = new RegisterAccountRequest
         {
@@ -81,7 +75,7 @@ public sealed class RegisterCasServiceAccountCommand : CasConnectedCmdlet
             LicensingModel = LicensingModel,
         };
         var kind = Kind == ServiceAccountKind.DelegateAccount ? $"delegate account {delegateAccount}" : $"authorized account of app {appId}";
-        if (!ShouldProcess($"Tenant {connection.TenantDomain ?? connection.TenantId}",
+        if (!ShouldProcess(TenantTarget(connection),
                 $"Record the {(IsLegacy ? "legacy " : string.Empty)}{Service} {kind} in the registry (nothing changes in the tenant)"))
         {
             return;

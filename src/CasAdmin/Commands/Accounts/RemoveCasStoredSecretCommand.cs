@@ -12,7 +12,7 @@ namespace CasAdmin.Commands.Accounts;
 /// it may be the only copy of that account's secret.
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "CasStoredSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-public sealed class RemoveCasStoredSecretCommand : CasRegistryCmdlet
+public sealed class RemoveCasStoredSecretCommand : CasStoredSecretCmdlet
 {
     #region Parameters
 

@@ -18,7 +18,7 @@ namespace CasAdmin.Commands.Connections;
 /// </remarks>
 [Cmdlet(VerbsCommunications.Connect, "CasTenant", DefaultParameterSetName = InteractiveSet)]
 [OutputType(typeof(CasConnection))]
-public sealed class ConnectCasTenantCommand : CasCmdlet
+public sealed class ConnectCasTenantCommand : CasSignInCmdlet
 {
     private const string InteractiveSet = "Interactive";
     private const string DeviceCodeSet = "DeviceCode";
@@ -100,20 +100,6 @@ public sealed class ConnectCasTenantCommand : CasCmdlet
     [Parameter(Mandatory = true, ParameterSetName = AccessTokenSet)]
     [ValidateNotNull]
     public SecureString? AccessToken { get; set; }
-
-    /// <summary>The Microsoft cloud of the tenant: Global (default), USGov, USGovDoD, China, or Sandbox (the embedded emulator).</summary>
-    [Parameter]
-    public CasCloud Environment { get; set; } = CasCloud.Global;
-
-    /// <summary>With -Environment Sandbox: the https URL the sandbox listens on (Start-CasSandbox returns it).</summary>
-    [Parameter]
-    [ValidateNotNull]
-    public Uri? SandboxUrl { get; set; }
-
-    /// <summary>With -Environment Sandbox: the SHA-256 thumbprint of the sandbox's certificate, the only certificate the connection trusts.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? SandboxThumbprint { get; set; }
 
     /// <summary>The registry file for this connection. Default: the per-user data folder, or the CASADMIN_STORE environment variable.</summary>
     [Parameter]

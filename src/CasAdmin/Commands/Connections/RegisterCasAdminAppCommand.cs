@@ -14,7 +14,7 @@ namespace CasAdmin.Commands.Connections;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Register, "CasAdminApp", DefaultParameterSetName = InteractiveSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(CasAdminApp))]
-public sealed class RegisterCasAdminAppCommand : CasCmdlet
+public sealed class RegisterCasAdminAppCommand : CasSignInCmdlet
 {
     private const string InteractiveSet = "Interactive";
     private const string DeviceCodeSet = "DeviceCode";
@@ -36,20 +36,6 @@ public sealed class RegisterCasAdminAppCommand : CasCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string DisplayName { get; set; } = "CasAdmin Sign-in";
-
-    /// <summary>The Microsoft cloud of the tenant: Global (default), USGov, USGovDoD, China, or Sandbox (the embedded emulator).</summary>
-    [Parameter]
-    public CasCloud Environment { get; set; } = CasCloud.Global;
-
-    /// <summary>With -Environment Sandbox: the https URL the sandbox listens on (Start-CasSandbox returns it).</summary>
-    [Parameter]
-    [ValidateNotNull]
-    public Uri? SandboxUrl { get; set; }
-
-    /// <summary>With -Environment Sandbox: the SHA-256 thumbprint of the sandbox's certificate, the only certificate the connection trusts.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? SandboxThumbprint { get; set; }
 
     #endregion
 

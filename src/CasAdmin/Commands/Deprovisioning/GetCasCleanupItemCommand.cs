@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using CasAdmin.Base;
-using CasAdmin.Completers;
 using CasAdmin.Engine;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Deprovisioning;
@@ -18,11 +17,6 @@ public sealed class GetCasCleanupItemCommand : CasRegistryCmdlet
 {
     #region Parameters
 
-    /// <summary>Only items of this tenant: its id or verified domain. Objects with a TenantId property bind to it from the pipeline.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TenantIdCompleter))]
-    public string? TenantId { get; set; }
 
     /// <summary>Only items left by the removal of this service's accounts. Objects with a Service property bind to it from the pipeline.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -39,21 +33,11 @@ public sealed class GetCasCleanupItemCommand : CasRegistryCmdlet
     protected override void ProcessRecord()
     {
         var storePath = ResolveStorePath();
-        var tenantId = TenantId is null ? null : TenantIdOf(TenantId);
-        if (TenantId is not null && tenantId is null)
+        if (TryResolveFilter(storePath, out var tenant))
         {
-            // A domain no open connection knows: the registry's removal jobs know their tenant's domain.
-            var jobs = Run((_, ct) => CasEngine.Shared.Deprovisioning.GetJobsAsync(storePath, JobId, null, null, null, ct), TenantId);
-            tenantId = jobs.FirstOrDefault(j => string.Equals(j.TenantDomain, TenantId, StringComparison.OrdinalIgnoreCase))?.TenantId;
-            if (tenantId is null)
-            {
-                WriteVerbose($"No removal job of tenant {TenantId} is in the registry.");
-                return;
-            }
+            var items = Run((_, ct) => CasEngine.Shared.Deprovisioning.GetCleanupItemsAsync(storePath, tenant.TenantId, Service, JobId, ct), (object?)JobId ?? TenantId);
+            WriteObject(items, enumerateCollection: true);
         }
-
-        var items = Run((_, ct) => CasEngine.Shared.Deprovisioning.GetCleanupItemsAsync(storePath, tenantId, Service, JobId, ct), (object?)JobId ?? TenantId);
-        WriteObject(items, enumerateCollection: true);
     }
 
     #endregion

@@ -26,11 +26,6 @@ public sealed class GetCasRemovalJobCommand : CasRegistryCmdlet
     [ArgumentCompleter(typeof(AccountIdCompleter))]
     public Guid? AccountId { get; set; }
 
-    /// <summary>Only jobs of this tenant: its id or verified domain. Objects with a TenantId property bind to it from the pipeline.</summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TenantIdCompleter))]
-    public string? TenantId { get; set; }
 
     /// <summary>Only jobs in this status: Pending, Running, Succeeded, Failed or Forced.</summary>
     [Parameter]
@@ -43,18 +38,12 @@ public sealed class GetCasRemovalJobCommand : CasRegistryCmdlet
     protected override void ProcessRecord()
     {
         var storePath = ResolveStorePath();
-
-        // A domain that no open connection knows is matched on the jobs' TenantDomain here.
-        var tenantId = TenantId is null ? null : TenantIdOf(TenantId);
-        var jobs = Run((_, ct) => CasEngine.Shared.Deprovisioning.GetJobsAsync(storePath, JobId, AccountId, tenantId, Status, ct), (object?)JobId ?? (object?)AccountId ?? TenantId);
-        WriteObject(jobs.Where(IsOfTenant), enumerateCollection: true);
+        if (TryResolveFilter(storePath, out var tenant))
+        {
+            var jobs = Run((_, ct) => CasEngine.Shared.Deprovisioning.GetJobsAsync(storePath, JobId, AccountId, tenant.TenantId, Status, ct), (object?)JobId ?? (object?)AccountId ?? TenantId);
+            WriteObject(jobs, enumerateCollection: true);
+        }
     }
 
     #endregion
-
-    private bool IsOfTenant(CasRemovalJob job) =>
-        TenantId is null
-        || string.Equals(job.TenantId, TenantId, StringComparison.OrdinalIgnoreCase)
-        || string.Equals(job.TenantDomain, TenantId, StringComparison.OrdinalIgnoreCase)
-        || string.Equals(job.TenantId, TenantIdOf(TenantId), StringComparison.OrdinalIgnoreCase);
 }

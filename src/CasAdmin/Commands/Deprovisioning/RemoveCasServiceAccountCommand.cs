@@ -6,6 +6,7 @@ using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Tenancy;
 
 namespace CasAdmin.Commands.Deprovisioning;
 
@@ -18,7 +19,7 @@ namespace CasAdmin.Commands.Deprovisioning;
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "CasServiceAccount", DefaultParameterSetName = AccountIdSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(CasRemovalJob))]
-public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
+public sealed class RemoveCasServiceAccountCommand : CasTenantCmdlet
 {
     private const string AccountIdSet = "AccountId";
     private const string ServiceSet = "Service";
@@ -42,14 +43,6 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ServiceSet)]
     public CasService Service { get; set; }
 
-    /// <summary>
-    /// The account's tenant (id or verified domain): selects the open connection to that tenant when -Connection is
-    /// not given. Objects with a TenantId property bind to it from the pipeline. Default: the default connection.
-    /// </summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TenantIdCompleter))]
-    public string? TenantId { get; set; }
 
     /// <summary>A Global Administrator connection to the same tenant, for when the tenant's own connection lacks the rights.</summary>
     [Parameter]
@@ -86,14 +79,20 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
 
     protected override void ProcessRecord()
     {
-        if (!TryResolveConnection(TenantId, ParameterSetName == ServiceSet ? TenantId ?? Service.ToString() : AccountId, out var connection))
+        // The tenant is checked here, once: -TenantId, -Connection, -AdminConnection and the account's own tenant.
+        if (ParameterSetName == ServiceSet)
         {
-            return;
+            if (TryResolveTenant(TenantId ?? Service.ToString(), out var tenant, AdminConnection))
+            {
+                foreach (var account in FindServiceAccounts(tenant.Connection))
+                {
+                    ConfirmAndCollect(account, tenant);
+                }
+            }
         }
-
-        foreach (var account in FindAccounts(connection))
+        else if (TryResolveAccount(AccountId, out var scope, AdminConnection))
         {
-            ConfirmAndCollect(account, connection);
+            ConfirmAndCollect(scope.Account, scope);
         }
     }
 
@@ -147,58 +146,32 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
 
     #endregion
 
-    /// <summary>The accounts this pipeline item names: one by id, or the tenant's accounts of -Service. Failures are written here.</summary>
-    private IReadOnlyList<CasServiceAccount> FindAccounts(CasConnection connection)
+    /// <summary>The registry's accounts of -Service in the tenant; none is an error, written here.</summary>
+    private IReadOnlyList<CasServiceAccount> FindServiceAccounts(CasConnection connection)
     {
-        if (ParameterSetName == ServiceSet)
+        if (!TryRun((_, ct) => CasEngine.Shared.Accounts.GetAsync(connection.StorePath, connection.TenantId, Service, null, false, ct), Service, out var found))
         {
-            if (!TryRun((_, ct) => CasEngine.Shared.Accounts.GetAsync(connection.StorePath, connection.TenantId, Service, null, false, ct), Service, out var found))
-            {
-                return [];
-            }
-
-            if (found.Count == 0)
-            {
-                WriteCasError(
-                    new CasException(ErrorIds.ServiceAccountNotFound, CasErrorCategory.ObjectNotFound,
-                        $"The registry has no {Service} service account of tenant {connection.TenantDomain ?? connection.TenantId}.",
-                        "List the accounts with Get-CasServiceAccount; register one provisioned elsewhere with Find-CasServiceAccount | Register-CasServiceAccount.",
-                        connection.TenantId),
-                    Service);
-            }
-
-            return found;
+            return [];
         }
 
-        return TryRun((_, ct) => CasEngine.Shared.Accounts.GetAsync(connection.StorePath, AccountId, ct), AccountId, out var account) ? [account] : [];
+        if (found.Count == 0)
+        {
+            WriteCasError(
+                new CasException(ErrorIds.ServiceAccountNotFound, CasErrorCategory.ObjectNotFound,
+                    $"The registry has no {Service} service account of tenant {TenantResolver.NameOf(connection)}.",
+                    "List the accounts with Get-CasServiceAccount; register one provisioned elsewhere with Find-CasServiceAccount | Register-CasServiceAccount.",
+                    connection.TenantId),
+                Service);
+        }
+
+        return found;
     }
 
     /// <summary>ShouldProcess, and for Exchange Online the extra question (unless -Force); a confirmed account joins the batch.</summary>
-    private void ConfirmAndCollect(CasServiceAccount account, CasConnection connection)
+    private void ConfirmAndCollect(CasServiceAccount account, TenantScope tenant)
     {
         if (accounts.ContainsKey(account.AccountId))
         {
-            return;
-        }
-
-        // The account's own tenant picks the connection when neither -Connection nor -TenantId named one.
-        if (Connection is null && TenantId is null && !ConnectionManager.Matches(connection, account.TenantId))
-        {
-            if (!TryResolveConnection(account.TenantId, account, out var own))
-            {
-                return;
-            }
-
-            connection = own;
-        }
-
-        if (AdminConnection is not null && !ConnectionManager.Matches(AdminConnection, connection.TenantId))
-        {
-            WriteCasError(
-                new CasException(ErrorIds.InvalidArgument, CasErrorCategory.InvalidArgument,
-                    $"-AdminConnection is to tenant {AdminConnection.TenantDomain ?? AdminConnection.TenantId}, not to tenant {connection.TenantDomain ?? connection.TenantId}.",
-                    "Pass a Global Administrator connection to the account's tenant, or remove the accounts of each tenant separately.", connection.TenantId),
-                account);
             return;
         }
 
@@ -244,12 +217,8 @@ public sealed class RemoveCasServiceAccountCommand : CasConnectedCmdlet
         }
 
         accounts[account.AccountId] = account;
-        targets.Add(new RemovalTarget(account.AccountId, connection, AdminConnection, Confirmed: confirmed));
+        targets.Add(new RemovalTarget(account.AccountId, tenant.Connection, tenant.AdminConnection, Confirmed: confirmed));
     }
-
-    /// <summary>The host cannot ask (non-interactive console, a runbook's or PowerShell.Create()'s host without UI).</summary>
-    private static bool IsHostThatCannotPrompt(Exception exception) =>
-        exception is System.Management.Automation.Host.HostException or PSInvalidOperationException or NotImplementedException;
 
     private static CasException NotConfirmed(CasServiceAccount account, string pass, Exception inner) => new(
         ErrorIds.RemovalNotConfirmed, CasErrorCategory.OperationStopped,

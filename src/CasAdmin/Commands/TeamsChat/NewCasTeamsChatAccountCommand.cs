@@ -16,7 +16,7 @@ namespace CasAdmin.Commands.TeamsChat;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "CasTeamsChatAccount", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(CasServiceAccount))]
-public sealed class NewCasTeamsChatAccountCommand : CasConnectedCmdlet
+public sealed class NewCasTeamsChatAccountCommand : CasTenantCmdlet
 {
     #region Parameters
 
@@ -72,14 +72,6 @@ public sealed class NewCasTeamsChatAccountCommand : CasConnectedCmdlet
     [TimeSpanOrMinutes]
     public TimeSpan ReplicationTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>
-    /// The tenant to provision (id or verified domain): selects the open connection to it when -Connection is not
-    /// given. Objects with a TenantId property bind to it from the pipeline.
-    /// </summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TenantIdCompleter))]
-    public string? TenantId { get; set; }
 
     #endregion
 
@@ -87,10 +79,12 @@ public sealed class NewCasTeamsChatAccountCommand : CasConnectedCmdlet
 
     protected override void ProcessRecord()
     {
-        if (!TryResolveConnection(TenantId, AppId, out var connection))
+        if (!TryResolveTenant(AppId, out var tenant))
         {
             return;
         }
+
+        var connection = tenant.Connection;
 
         var request = new NewTeamsChatAccountRequest
         {
@@ -106,7 +100,7 @@ public sealed class NewCasTeamsChatAccountCommand : CasConnectedCmdlet
             ReplicationTimeout = ReplicationTimeout,
         };
 
-        if (!ShouldProcess($"Tenant {connection.TenantDomain ?? connection.TenantId}",
+        if (!ShouldProcess(TenantTarget(connection),
                 $"Provision the Teams Chat service account with app {AppId} under licensing model {LicensingModel}"))
         {
             return;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
 using CasAdmin.Base;
-using CasAdmin.Completers;
 using CasAdmin.Engine;
 using CasAdmin.Engine.Provisioning;
 
@@ -15,7 +14,7 @@ namespace CasAdmin.Commands.TeamsChat;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "CasTeamsChatApp", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(CasTeamsChatApp))]
-public sealed class NewCasTeamsChatAppCommand : CasConnectedCmdlet
+public sealed class NewCasTeamsChatAppCommand : CasTenantCmdlet
 {
     #region Parameters
 
@@ -55,14 +54,6 @@ public sealed class NewCasTeamsChatAppCommand : CasConnectedCmdlet
     [TimeSpanOrMinutes]
     public TimeSpan ReplicationTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>
-    /// The tenant to register the app in (id or verified domain): selects the open connection to it when -Connection
-    /// is not given. Objects with a TenantId property (connections, CSV rows) bind to it from the pipeline.
-    /// </summary>
-    [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(TenantIdCompleter))]
-    public string? TenantId { get; set; }
 
     #endregion
 
@@ -70,10 +61,12 @@ public sealed class NewCasTeamsChatAppCommand : CasConnectedCmdlet
 
     protected override void ProcessRecord()
     {
-        if (!TryResolveConnection(TenantId, TenantId ?? DisplayName, out var connection))
+        if (!TryResolveTenant(TenantId ?? DisplayName, out var tenant))
         {
             return;
         }
+
+        var connection = tenant.Connection;
 
         var request = new NewTeamsChatAppRequest
         {
@@ -89,7 +82,7 @@ public sealed class NewCasTeamsChatAppCommand : CasConnectedCmdlet
         var action = string.Format(CultureInfo.InvariantCulture, "Register the {0} app '{1}' for {2} with a {3:0.##}-day client secret{4}",
             MultiTenant ? "multitenant" : "single-tenant", DisplayName, ConsoleUrl, SecretLifetime.TotalDays,
             GrantAdminConsent ? ", and grant it admin consent" : string.Empty);
-        if (!ShouldProcess($"Tenant {connection.TenantDomain ?? connection.TenantId}", action))
+        if (!ShouldProcess(TenantTarget(connection), action))
         {
             return;
         }
