@@ -200,6 +200,7 @@ internal sealed class SqliteRegistryStore : RegistryStore
             }
 
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Increment(ref StoreCounters.Commits);
         }
         catch (Exception ex)
         {
