@@ -50,7 +50,7 @@ public sealed class EngineHarness : IDisposable
 
     public void Dispose()
     {
-        RegistryStore.ResetCache();
+        RegistryStore.Forget(StorePath);
         folder.Dispose();
     }
 }

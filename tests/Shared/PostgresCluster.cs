@@ -39,6 +39,26 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     public string DataFolder => Path.Combine(folder, "data");
 
+    /// <summary>
+    /// The running server's postmaster (the first line of postmaster.pid), whose children are every backend; null when
+    /// the server is not running. Benchmarks read the server's CPU time from it in /proc.
+    /// </summary>
+    public int? PostmasterPid
+    {
+        get
+        {
+            var file = Path.Combine(DataFolder, "postmaster.pid");
+            try
+            {
+                return File.Exists(file) && int.TryParse(File.ReadLines(file).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+    }
+
     /// <summary>A connection string without the password, as users give it to -StorePath.</summary>
     public string ConnectionString(string database) => $"Host=127.0.0.1;Port={Port.ToString(CultureInfo.InvariantCulture)};Database={database};Username={User}";
 

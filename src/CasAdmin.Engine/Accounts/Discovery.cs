@@ -1,5 +1,5 @@
 using CasAdmin.Engine.Connections;
-using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Provisioning;
@@ -145,7 +145,7 @@ internal static class Discovery
 
             await AccountRepository.TouchTenantAsync(c, t, connection.TenantId, connection.TenantDomain, connection.TenantDisplayName, connection.Environment.ToString(), c2).ConfigureAwait(false);
             await AccountRepository.InsertAsync(c, t, account, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, new AuditEntry(connection.Account ?? connection.AppId, account.TenantId, account.AccountId, "RegisterServiceAccount",
+            await AccountRepository.AuditAsync(c, t, new AuditEntry(AuditEntry.ActorOf(connection), account.TenantId, account.AccountId, "RegisterServiceAccount",
                 account.AppId ?? account.DelegateAccount, "Succeeded", $"{request.Service} {request.Kind}"), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
         return (await repository.GetAsync(account.AccountId, ct).ConfigureAwait(false))!;

@@ -1,7 +1,7 @@
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Operations;
-using CasAdmin.Engine.Provisioning;
 using Microsoft.Graph.Models;
 using Microsoft.Identity.Client;
 

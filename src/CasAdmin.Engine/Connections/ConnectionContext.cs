@@ -1,3 +1,4 @@
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Graph;
 
 namespace CasAdmin.Engine.Connections;

@@ -1,3 +1,4 @@
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Operations;
 
@@ -201,7 +202,7 @@ public sealed class ConnectionManager
 
         observer.Warning(
             $"App {connection.AppId} signed in to tenant {connection.TenantDomain ?? connection.TenantId} without any Microsoft Graph application permission: " +
-            $"admin consent has not been granted for it. CasAdmin needs admin consent for {string.Join(", ", Provisioning.GraphPermissions.ProvisioningAdminRoles)} " +
+            $"admin consent has not been granted for it. CasAdmin needs admin consent for {string.Join(", ", GraphPermissions.ProvisioningAdminRoles)} " +
             "(and Group.ReadWrite.All to remove groups, Organization.Read.All for licensing model A). Grant it in Entra ID " +
             "(App registrations > the app > API permissions > Grant admin consent), then connect again.");
     }

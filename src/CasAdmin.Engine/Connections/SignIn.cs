@@ -1,7 +1,10 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Operations;
+using CasAdmin.Engine.Store;
 using Microsoft.Identity.Client;
 using Microsoft.Identity.Client.AppConfig;
 

@@ -1,18 +1,8 @@
-using System.Runtime.InteropServices;
-using System.Security;
 using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Graph;
 using Microsoft.Identity.Client;
 
 namespace CasAdmin.Engine.Connections;
-
-/// <summary>An access token and when it stops working.</summary>
-internal sealed record AccessTokenResult(string Token, DateTimeOffset ExpiresOn);
-
-/// <summary>Where a connection's Graph tokens come from. MSAL caches them; asking again is cheap.</summary>
-internal interface ITokenSource
-{
-    Task<AccessTokenResult> GetTokenAsync(CancellationToken cancellationToken);
-}
 
 /// <param name="app">The MSAL application of the app.</param>
 /// <param name="scope">The Graph .default scope of the cloud.</param>
@@ -102,66 +92,5 @@ internal sealed class StaticTokenSource(string token, DateTimeOffset expiresOn) 
         }
 
         return Task.FromResult(new AccessTokenResult(token, expiresOn));
-    }
-}
-
-internal static class SecureStrings
-{
-    /// <summary>Wraps a secret the engine received as text (from Entra or a token) so it leaves the engine read-only and protected.</summary>
-    public static SecureString Protect(string value)
-    {
-        var secure = new SecureString();
-        foreach (var ch in value)
-        {
-            secure.AppendChar(ch);
-        }
-
-        secure.MakeReadOnly();
-        return secure;
-    }
-
-    /// <summary>
-    /// True when the secret holds something other than white space. Empty and blank secrets are the same mistake
-    /// (a blank secret is never valid, and MSAL rejects it with an ArgumentNullException); this reads the characters
-    /// in place, without copying the secret into a managed string.
-    /// </summary>
-    public static bool HasValue([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] SecureString? value)
-    {
-        if (value is null || value.Length == 0)
-        {
-            return false;
-        }
-
-        var pointer = Marshal.SecureStringToGlobalAllocUnicode(value);
-        try
-        {
-            for (var i = 0; i < value.Length; i++)
-            {
-                if (!char.IsWhiteSpace((char)Marshal.ReadInt16(pointer, i * sizeof(char))))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-        finally
-        {
-            Marshal.ZeroFreeGlobalAllocUnicode(pointer);
-        }
-    }
-
-    /// <summary>Copies a secret out of a SecureString only at the moment a library needs it as text.</summary>
-    public static string Reveal(SecureString value)
-    {
-        var pointer = Marshal.SecureStringToGlobalAllocUnicode(value);
-        try
-        {
-            return Marshal.PtrToStringUni(pointer) ?? string.Empty;
-        }
-        finally
-        {
-            Marshal.ZeroFreeGlobalAllocUnicode(pointer);
-        }
     }
 }

@@ -1,4 +1,4 @@
-using CasAdmin.Engine.Provisioning;
+using CasAdmin.Engine.Domain;
 using Microsoft.Graph.Applications.Item.AddPassword;
 using Microsoft.Graph.Applications.Item.RemovePassword;
 using Microsoft.Graph.Models;

@@ -1,4 +1,4 @@
-using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Resilience;
 using Microsoft.Graph;

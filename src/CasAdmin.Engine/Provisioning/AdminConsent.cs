@@ -1,4 +1,5 @@
 using System.Globalization;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Operations;
 
@@ -50,7 +51,7 @@ internal static class AdminConsent
         return added;
     }
 
-    public static Uri ConsentUrl(Connections.CloudEndpoints endpoints, string tenant, string appId, string redirectUri) =>
+    public static Uri ConsentUrl(CloudEndpoints endpoints, string tenant, string appId, string redirectUri) =>
         new(string.Create(CultureInfo.InvariantCulture,
             $"{endpoints.AuthorityHost.AbsoluteUri}{Uri.EscapeDataString(tenant)}/v2.0/adminconsent?client_id={Uri.EscapeDataString(appId)}&scope={Uri.EscapeDataString(endpoints.DefaultScope)}&redirect_uri={Uri.EscapeDataString(redirectUri)}&state={Guid.NewGuid():N}"));
 }

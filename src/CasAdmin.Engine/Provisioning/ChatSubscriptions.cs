@@ -43,6 +43,8 @@ internal static class ChatSubscriptions
     public sealed record Recorded(string SubscriptionId, string Resource, DateTimeOffset Expires)
     {
         public DateTimeOffset GraphExpires { get; init; } = Expires;
+
+        public SubscriptionRow Row => new(SubscriptionId, Resource, Expires);
     }
 
     /// <summary>
@@ -127,17 +129,11 @@ internal static class ChatSubscriptions
         }
     }
 
-    public static async Task InsertAsync(DbConnection c, DbTransaction t, Guid accountId, Recorded s, LicensingModel model, CancellationToken ct) =>
-        await c.ExecuteAsync(t,
-            """
-            INSERT INTO subscriptions (subscription_id, account_id, resource, change_type, model, expires, created) VALUES ($id, $a, $r, $c, $m, $e, $now)
-            ON CONFLICT (subscription_id) DO UPDATE SET account_id = excluded.account_id, resource = excluded.resource, change_type = excluded.change_type,
-                model = excluded.model, expires = excluded.expires, created = excluded.created
-            """,
-            ct, ("$id", s.SubscriptionId), ("$a", accountId.ToString()), ("$r", s.Resource), ("$c", ChangeTypes), ("$m", model.ToString()),
-            ("$e", s.Expires.Iso()), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
+    /// <summary>Records a subscription Graph made, in the caller's transaction.</summary>
+    public static Task InsertAsync(DbConnection c, DbTransaction t, Guid accountId, Recorded s, LicensingModel model, CancellationToken ct) =>
+        SubscriptionRepository.InsertAsync(c, t, accountId, s.Row, ChangeTypes, model, ct);
 
-    public static Task<List<string>> ListAsync(RegistryStore store, Guid accountId, CancellationToken ct) =>
-        store.ReadAsync((c, c2) => c.QueryAsync(null, "SELECT subscription_id FROM subscriptions WHERE account_id = $a ORDER BY created",
-            r => r.GetString(0), c2, ("$a", accountId.ToString())), ct);
+    /// <summary>The ids of the account's recorded subscriptions, oldest first.</summary>
+    public static async Task<List<string>> ListAsync(RegistryStore store, Guid accountId, CancellationToken ct) =>
+        (await new SubscriptionRepository(store).ListAsync(accountId, ct).ConfigureAwait(false)).ConvertAll(s => s.SubscriptionId);
 }

@@ -1,5 +1,6 @@
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Licensing;
@@ -145,7 +146,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
                     await AccountRepository.UpdateAsync(c, t, account, c2).ConfigureAwait(false);
                 }
 
-                await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Recorded", $"model {request.LicensingModel}"), c2).ConfigureAwait(false);
+                await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, "NewTeamsChatAccount", "Recorded", $"model {request.LicensingModel}"), c2).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
         }
         catch when (secretRef is not null && !string.Equals(secretRef, recordedRef, StringComparison.Ordinal))
@@ -231,7 +232,7 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         {
             await AccountRepository.UpdateAsync(c, t, active, c2).ConfigureAwait(false);
             await AccountRepository.NotifyAsync(c, t, admin.TenantId, account.AccountId, CasService.TeamsChat, "Information", ProtectedMessage, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, Audit(admin, account, "NewTeamsChatAccount", "Succeeded", null), c2).ConfigureAwait(false);
+            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, "NewTeamsChatAccount", "Succeeded", null), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
         observer.Information(ProtectedMessage, ["Notification", "TeamsChat"]);
     }
@@ -337,9 +338,6 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             () => $"the app's token still lacks {string.Join(", ", app.MissingRoles(required))}",
             ct).ConfigureAwait(false);
     }
-
-    internal static AuditEntry Audit(CasConnection admin, CasServiceAccount account, string action, string result, string? detail) =>
-        new(admin.Account ?? admin.AppId, account.TenantId, account.AccountId, action, account.AppId, result, detail);
 }
 
 /// <summary>Finds which of an app's secrets a value is, by the hint Entra keeps (its first three characters).</summary>

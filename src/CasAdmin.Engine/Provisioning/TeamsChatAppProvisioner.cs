@@ -1,4 +1,5 @@
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Operations;
@@ -274,7 +275,7 @@ internal sealed class TeamsChatAppProvisioner(ISecretVault vault)
         await store.WriteAsync(async (c, t, c2) =>
         {
             await AccountRepository.TouchTenantAsync(c, t, admin.TenantId, admin.TenantDomain, admin.TenantDisplayName, admin.Environment.ToString(), c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, new AuditEntry(admin.Account ?? admin.AppId, admin.TenantId, null, "NewTeamsChatApp", app.AppId, "Succeeded",
+            await AccountRepository.AuditAsync(c, t, new AuditEntry(AuditEntry.ActorOf(admin), admin.TenantId, null, "NewTeamsChatApp", app.AppId, "Succeeded",
                 $"{(created ? "created" : "completed")} app {app.DisplayName}; secret added{(consented ? "; admin consent granted" : string.Empty)}"), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
     }

@@ -17,29 +17,31 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
 {
     private const int ChatPageSize = 50;
     private const int WriterBatch = 64;
+    private const int PendingBatch = 500;
+
+    private readonly InventoryRepository rows = new(store);
 
     public async Task<TeamsChatInventoryResult> RunAsync(int workers, IOperationObserver observer, int parentActivityId, CancellationToken ct)
     {
-        var account = accountId.ToString();
-        var resumed = await StartAsync(account, ct).ConfigureAwait(false);
+        var resumed = await rows.StartOrResumeAsync(accountId, ct).ConfigureAwait(false);
         if (resumed)
         {
             observer.Verbose("Resuming the Teams Chat inventory where it stopped.");
         }
 
-        var total = await EnumerateUsersAsync(account, ct).ConfigureAwait(false);
-        var done = await CountAsync("SELECT COUNT(*) FROM inventory_users WHERE account_id = $a AND done = 1", account, ct).ConfigureAwait(false);
+        var total = await EnumerateUsersAsync(ct).ConfigureAwait(false);
+        var done = await rows.CountScannedUsersAsync(accountId, ct).ConfigureAwait(false);
         using var progress = new ProgressTracker(observer, "Updating the Teams Chat data", total, parentActivityId);
         progress.Report((int)done, Status(done, total), force: true);
 
         var pending = Channel.CreateBounded<string>(new BoundedChannelOptions(workers * 4) { SingleWriter = true });
-        var results = Channel.CreateBounded<UserChats>(new BoundedChannelOptions(workers * 4) { SingleReader = true });
+        var results = Channel.CreateBounded<ScannedUser>(new BoundedChannelOptions(workers * 4) { SingleReader = true });
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var token = failure.Token;
 
-        var producer = ProduceAsync(account, pending.Writer, token);
+        var producer = ProduceAsync(pending.Writer, token);
         var scanners = Enumerable.Range(0, Math.Max(1, workers)).Select(_ => ScanAsync(pending.Reader, results.Writer, token)).ToArray();
-        var writer = WriteAsync(account, results.Reader, done, total, progress, token);
+        var writer = WriteAsync(results.Reader, done, total, progress, token);
         var all = Task.WhenAll(scanners).ContinueWith(_ => results.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         // The first failure cancels the others at once: a producer blocked on a full queue whose scanners all
@@ -78,42 +80,20 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
             throw;
         }
 
-        var chats = await CountAsync("SELECT COUNT(*) FROM inventory_chats WHERE account_id = $a", account, ct).ConfigureAwait(false);
-        await store.WriteAsync((c, t, c2) => c.ExecuteAsync(t,
-            "UPDATE inventory_runs SET status = 'Completed', completed = $now WHERE account_id = $a", c2,
-            ("$a", account), ("$now", DateTimeOffset.UtcNow.Iso())), ct).ConfigureAwait(false);
+        var chats = await rows.CountChatsAsync(accountId, ct).ConfigureAwait(false);
+        await rows.CompleteAsync(accountId, ct).ConfigureAwait(false);
         return new TeamsChatInventoryResult(total, chats, resumed) { AccountId = accountId };
     }
 
     private static string Status(long done, long total) =>
         string.Create(CultureInfo.InvariantCulture, $"{done} of {total} users");
 
-    /// <summary>Starts a run, or finds the one an interruption left. Returns true when resuming.</summary>
-    private Task<bool> StartAsync(string account, CancellationToken ct) =>
-        store.WriteAsync(async (c, t, c2) =>
-        {
-            var status = (string?)await c.ScalarAsync(t, "SELECT status FROM inventory_runs WHERE account_id = $a", c2, ("$a", account)).ConfigureAwait(false);
-            if (status is null or "Completed")
-            {
-                // A completed inventory is redone from scratch when asked for again.
-                await c.ExecuteAsync(t, "DELETE FROM inventory_users WHERE account_id = $a", c2, ("$a", account)).ConfigureAwait(false);
-                await c.ExecuteAsync(t, "DELETE FROM inventory_chats WHERE account_id = $a", c2, ("$a", account)).ConfigureAwait(false);
-                await c.ExecuteAsync(t,
-                    "INSERT INTO inventory_runs (account_id, status, users_total, started) VALUES ($a, 'Enumerating', 0, $now) ON CONFLICT (account_id) DO UPDATE SET status = 'Enumerating', users_total = 0, started = $now, completed = NULL",
-                    c2, ("$a", account), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
-                return false;
-            }
-
-            return true;
-        }, ct);
-
     /// <summary>Pages through the tenant's users into the registry; a resumed run re-lists them, adding only the new.</summary>
-    private async Task<int> EnumerateUsersAsync(string account, CancellationToken ct)
+    private async Task<int> EnumerateUsersAsync(CancellationToken ct)
     {
-        var status = (string?)await store.ReadAsync((c, c2) => c.ScalarAsync(null, "SELECT status FROM inventory_runs WHERE account_id = $a", c2, ("$a", account)), ct).ConfigureAwait(false);
-        if (status == "Scanning")
+        if (await rows.UsersListedAsync(accountId, ct).ConfigureAwait(false))
         {
-            return (int)await CountAsync("SELECT COUNT(*) FROM inventory_users WHERE account_id = $a", account, ct).ConfigureAwait(false);
+            return (int)await rows.CountUsersAsync(accountId, ct).ConfigureAwait(false);
         }
 
         var page = await graph.CallAsync((g, c) => g.Users.GetAsync(r =>
@@ -123,14 +103,7 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
         }, c), "users", ct).ConfigureAwait(false);
         while (page?.Value is { } users)
         {
-            var ids = users.Select(u => u.Id).OfType<string>().ToArray();
-            await store.WriteAsync(async (c, t, c2) =>
-            {
-                foreach (var id in ids)
-                {
-                    await c.ExecuteAsync(t, "INSERT INTO inventory_users (account_id, user_id) VALUES ($a, $u) ON CONFLICT DO NOTHING", c2, ("$a", account), ("$u", id)).ConfigureAwait(false);
-                }
-            }, ct).ConfigureAwait(false);
+            await rows.AddUsersAsync(accountId, users.Select(u => u.Id).OfType<string>().ToArray(), ct).ConfigureAwait(false);
 
             if (page.OdataNextLink is not { } next)
             {
@@ -140,13 +113,12 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
             page = await graph.CallAsync((g, c) => g.Users.WithUrl(next).GetAsync(cancellationToken: c), "users", ct).ConfigureAwait(false);
         }
 
-        var total = (int)await CountAsync("SELECT COUNT(*) FROM inventory_users WHERE account_id = $a", account, ct).ConfigureAwait(false);
-        await store.WriteAsync((c, t, c2) => c.ExecuteAsync(t,
-            "UPDATE inventory_runs SET status = 'Scanning', users_total = $n WHERE account_id = $a", c2, ("$a", account), ("$n", total)), ct).ConfigureAwait(false);
+        var total = (int)await rows.CountUsersAsync(accountId, ct).ConfigureAwait(false);
+        await rows.StartScanningAsync(accountId, total, ct).ConfigureAwait(false);
         return total;
     }
 
-    private async Task ProduceAsync(string account, ChannelWriter<string> pending, CancellationToken ct)
+    private async Task ProduceAsync(ChannelWriter<string> pending, CancellationToken ct)
     {
         try
         {
@@ -154,9 +126,7 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
             var after = string.Empty;
             while (true)
             {
-                var batch = await store.ReadAsync((c, c2) => c.QueryAsync(null,
-                    "SELECT user_id FROM inventory_users WHERE account_id = $a AND done = 0 AND user_id > $after ORDER BY user_id LIMIT 500",
-                    r => r.GetString(0), c2, ("$a", account), ("$after", after)), ct).ConfigureAwait(false);
+                var batch = await rows.PendingUsersAsync(accountId, after, PendingBatch, ct).ConfigureAwait(false);
                 if (batch.Count == 0)
                 {
                     break;
@@ -179,7 +149,7 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
         }
     }
 
-    private async Task ScanAsync(ChannelReader<string> pending, ChannelWriter<UserChats> results, CancellationToken ct)
+    private async Task ScanAsync(ChannelReader<string> pending, ChannelWriter<ScannedUser> results, CancellationToken ct)
     {
         await foreach (var user in pending.ReadAllAsync(ct).ConfigureAwait(false))
         {
@@ -200,13 +170,13 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
                 page = await graph.CallAsync((g, c) => g.Users[user].Chats.WithUrl(next).GetAsync(cancellationToken: c), user, ct).ConfigureAwait(false);
             }
 
-            await results.WriteAsync(new UserChats(user, chats), ct).ConfigureAwait(false);
+            await results.WriteAsync(new ScannedUser(user, chats), ct).ConfigureAwait(false);
         }
     }
 
-    private async Task WriteAsync(string account, ChannelReader<UserChats> results, long done, long total, ProgressTracker progress, CancellationToken ct)
+    private async Task WriteAsync(ChannelReader<ScannedUser> results, long done, long total, ProgressTracker progress, CancellationToken ct)
     {
-        var batch = new List<UserChats>(WriterBatch);
+        var batch = new List<ScannedUser>(WriterBatch);
         while (await results.WaitToReadAsync(ct).ConfigureAwait(false))
         {
             while (batch.Count < WriterBatch && results.TryRead(out var item))
@@ -214,29 +184,11 @@ internal sealed class TeamsChatInventory(RegistryStore store, GraphGateway graph
                 batch.Add(item);
             }
 
-            await store.WriteAsync(async (c, t, c2) =>
-            {
-                foreach (var user in batch)
-                {
-                    foreach (var (id, type) in user.Chats)
-                    {
-                        await c.ExecuteAsync(t, "INSERT INTO inventory_chats (account_id, chat_id, chat_type) VALUES ($a, $c, $t) ON CONFLICT DO NOTHING", c2,
-                            ("$a", account), ("$c", id), ("$t", type)).ConfigureAwait(false);
-                    }
-
-                    await c.ExecuteAsync(t, "UPDATE inventory_users SET done = 1, chats_seen = $n WHERE account_id = $a AND user_id = $u", c2,
-                        ("$a", account), ("$u", user.UserId), ("$n", user.Chats.Count)).ConfigureAwait(false);
-                }
-            }, ct).ConfigureAwait(false);
+            await rows.RecordScannedAsync(accountId, batch, ct).ConfigureAwait(false);
 
             done += batch.Count;
             progress.Report((int)done, Status(done, total));
             batch.Clear();
         }
     }
-
-    private async Task<long> CountAsync(string sql, string account, CancellationToken ct) =>
-        (long)(await store.ReadAsync((c, c2) => c.ScalarAsync(null, sql, c2, ("$a", account)), ct).ConfigureAwait(false) ?? 0L);
-
-    private sealed record UserChats(string UserId, List<(string Id, string? Type)> Chats);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Licensing;
@@ -22,8 +23,6 @@ internal sealed partial class TeamsChatMaintenance
 {
     /// <summary>Renew what expires within this long unless told otherwise; Test-CasServiceAccount warns from the same point.</summary>
     public static readonly TimeSpan DefaultRenewWithin = TimeSpan.FromDays(1);
-
-    private sealed record RecordedSubscription(string Id, string Resource, DateTimeOffset Expires);
 
     public async Task<IReadOnlyList<CasTeamsChatSubscription>> RenewSubscriptionsAsync(CasConnection admin, Guid accountId, SecureString? clientSecret, TimeSpan renewWithin, IOperationObserver observer, CancellationToken ct)
     {
@@ -52,7 +51,7 @@ internal sealed partial class TeamsChatMaintenance
         var lifecycleUrl = account.LifecycleNotificationUrl is { } l ? new Uri(l) : null;
         var model = account.LicensingModel ?? LicensingModel.Evaluation;
         using var app = await ServiceAppSession.SignInAsync(admin, account.AppId!, Secret(account, clientSecret), ct).ConfigureAwait(false);
-        var recorded = await ListRecordedAsync(store, accountId, ct).ConfigureAwait(false);
+        var recorded = await new SubscriptionRepository(store).ListAsync(accountId, ct).ConfigureAwait(false);
         var live = await ListLiveAsync(app.Graph, ct).ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
         var results = new List<CasTeamsChatSubscription>();
@@ -70,25 +69,25 @@ internal sealed partial class TeamsChatMaintenance
                 id, ct, ChatSubscriptions.RequiredRoles, app.Identity.Permissions, protectedApi: true).ConfigureAwait(false);
             var actual = renewed?.ExpirationDateTime ?? expires;
             var recordedExpiry = actual + await ChatSubscriptions.ClockOffsetAsync(app.Graph, ct).ConfigureAwait(false);
-            await store.WriteAsync((c, t, c2) => c.ExecuteAsync(t, "UPDATE subscriptions SET expires = $e WHERE subscription_id = $id", c2, ("$e", recordedExpiry.Iso()), ("$id", id)), ct).ConfigureAwait(false);
+            await new SubscriptionRepository(store).SetExpiryAsync(id, recordedExpiry, ct).ConfigureAwait(false);
             return (id, actual);
         }
 
         string Within(DateTimeOffset expires) => string.Create(CultureInfo.InvariantCulture, $"expires within {Math.Max(0, (expires - now).TotalHours):0.#} h");
 
-        var replaced = new List<RecordedSubscription>();
+        var replaced = new List<SubscriptionRow>();
         foreach (var r in recorded)
         {
-            if (live.Remove(r.Id, out var s))
+            if (live.Remove(r.SubscriptionId, out var s))
             {
                 var expires = s.ExpirationDateTime ?? r.Expires;
                 if (expires - now > renewWithin)
                 {
-                    results.Add(Result(r.Id, r.Resource, expires, SubscriptionAction.Unchanged, null));
+                    results.Add(Result(r.SubscriptionId, r.Resource, expires, SubscriptionAction.Unchanged, null));
                     continue;
                 }
 
-                var (id, renewed) = await RenewAsync(r.Id).ConfigureAwait(false);
+                var (id, renewed) = await RenewAsync(r.SubscriptionId).ConfigureAwait(false);
                 observer.Verbose($"Renewed subscription {id} of account {accountId} until {renewed:u}.");
                 results.Add(Result(id, r.Resource, renewed, SubscriptionAction.Renewed, Within(expires)));
             }
@@ -103,7 +102,7 @@ internal sealed partial class TeamsChatMaintenance
         {
             var graphNow = replaced.Count == 0 ? now : now + await ChatSubscriptions.ClockOffsetAsync(app.Graph, ct).ConfigureAwait(false);
             var reason = replaced.Count == 0 ? "none recorded" : replaced.Any(r => r.Expires > graphNow) ? "removed" : "expired";
-            var previous = replaced.Count > 0 ? replaced[0].Id : null;
+            var previous = replaced.Count > 0 ? replaced[0].SubscriptionId : null;
             var resource = ChatSubscriptions.ResourceFor(model);
 
             // An interrupted earlier run may have made the replacement already: one of this app's, for this account's URL and model.
@@ -137,7 +136,7 @@ internal sealed partial class TeamsChatMaintenance
 
         if (results.Any(r => r.Action is SubscriptionAction.Renewed))
         {
-            await new AccountRepository(store).AuditAsync(TeamsChatAccountProvisioner.Audit(admin, account, "RenewSubscription", "Succeeded",
+            await new AccountRepository(store).AuditAsync(AuditEntry.ForAccount(admin, account, "RenewSubscription", "Succeeded",
                 string.Join(", ", results.Where(r => r.Action == SubscriptionAction.Renewed).Select(r => r.SubscriptionId))), ct).ConfigureAwait(false);
         }
 
@@ -181,7 +180,7 @@ internal sealed partial class TeamsChatMaintenance
         }
 
         const string Fix = "Run Update-CasTeamsChatSubscription (or the runbook sample Runbook-RenewTeamsChatSubscriptions.ps1 on a schedule).";
-        var recorded = await ListRecordedAsync(store, account.AccountId, ct).ConfigureAwait(false);
+        var recorded = await new SubscriptionRepository(store).ListAsync(account.AccountId, ct).ConfigureAwait(false);
         Dictionary<string, Subscription> live;
         try
         {
@@ -200,14 +199,14 @@ internal sealed partial class TeamsChatMaintenance
         }
 
         var now = DateTimeOffset.UtcNow;
-        var graphNow = recorded.Any(r => !live.ContainsKey(r.Id)) ? now + await ChatSubscriptions.ClockOffsetAsync(app.Graph, ct).ConfigureAwait(false) : now;
+        var graphNow = recorded.Any(r => !live.ContainsKey(r.SubscriptionId)) ? now + await ChatSubscriptions.ClockOffsetAsync(app.Graph, ct).ConfigureAwait(false) : now;
         foreach (var r in recorded)
         {
-            if (!live.TryGetValue(r.Id, out var s))
+            if (!live.TryGetValue(r.SubscriptionId, out var s))
             {
                 add("Subscriptions", HealthStatus.Fail, r.Expires <= graphNow
-                    ? $"Subscription {r.Id} expired on {r.Expires:u}: Teams Chat messages are no longer delivered."
-                    : $"Subscription {r.Id} was removed by Microsoft Graph (it would have expired on {r.Expires:u}): Teams Chat messages are no longer delivered.", Fix);
+                    ? $"Subscription {r.SubscriptionId} expired on {r.Expires:u}: Teams Chat messages are no longer delivered."
+                    : $"Subscription {r.SubscriptionId} was removed by Microsoft Graph (it would have expired on {r.Expires:u}): Teams Chat messages are no longer delivered.", Fix);
                 continue;
             }
 
@@ -216,17 +215,17 @@ internal sealed partial class TeamsChatMaintenance
             var hours = string.Create(CultureInfo.InvariantCulture, $"{left.TotalHours:0.#}");
             if (left <= DefaultRenewWithin)
             {
-                add("Subscriptions", HealthStatus.Warning, $"Subscription {r.Id} expires in {hours} hours ({expires:u}).", Fix);
+                add("Subscriptions", HealthStatus.Warning, $"Subscription {r.SubscriptionId} expires in {hours} hours ({expires:u}).", Fix);
             }
             else
             {
-                add("Subscriptions", HealthStatus.Pass, $"Subscription {r.Id} is live; it expires in {hours} hours ({expires:u}).", null);
+                add("Subscriptions", HealthStatus.Pass, $"Subscription {r.SubscriptionId} is live; it expires in {hours} hours ({expires:u}).", null);
             }
         }
     }
 
     private static async Task RecordReplacementAsync(RegistryStore store, CasConnection admin, CasServiceAccount account, ChatSubscriptions.Recorded? created, LicensingModel model,
-        IReadOnlyList<RecordedSubscription> replaced, string action, CancellationToken ct) =>
+        IReadOnlyList<SubscriptionRow> replaced, string action, CancellationToken ct) =>
         await store.WriteAsync(async (c, t, c2) =>
         {
             if (created is not null)
@@ -236,16 +235,12 @@ internal sealed partial class TeamsChatMaintenance
 
             foreach (var old in replaced)
             {
-                await c.ExecuteAsync(t, "DELETE FROM subscriptions WHERE subscription_id = $id", c2, ("$id", old.Id)).ConfigureAwait(false);
+                await SubscriptionRepository.DeleteAsync(c, t, old.SubscriptionId, c2).ConfigureAwait(false);
             }
 
-            await AccountRepository.AuditAsync(c, t, TeamsChatAccountProvisioner.Audit(admin, account, action, "Succeeded",
-                $"{string.Join(", ", replaced.Select(r => r.Id))} -> {created?.SubscriptionId ?? "(none)"}"), c2).ConfigureAwait(false);
+            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, action, "Succeeded",
+                $"{string.Join(", ", replaced.Select(r => r.SubscriptionId))} -> {created?.SubscriptionId ?? "(none)"}"), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
-
-    private static Task<List<RecordedSubscription>> ListRecordedAsync(RegistryStore store, Guid accountId, CancellationToken ct) =>
-        store.ReadAsync((c, c2) => c.QueryAsync(null, "SELECT subscription_id, resource, expires FROM subscriptions WHERE account_id = $a ORDER BY created",
-            r => new RecordedSubscription(r.GetString(0), r.GetString(1), r.Time("expires")!.Value), c2, ("$a", accountId.ToString())), ct);
 
     /// <summary>The app's live subscriptions (Graph lists only the caller's), by id.</summary>
     private static async Task<Dictionary<string, Subscription>> ListLiveAsync(GraphGateway graph, CancellationToken ct)

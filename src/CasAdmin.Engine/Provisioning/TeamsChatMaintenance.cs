@@ -1,6 +1,7 @@
 using System.Security;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Graph;
 using CasAdmin.Engine.Licensing;
@@ -47,7 +48,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
             }
 
             await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, TeamsChatAccountProvisioner.Audit(admin, account, "SetLicensingModel", "Succeeded", $"{account.LicensingModel} -> {model}"), c2).ConfigureAwait(false);
+            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, "SetLicensingModel", "Succeeded", $"{account.LicensingModel} -> {model}"), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
 
         await DeleteSubscriptionsAsync(store, app.Graph, old, ct).ConfigureAwait(false);
@@ -116,7 +117,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
                 if (remove)
                 {
                     await directory.RemovePasswordAsync(application.Id!, previous, ct).ConfigureAwait(false);
-                    await new AccountRepository(store).AuditAsync(TeamsChatAccountProvisioner.Audit(admin, account, "RemoveSecret", "Succeeded", previous.ToString()), ct).ConfigureAwait(false);
+                    await new AccountRepository(store).AuditAsync(AuditEntry.ForAccount(admin, account, "RemoveSecret", "Succeeded", previous.ToString()), ct).ConfigureAwait(false);
                 }
                 else
                 {
@@ -160,7 +161,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         }
 
         // The old app's secret, to delete its subscriptions once the new app is recorded.
-        var oldSecret = !account.IsLegacy ? StoredSecret(account) : null;
+        var oldSecret = !account.IsLegacy ? vault.SecretOf(account) : null;
         var key = SecretKeys.Match(application, secret);
         var secretRef = StoreSecret(appId, secret, observer);
         var updated = account with
@@ -189,7 +190,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
             }
 
             await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, TeamsChatAccountProvisioner.Audit(admin, account, account.IsLegacy ? "ProtectWithOwnApp" : "ChangeApp", "Succeeded", $"{account.AppId} -> {appId}"), c2).ConfigureAwait(false);
+            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, account.IsLegacy ? "ProtectWithOwnApp" : "ChangeApp", "Succeeded", $"{account.AppId} -> {appId}"), c2).ConfigureAwait(false);
         }, ct), observer).ConfigureAwait(false);
 
         // The old subscriptions belong to the old app; without its secret they are left to expire on their own.
@@ -201,13 +202,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         else if (old.Count > 0)
         {
             observer.Warning($"{old.Count} subscription(s) of the previous app were left to expire: its secret is not available to delete them.");
-            await store.WriteAsync(async (c, t, c2) =>
-            {
-                foreach (var id in old)
-                {
-                    await c.ExecuteAsync(t, "DELETE FROM subscriptions WHERE subscription_id = $id", c2, ("$id", id)).ConfigureAwait(false);
-                }
-            }, ct).ConfigureAwait(false);
+            await new SubscriptionRepository(store).DeleteAsync(old, ct).ConfigureAwait(false);
         }
 
         return (await new AccountRepository(store).GetAsync(accountId, ct).ConfigureAwait(false))!;
@@ -252,7 +247,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         store.EnsureWritable();
         using var app = await ServiceAppSession.SignInAsync(admin, account.AppId!, Secret(account, clientSecret), ct).ConfigureAwait(false);
         var result = await new TeamsChatInventory(store, app.Graph, accountId).RunAsync(Math.Clamp(throttleLimit, 1, 64), observer, -1, ct).ConfigureAwait(false);
-        await new AccountRepository(store).AuditAsync(TeamsChatAccountProvisioner.Audit(admin, account, "UpdateTeamsChatInventory", "Succeeded", $"{result.Users} users, {result.Chats} chats"), ct).ConfigureAwait(false);
+        await new AccountRepository(store).AuditAsync(AuditEntry.ForAccount(admin, account, "UpdateTeamsChatInventory", "Succeeded", $"{result.Users} users, {result.Chats} chats"), ct).ConfigureAwait(false);
         return result with { TenantId = account.TenantId };
     }
 
@@ -359,33 +354,17 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         return (store, account);
     }
 
-    private string Secret(CasServiceAccount account, SecureString? given)
-    {
-        if (SecureStrings.HasValue(given))
-        {
-            var value = SecureStrings.Reveal(given);
-            if (account.AppId is { } appId)
-            {
-                vault.Remember(account.TenantId, appId, value);
-            }
-
-            return value;
-        }
-
-        return StoredSecret(account) ?? throw new CasException(ErrorIds.SecretNotAvailable, CasErrorCategory.InvalidOperation,
+    private string Secret(CasServiceAccount account, SecureString? given) =>
+        GivenOrStoredSecret(account, given) ?? throw new CasException(ErrorIds.SecretNotAvailable, CasErrorCategory.InvalidOperation,
             $"The secret of app {account.AppId} is not stored on this machine and was not given in this session.",
             "Pass the secret's value with -ClientSecret once in this session; later commands of the session reuse it.", account.AccountId.ToString());
-    }
 
-    /// <summary>The account's secret from the OS store, else from this session's memory.</summary>
-    private string? StoredSecret(CasServiceAccount account) =>
-        (account.SecretReference is { } r ? vault.Read(r) : null) ?? vault.Recall(account.TenantId, account.AppId);
-
+    /// <summary>The secret given (which the session then remembers for the app), else the one this machine has for the account.</summary>
     private string? GivenOrStoredSecret(CasServiceAccount account, SecureString? given)
     {
         if (!SecureStrings.HasValue(given))
         {
-            return StoredSecret(account);
+            return vault.SecretOf(account);
         }
 
         var value = SecureStrings.Reveal(given);
@@ -521,7 +500,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         await CommitSecretAsync(store, account, account.AppId!, secret, reference, () => store.WriteAsync(async (c, t, c2) =>
         {
             await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, TeamsChatAccountProvisioner.Audit(admin, account, action, "Succeeded", key?.KeyId?.ToString()), c2).ConfigureAwait(false);
+            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, action, "Succeeded", key?.KeyId?.ToString()), c2).ConfigureAwait(false);
         }, ct), observer).ConfigureAwait(false);
     }
 
@@ -537,7 +516,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         await store.WriteAsync(async (c, t, c2) =>
         {
             await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, TeamsChatAccountProvisioner.Audit(admin, account, "NewAccessToken", error is null ? "Succeeded" : "Failed", error ?? state.ToString()), c2).ConfigureAwait(false);
+            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, "NewAccessToken", error is null ? "Succeeded" : "Failed", error ?? state.ToString()), c2).ConfigureAwait(false);
         }, ct).ConfigureAwait(false);
     }
 
@@ -546,7 +525,7 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         foreach (var id in ids)
         {
             await ChatSubscriptions.DeleteAsync(graph, id, ct).ConfigureAwait(false);
-            await store.WriteAsync((c, t, c2) => c.ExecuteAsync(t, "DELETE FROM subscriptions WHERE subscription_id = $id", c2, ("$id", id)), ct).ConfigureAwait(false);
+            await new SubscriptionRepository(store).DeleteAsync([id], ct).ConfigureAwait(false);
         }
     }
 

@@ -199,7 +199,7 @@ public static class SandboxLauncher
                 t.GetProperty("tenantId").GetString()!,
                 t.GetProperty("domain").GetString()!,
                 t.GetProperty("adminAppId").GetString()!,
-                Connections.SecureStrings.Protect(t.GetProperty("adminAppSecret").GetString()!),
+                Store.SecureStrings.Protect(t.GetProperty("adminAppSecret").GetString()!),
                 t.GetProperty("adminUser").GetString()!)).ToArray();
             return new CasSandbox(processId, new Uri(root.GetProperty("url").GetString()!), root.GetProperty("thumbprint").GetString()!, scenario, scale, tenants);
         }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Domain;
 
 namespace CasAdmin.Engine.Store;
 
@@ -193,6 +194,3 @@ internal sealed class AccountRepository(RegistryStore store)
         UpdatedOn = r.Time("updated")!.Value,
     };
 }
-
-/// <summary>One line of the audit log.</summary>
-internal sealed record AuditEntry(string? Actor, string? TenantId, Guid? AccountId, string Action, string? Target, string Result, string? Detail = null);

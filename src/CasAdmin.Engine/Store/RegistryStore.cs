@@ -55,13 +55,32 @@ internal abstract class RegistryStore
             && Directory.Exists(System.IO.Path.GetDirectoryName(resolved));
     }
 
-    /// <summary>Forgets opened stores (tests that replace a registry under the same name).</summary>
-    internal static void ResetCache()
+    /// <summary>
+    /// Forgets the store opened for one registry and closes its pooled connections (tests that change or replace a
+    /// registry under the same name). Only that registry: other registries open in the process keep their instances,
+    /// and whatever hooks their tests set on them.
+    /// </summary>
+    internal static void Forget(string? path)
     {
-        Opened.Clear();
-        SqliteRegistryStore.ClearPools();
-        PostgresRegistryStore.ClearPools();
+        string resolved;
+        try
+        {
+            resolved = StoreLocator.Resolve(path);
+        }
+        catch (CasException)
+        {
+            // A name that cannot be resolved (a refused connection string) was never opened.
+            return;
+        }
+
+        if (Opened.TryRemove(resolved, out var store))
+        {
+            store.ClearPool();
+        }
     }
+
+    /// <summary>Closes the idle pooled connections of this registry.</summary>
+    private protected abstract void ClearPool();
 
     /// <summary>Fails before any work starts when nothing could be recorded, so no tenant change is left unrecorded.</summary>
     public void EnsureWritable()

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 
 namespace CasAdmin.Engine.Store;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Security;
 using System.Text;
 using System.Text.RegularExpressions;
-using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using Microsoft.Identity.Client.Extensions.Msal;
 

@@ -35,7 +35,11 @@ internal sealed class SqliteRegistryStore : RegistryStore
     }
 
     /// <summary>Forgets pooled connections (tests that replace a file under the same path).</summary>
-    internal static void ClearPools() => SqliteConnection.ClearAllPools();
+    private protected override void ClearPool()
+    {
+        using var connection = new SqliteConnection(connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
 
     public static SqliteRegistryStore Create(string path, TimeSpan busyTimeout, bool create)
     {
@@ -196,6 +200,7 @@ internal sealed class SqliteRegistryStore : RegistryStore
             }
 
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            Interlocked.Increment(ref StoreCounters.Commits);
         }
         catch (Exception ex)
         {

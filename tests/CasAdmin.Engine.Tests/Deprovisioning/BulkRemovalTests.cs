@@ -271,7 +271,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
     {
         var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 2);
         using var _ = h;
-        RegistryStore.ResetCache();
+        RegistryStore.Forget(h.StorePath);
         SetReadOnly(h.StorePath, true);
         try
         {
@@ -284,7 +284,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         finally
         {
             SetReadOnly(h.StorePath, false);
-            RegistryStore.ResetCache();
+            RegistryStore.Forget(h.StorePath);
         }
 
         Assert.Empty(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, null, null, null, CancellationToken.None));

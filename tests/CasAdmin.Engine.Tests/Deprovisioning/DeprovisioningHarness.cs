@@ -53,7 +53,7 @@ internal static class Footprint
     {
         var directory = new DirectoryClient(admin.Context.Graph, admin.Permissions);
         var n = 0;
-        foreach (var name in Engine.Deprovisioning.Footprints.InlineGroups)
+        foreach (var name in Engine.Domain.Footprints.InlineGroups)
         {
             n += (await directory.FindGroupsAsync(name, CancellationToken.None)).Count;
         }

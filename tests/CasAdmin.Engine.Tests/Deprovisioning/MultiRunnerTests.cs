@@ -143,7 +143,7 @@ public sealed class MultiRunnerTests(PostgresFixture postgres)
 
         // Exactly once: every account reported removed by one runner only, one job each, all succeeded.
         Assert.Equal(shared.Accounts.Select(a => a.AccountId).Order(), removedBy.Select(r => r.Account).Order());
-        RegistryStore.ResetCache();
+        RegistryStore.Forget(store);
         var jobs = await shared.Engine.Deprovisioning.GetJobsAsync(store, null, null, null, null, CancellationToken.None);
         Assert.Equal(shared.Accounts.Count, jobs.Count);
         Assert.Equal(shared.Accounts.Count, jobs.Select(j => j.AccountId).Distinct().Count());

@@ -241,7 +241,7 @@ public sealed class RemovalTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         using var h = new EngineHarness(sandbox);
         var admin = await h.AdminAsync(sandbox.Contoso);
         var teams = (await Footprint.RegisterAllAsync(h, admin)).Where(a => a.Service == CasService.Teams).ToArray();
-        RegistryStore.ResetCache();
+        RegistryStore.Forget(h.StorePath);
         SetWritable(h.StorePath, false);
         try
         {
@@ -253,7 +253,7 @@ public sealed class RemovalTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         finally
         {
             SetWritable(h.StorePath, true);
-            RegistryStore.ResetCache();
+            RegistryStore.Forget(h.StorePath);
         }
     }
 

@@ -1,5 +1,6 @@
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Operations;
 using CasAdmin.Engine.Provisioning;

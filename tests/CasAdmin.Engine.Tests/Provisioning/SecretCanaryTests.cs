@@ -63,7 +63,7 @@ public sealed class SecretCanaryTests(SandboxFixture sandbox) : IClassFixture<Sa
             }
         }
 
-        RegistryStore.ResetCache();
+        RegistryStore.Forget(h.StorePath);
         var files = Directory.GetFiles(Path.GetDirectoryName(h.StorePath)!).Select(File.ReadAllBytes).ToArray();
         Assert.NotEmpty(files);
         foreach (var secret in secrets)

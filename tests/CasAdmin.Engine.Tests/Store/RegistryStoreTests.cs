@@ -91,7 +91,7 @@ public sealed class RegistryStoreTests : IDisposable
     {
         var path = folder.File("readonly.db");
         RegistryStore.Open(path);
-        RegistryStore.ResetCache();
+        RegistryStore.Forget(path);
         if (OperatingSystem.IsWindows())
         {
             File.SetAttributes(path, FileAttributes.ReadOnly);
@@ -116,7 +116,7 @@ public sealed class RegistryStoreTests : IDisposable
     {
         var path = folder.File("locked.db");
         RegistryStore.Open(path);
-        RegistryStore.ResetCache();
+        RegistryStore.Forget(path);
         var store = RegistryStore.Open(path, busyTimeout: TimeSpan.FromSeconds(1));
 
         using var holder = new SqliteConnection($"Data Source={path};Pooling=False");

@@ -1,5 +1,6 @@
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Domain;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Store;
 using CasAdmin.Testing;
@@ -211,7 +212,7 @@ public sealed class SharedRegistryTests(PostgresFixture postgres) : IDisposable
     {
         var (name, setVersion, _) = kind == "sqlite" ? Sqlite() : await PostgresAsync();
         RegistryStore.Open(name);
-        RegistryStore.ResetCache();
+        RegistryStore.Forget(name);
         await setVersion(Schema.CurrentVersion + 7);
 
         var error = Assert.Throws<CasException>(() => RegistryStore.Open(name));

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
-using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Provisioning;
+using CasAdmin.Engine.Store;
 using Microsoft.Identity.Client;
 
 namespace CasAdmin.Engine.Tests.Unit;

@@ -1,5 +1,6 @@
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Deprovisioning;
+using CasAdmin.Engine.Domain;
 
 namespace CasAdmin.Engine.Tests.Unit;
 

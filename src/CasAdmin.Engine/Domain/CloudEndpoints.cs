@@ -1,4 +1,6 @@
-namespace CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Connections;
+
+namespace CasAdmin.Engine.Domain;
 
 /// <summary>The sign-in and Graph hosts of a cloud.</summary>
 public sealed record CloudEndpoints(CasCloud Cloud, Uri AuthorityHost, Uri GraphEndpoint, string GraphResource)

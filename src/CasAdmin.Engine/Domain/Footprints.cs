@@ -1,6 +1,7 @@
 using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Deprovisioning; // CasRemovalJob and CasCleanupItem, output types CasAdmin.Model declares in that namespace
 
-namespace CasAdmin.Engine.Deprovisioning;
+namespace CasAdmin.Engine.Domain;
 
 /// <summary>
 /// What each service leaves in the tenant that Graph cannot remove, as remaining changes with

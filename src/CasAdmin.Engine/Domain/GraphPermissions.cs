@@ -1,4 +1,4 @@
-namespace CasAdmin.Engine.Provisioning;
+namespace CasAdmin.Engine.Domain;
 
 /// <summary>Microsoft Graph permission ids CasAdmin uses (learn.microsoft.com/graph/permissions-reference).</summary>
 public static class GraphPermissions
