@@ -17,8 +17,10 @@ BeforeAll {
     $fabrikamExchange = $ofFabrikam | Where-Object { $_.Service -eq 'ExchangeOnline' -and $_.AppId } | Select-Object -First 1
     $fabrikamChat = $ofFabrikam | Where-Object Service -EQ 'TeamsChat' | Select-Object -First 1
 
-    # Runs a command and returns its output objects and its errors apart (errors never end the test).
+    # Runs a command and returns its output objects and its errors apart (errors never end the test, even when the
+    # caller's preference is Stop, as in the CI's Pester run).
     function Invoke-Captured([scriptblock] $Command) {
+        $ErrorActionPreference = 'Continue'
         $all = @(& $Command 2>&1)
         [pscustomobject]@{
             Output = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
