@@ -16,7 +16,9 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
 
     /// <summary>Journaled before the step's work starts.</summary>
     public Task StartStepAsync(int ordinal, CancellationToken ct) =>
-        WriteAsync((c, t, c2) => StartStepAsync(c, t, ordinal, DateTimeOffset.UtcNow.Iso(), c2), ct);
+        store.WriteAsync((c, t, c2) => HeldExecuteAsync(c, t,
+            "UPDATE removal_steps SET status = 'Running', started = $now, finished = NULL, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o AND " + LeaseHeld, c2,
+            ("$o", ordinal), ("$now", DateTimeOffset.UtcNow.Iso())), ct);
 
     /// <summary>
     /// Journaled after the step's work, with any remaining changes it found, in one transaction. That transaction
@@ -25,10 +27,14 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
     /// </summary>
     public Task FinishStepAsync(int ordinal, RemovalStepStatus status, string? detail, IReadOnlyList<CasCleanupItem> remaining, CancellationToken ct,
         int? nextOrdinal = null, bool jobSucceeded = false) =>
-        WriteAsync(async (c, t, c2) =>
+        store.WriteAsync(async (c, t, c2) =>
         {
             var now = DateTimeOffset.UtcNow.Iso();
-            await EndStepAsync(c, t, ordinal, status, now, detail, null, null, c2).ConfigureAwait(false);
+
+            // The step's end carries the lease check (see LeaseHeld): the write's first statement, as the check was.
+            await HeldExecuteAsync(c, t,
+                "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o AND " + LeaseHeld, c2,
+                ("$o", ordinal), ("$s", status.ToString()), ("$now", now), ("$d", detail)).ConfigureAwait(false);
             foreach (var item in remaining)
             {
                 await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
@@ -141,6 +147,22 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
             await AssertLeaseAsync(c, t, ct).ConfigureAwait(false);
             await write(c, t, ct).ConfigureAwait(false);
         };
+
+    // The lease check folded into a write's first statement, which then changes rows only while this runner holds the
+    // job's lease. On PostgreSQL the sub-select takes the job's row lock as the separate check did, so a takeover waits
+    // for this transaction's end, and one that committed first is seen (the locked row is read again); on SQLite
+    // BEGIN IMMEDIATE already holds the file. Saves one round trip per journal write.
+    private const string LeaseHeld = "EXISTS (SELECT 1 FROM removal_jobs WHERE job_id = $j AND lease_owner = $owner FOR UPDATE)";
+
+    // Runs a statement guarded by LeaseHeld. Nothing changed means the lease is gone, or there was nothing to change:
+    // the full check then tells which, and throws LeaseLost (the transaction rolls back) in the first case only.
+    private async Task HeldExecuteAsync(DbConnection c, DbTransaction t, string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        if (await c.ExecuteAsync(t, sql, ct, [("$j", job), ("$owner", owner), .. parameters]).ConfigureAwait(false) == 0)
+        {
+            await AssertLeaseAsync(c, t, ct).ConfigureAwait(false);
+        }
+    }
 
     private async Task AssertLeaseAsync(DbConnection c, DbTransaction t, CancellationToken ct)
     {
