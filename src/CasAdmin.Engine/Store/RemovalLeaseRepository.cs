@@ -83,11 +83,16 @@ internal sealed class RemovalLeaseRepository(RegistryStore store, TimeProvider? 
             "INSERT INTO removal_jobs (job_id, account_id, tenant_id, service, app_id, delegate_account, status, created) VALUES ($j, $a, $t, $s, $app, $d, 'Pending', $now)",
             ct, ("$j", jobId.ToString()), ("$a", account.AccountId.ToString()), ("$t", account.TenantId), ("$s", account.Service.ToString()),
             ("$app", account.AppId), ("$d", account.DelegateAccount), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
-        for (var i = 0; i < steps.Count; i++)
+        if (steps.Count == 0)
         {
-            await c.ExecuteAsync(t, "INSERT INTO removal_steps (job_id, ordinal, name, status) VALUES ($j, $o, $n, 'Pending')", ct,
-                ("$j", jobId.ToString()), ("$o", i), ("$n", steps[i])).ConfigureAwait(false);
+            return;
         }
+
+        // All steps in one multi-row INSERT: one statement, not one per step (a plan has about a dozen, far below
+        // either store's limit on parameters).
+        var values = string.Join(", ", steps.Select((_, i) => $"($j, $o{i}, $n{i}, 'Pending')"));
+        var parameters = steps.SelectMany((name, i) => new (string, object?)[] { ($"$o{i}", i), ($"$n{i}", name) }).Prepend(("$j", jobId.ToString())).ToArray();
+        await c.ExecuteAsync(t, "INSERT INTO removal_steps (job_id, ordinal, name, status) VALUES " + values, ct, parameters).ConfigureAwait(false);
     }
 
     private async Task<LeaseOutcome> TryLeaseAsync(DbConnection c, DbTransaction t, Guid jobId, string owner, TimeSpan duration, CancellationToken ct)
