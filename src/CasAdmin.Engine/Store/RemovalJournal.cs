@@ -7,8 +7,9 @@ namespace CasAdmin.Engine.Store;
 
 /// <summary>
 /// The journal of one removal job as written by the runner that holds its lease: every write is one transaction that
-/// first checks, under the job's row lock, that <paramref name="owner"/> still holds the lease, and otherwise fails
-/// with LeaseLost and changes nothing. A takeover cannot slip in between that check and the write's commit.
+/// checks, under the job's row lock, that <paramref name="owner"/> still holds the lease, and otherwise fails with
+/// LeaseLost and changes nothing. A takeover cannot slip in between that check and the write's commit. The frequent
+/// writes fold the check into their first statement (see LeaseHeld); the rare ones run it on its own first.
 /// </summary>
 internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string owner)
 {
@@ -32,18 +33,29 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
             var now = DateTimeOffset.UtcNow.Iso();
 
             // The step's end carries the lease check (see LeaseHeld): the write's first statement, as the check was.
-            await HeldExecuteAsync(c, t,
-                "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o AND " + LeaseHeld, c2,
-                ("$o", ordinal), ("$s", status.ToString()), ("$now", now), ("$d", detail)).ConfigureAwait(false);
-            foreach (var item in remaining)
-            {
-                await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
-            }
-
+            // With a next step, its start is in the same UPDATE: the row of ordinal $o ends, the row of $next starts.
             if (nextOrdinal is int next)
             {
-                await StartStepAsync(c, t, next, now, c2).ConfigureAwait(false);
+                await HeldExecuteAsync(c, t,
+                    """
+                    UPDATE removal_steps SET
+                        status = CASE WHEN ordinal = $o THEN $s ELSE 'Running' END,
+                        started = CASE WHEN ordinal = $o THEN started ELSE $now END,
+                        finished = CASE WHEN ordinal = $o THEN $now ELSE NULL END,
+                        detail = CASE WHEN ordinal = $o THEN $d ELSE detail END,
+                        error_id = NULL, error = NULL
+                    WHERE job_id = $j AND ordinal IN ($o, $next) AND
+                    """ + " " + LeaseHeld, c2,
+                    ("$o", ordinal), ("$next", next), ("$s", status.ToString()), ("$now", now), ("$d", detail)).ConfigureAwait(false);
             }
+            else
+            {
+                await HeldExecuteAsync(c, t,
+                    "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o AND " + LeaseHeld, c2,
+                    ("$o", ordinal), ("$s", status.ToString()), ("$now", now), ("$d", detail)).ConfigureAwait(false);
+            }
+
+            await AddCleanupAsync(c, t, remaining, c2).ConfigureAwait(false);
 
             if (jobSucceeded)
             {
@@ -71,10 +83,7 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
     public Task LeaveUndoneAsync(IReadOnlyList<CasCleanupItem> remaining, IReadOnlyList<int> skipped, CancellationToken ct) =>
         WriteAsync(async (c, t, c2) =>
         {
-            foreach (var item in remaining)
-            {
-                await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
-            }
+            await AddCleanupAsync(c, t, remaining, c2).ConfigureAwait(false);
 
             foreach (var ordinal in skipped)
             {
@@ -175,11 +184,6 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
         }
     }
 
-    private Task StartStepAsync(DbConnection c, DbTransaction t, int ordinal, string now, CancellationToken ct) =>
-        c.ExecuteAsync(t,
-            "UPDATE removal_steps SET status = 'Running', started = $now, finished = NULL, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o", ct,
-            ("$j", job), ("$o", ordinal), ("$now", now));
-
     private Task EndStepAsync(DbConnection c, DbTransaction t, int ordinal, RemovalStepStatus status, string now, string? detail, string? errorId, string? error, CancellationToken ct) =>
         c.ExecuteAsync(t,
             "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = $eid, error = $e WHERE job_id = $j AND ordinal = $o", ct,
@@ -191,9 +195,22 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
             ct, ("$j", job), ("$s", status.ToString()), ("$f", forced ? 1 : 0), ("$now", status is RemovalJobStatus.Failed ? null : DateTimeOffset.UtcNow.Iso()),
             ("$eid", errorId), ("$e", error), ("$r", recommended));
 
-    private static Task AddCleanupAsync(DbConnection c, DbTransaction t, CasCleanupItem item, CancellationToken ct) =>
-        c.ExecuteAsync(t,
-            "INSERT INTO cleanup_items (job_id, tenant_id, service, kind, name, location, reason, action) VALUES ($j, $t, $s, $k, $n, $l, $r, $a) ON CONFLICT DO NOTHING",
-            ct, ("$j", item.JobId.ToString()), ("$t", item.TenantId), ("$s", item.Service.ToString()), ("$k", item.Kind), ("$n", item.Name),
-            ("$l", item.Location), ("$r", item.Reason), ("$a", item.Action));
+    // The remaining changes in multi-row INSERTs, one per 100 items (8 parameters each, well inside SQLite's and
+    // PostgreSQL's limits): one statement where there was one per item. ON CONFLICT DO NOTHING skips an item already
+    // listed, also one listed twice in the same statement.
+    private static async Task AddCleanupAsync(DbConnection c, DbTransaction t, IReadOnlyList<CasCleanupItem> items, CancellationToken ct)
+    {
+        foreach (var chunk in items.Chunk(100))
+        {
+            var values = string.Join(", ", chunk.Select((_, i) => $"($j{i}, $t{i}, $s{i}, $k{i}, $n{i}, $l{i}, $r{i}, $a{i})"));
+            var parameters = chunk.SelectMany((item, i) => new (string, object?)[]
+            {
+                ($"$j{i}", item.JobId.ToString()), ($"$t{i}", item.TenantId), ($"$s{i}", item.Service.ToString()), ($"$k{i}", item.Kind), ($"$n{i}", item.Name),
+                ($"$l{i}", item.Location), ($"$r{i}", item.Reason), ($"$a{i}", item.Action),
+            }).ToArray();
+            await c.ExecuteAsync(t,
+                "INSERT INTO cleanup_items (job_id, tenant_id, service, kind, name, location, reason, action) VALUES " + values + " ON CONFLICT DO NOTHING",
+                ct, parameters).ConfigureAwait(false);
+        }
+    }
 }
