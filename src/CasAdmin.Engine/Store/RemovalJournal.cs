@@ -105,18 +105,27 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
     /// reference; the account stays as Removed, and <paramref name="audit"/> records it.
     /// </summary>
     public Task RemoveLocalDataAsync(Guid accountId, AuditEntry audit, CancellationToken ct) =>
-        WriteAsync(async (c, t, c2) =>
+        store.WriteAsync(async (c, t, c2) =>
         {
-            var account = accountId.ToString();
+            // One round trip on PostgreSQL (a batch), the lease check riding in its first statement (see LeaseHeld). The
+            // account's row comes first; when it changed nothing and the lease is gone, the throw rolls the batch back.
+            var account = ("$a", (object?)accountId.ToString());
+            var statements = new List<(string, (string, object?)[])>
+            {
+                ("UPDATE service_accounts SET status = 'Removed', token_state = 'Unknown', token_expires = NULL, token_roles = '', secret_ref = NULL, updated = $now WHERE account_id = $a AND " + LeaseHeld,
+                    [account, ("$now", DateTimeOffset.UtcNow.Iso()), ("$j", job), ("$owner", owner)]),
+            };
             foreach (var table in new[] { "inventory_chats", "inventory_users", "inventory_runs", "subscriptions", "notifications" })
             {
-                await c.ExecuteAsync(t, $"DELETE FROM {table} WHERE account_id = $a", c2, ("$a", account)).ConfigureAwait(false);
+                statements.Add(($"DELETE FROM {table} WHERE account_id = $a", [account]));
             }
 
-            await c.ExecuteAsync(t,
-                "UPDATE service_accounts SET status = 'Removed', token_state = 'Unknown', token_expires = NULL, token_roles = '', secret_ref = NULL, updated = $now WHERE account_id = $a",
-                c2, ("$a", account), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, audit, c2).ConfigureAwait(false);
+            statements.Add((AccountRepository.AuditSql, AccountRepository.AuditParameters(audit)));
+            var changed = await c.ExecuteBatchAsync(t, c2, [.. statements]).ConfigureAwait(false);
+            if (changed[0] == 0)
+            {
+                await AssertLeaseAsync(c, t, c2).ConfigureAwait(false);
+            }
         }, ct);
 
     /// <summary>
