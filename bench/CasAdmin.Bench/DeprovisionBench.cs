@@ -125,7 +125,7 @@ internal static class DeprovisionBench
         // the documented limits (scale 1: the warm-up is not throttled down to the measured scale).
         foreach (var round in warmUpTenants.Chunk((Parallel + AccountsPerTenant - 1) / AccountsPerTenant).Take(WarmUpRounds))
         {
-            await engine.Deprovisioning.RemoveAsync(warmUpAccounts.Where(a => round.Contains(a.TenantId)).Select(a => new RemovalTarget(a.AccountId, With(warmUpConnections[a.TenantId], seqStore), Confirmed: true)).ToArray(),
+            await engine.Deprovisioning.RemoveAsync(await TargetsAsync(engine, warmUpAccounts.Where(a => round.Contains(a.TenantId)), a => With(warmUpConnections[a.TenantId], seqStore)),
                 options with { ThrottleLimit = Parallel }, NullOperationObserver.Instance, CancellationToken.None);
             await Task.Delay(1_000);
         }
@@ -355,7 +355,7 @@ internal static class DeprovisionBench
 
     private static async Task<Measured> MeasureAsync(SandboxHost sandbox, CasEngine engine, Dictionary<string, CasConnection> connections, List<CasServiceAccount> accounts, string store, RemovalOptions options)
     {
-        var targets = accounts.Select(a => new RemovalTarget(a.AccountId, With(connections[a.TenantId], store), Confirmed: true)).ToArray();
+        var targets = await TargetsAsync(engine, accounts, a => With(connections[a.TenantId], store));
         var before = (await sandbox.Control.GetTimelineAsync()).Count;
         var cpu = HostCpu.Read();
         var self = ProcCpu.Ticks(Environment.ProcessId);
@@ -367,6 +367,18 @@ internal static class DeprovisionBench
         var timeline = (await sandbox.Control.GetTimelineAsync()).Skip(before).Where(t => t.Path.StartsWith("/v1.0/", StringComparison.Ordinal)).ToArray();
         var seconds = (timeline.Max(t => t.ArrivalMs) - timeline.Min(t => t.ArrivalMs)) / 1000.0;
         return new Measured(seconds, timeline.Count(t => t.Status is >= 200 and < 300 or 404), results.Count(r => !r.Succeeded), timeline, cpuBusy, cost);
+    }
+
+    /// <summary>Each account as a removal target, resolved through the engine's tenant resolver as a cmdlet resolves it.</summary>
+    private static async Task<IReadOnlyList<RemovalTarget>> TargetsAsync(CasEngine engine, IEnumerable<CasServiceAccount> accounts, Func<CasServiceAccount, CasConnection> connection)
+    {
+        var targets = new List<RemovalTarget>();
+        foreach (var a in accounts)
+        {
+            targets.Add(await RemovalTarget.ResolveAsync(engine.Tenants, connection(a), a.AccountId, confirmed: true));
+        }
+
+        return targets;
     }
 
     /// <summary>The same connection, pointed at another registry (each run has its own copy).</summary>

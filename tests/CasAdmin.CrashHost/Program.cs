@@ -92,7 +92,8 @@ try
         options = options with { LeaseDuration = TimeSpan.FromMinutes(int.Parse(minutes, CultureInfo.InvariantCulture)) };
     }
 
-    var result = (await engine.Deprovisioning.RemoveAsync([new RemovalTarget(Guid.Parse(Required("--account")), connection, Confirmed: true)],
+    var target = await RemovalTarget.ResolveAsync(engine.Tenants, connection, Guid.Parse(Required("--account")), confirmed: true);
+    var result = (await engine.Deprovisioning.RemoveAsync([target],
         options, NullOperationObserver.Instance, CancellationToken.None))[0];
 
     // Only reached when the run ended before step K: say how, for the test's failure message.

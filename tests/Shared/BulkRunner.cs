@@ -47,7 +47,13 @@ public static class BulkRunner
                 Mode = SignInMode.ClientSecret, Tenant = tenant.TenantId, ClientId = tenant.AdminAppId, ClientSecret = SecureStrings.Protect(secrets[tenant.TenantId]),
                 Environment = CasCloud.Sandbox, SandboxUrl = new Uri(plan.SandboxUrl), SandboxThumbprint = plan.Thumbprint, StorePath = plan.Store,
             }, NullOperationObserver.Instance, CancellationToken.None);
-            return tenant.Accounts.Select(a => new RemovalTarget(a, connection, Confirmed: true)).ToList();
+            var resolved = new List<RemovalTarget>();
+            foreach (var account in tenant.Accounts)
+            {
+                resolved.Add(await RemovalTarget.ResolveAsync(engine.Tenants, connection, account, confirmed: true));
+            }
+
+            return resolved;
         }
 
         var targets = new List<RemovalTarget>();

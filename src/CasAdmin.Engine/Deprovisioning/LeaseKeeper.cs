@@ -81,7 +81,7 @@ internal sealed class LeaseKeeper : IAsyncDisposable
 
     /// <summary>The job's error when the lease ended its work.</summary>
     public CasException Error(string what, string target) => Failure is { } failure
-        ? RemovalRunner.Unexpected(failure, target)
+        ? UnexpectedFailure.Wrap(failure, target, ErrorIds.RemovalFailed, "The removal", RecommendedActions.ResumeRemoval)
         : new CasException(ErrorIds.LeaseLost, CasErrorCategory.ResourceUnavailable,
             $"The removal of {what} stopped before its next step: {Reason}.",
             "Check Get-CasRemovalJob, then run Remove-CasServiceAccount again: the job resumes at its first unfinished step (unless another runner already resumes it).", target);

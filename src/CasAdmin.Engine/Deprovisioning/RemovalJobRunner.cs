@@ -113,13 +113,7 @@ internal sealed class RemovalJobRunner(ISecretVault vault, IRemovalProbe probe, 
                 "Nothing to do; Get-CasRemovalJob -AccountId shows how it was removed.", account.AccountId.ToString());
         }
 
-        if (!string.Equals(account.TenantId, target.Connection.TenantId, StringComparison.OrdinalIgnoreCase))
-        {
-            throw CasException.InvalidArgument(
-                $"The {account.Service} account belongs to tenant {account.TenantId}, but the connection is to {target.Connection.TenantId}.",
-                "Connect to the account's tenant (one connection per tenant) and run the removal again.", account.AccountId.ToString());
-        }
-
+        // Not checked again here: the account's tenant was checked against the target's connections when the target was built.
         return account;
     }
 }

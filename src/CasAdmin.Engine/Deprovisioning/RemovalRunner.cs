@@ -76,7 +76,7 @@ internal sealed class RemovalRunner(ISecretVault vault, string? fixedOwner = nul
         {
             // Whatever went wrong (a dropped connection, a disposed client, a full disk) ends this account's removal
             // only: the other jobs run on and every finished one is still reported.
-            return new RemovalResult(target.AccountId, null, Unexpected(ex, target.AccountId.ToString()));
+            return new RemovalResult(target.AccountId, null, UnexpectedFailure.Wrap(ex, target.AccountId.ToString(), ErrorIds.RemovalFailed, "The removal", RecommendedActions.ResumeRemoval));
         }
         finally
         {
@@ -84,9 +84,4 @@ internal sealed class RemovalRunner(ISecretVault vault, string? fixedOwner = nul
             LeaseHolder.Retire(owner);
         }
     }
-
-    /// <summary>An exception CasAdmin did not foresee, as an error scripts can match; its type and text are kept for support.</summary>
-    internal static CasException Unexpected(Exception ex, string target) => new(ErrorIds.RemovalFailed, CasErrorCategory.NotSpecified,
-        $"The removal failed unexpectedly ({ex.GetType().Name}: {ex.Message}).",
-        "Run Remove-CasServiceAccount again to resume (finished steps are not repeated); Get-CasRemovalJob shows the step that failed.", target, ex);
 }

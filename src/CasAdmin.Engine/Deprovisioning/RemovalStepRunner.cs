@@ -52,7 +52,7 @@ internal sealed class RemovalStepRunner(IRemovalProbe probe)
             {
                 // Not foreseen (HttpRequestException, IOException, ObjectDisposedException…): still this step's failure, journaled like any other.
                 outcome = null!;
-                failure = RemovalRunner.Unexpected(other, x.Account.AccountId.ToString());
+                failure = UnexpectedFailure.Wrap(other, x.Account.AccountId.ToString(), ErrorIds.RemovalFailed, "The removal", RecommendedActions.ResumeRemoval);
             }
 
             if (failure is { } ex)

@@ -18,4 +18,8 @@ public static class RecommendedActions
     /// <summary>A removal job that stopped at a failed step: it is resumable, or forcible.</summary>
     public const string ResumeOrForceRemoval =
         "Run Remove-CasServiceAccount again to resume (finished steps are not repeated), or with -Force to forcibly remove CasAdmin's data.";
+
+    /// <summary>A removal that failed where nothing foresaw it: rerunning resumes it.</summary>
+    public const string ResumeRemoval =
+        "Run Remove-CasServiceAccount again to resume (finished steps are not repeated); Get-CasRemovalJob shows the step that failed.";
 }

@@ -44,8 +44,8 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         return (h, connections, accounts);
     }
 
-    private static RemovalTarget[] Targets(EngineHarness h, IEnumerable<CasServiceAccount> accounts) =>
-        accounts.Select(a => new RemovalTarget(a.AccountId, h.Engine.Connections.Resolve(a.TenantId), Confirmed: true)).ToArray();
+    private static Task<RemovalTarget[]> TargetsAsync(EngineHarness h, IEnumerable<CasServiceAccount> accounts) =>
+        Footprint.TargetsAsync(h.Engine, accounts, a => h.Engine.Connections.Resolve(a.TenantId));
 
     private static async Task<int> LivePrincipalsAsync(IEnumerable<CasConnection> connections, IEnumerable<CasServiceAccount> accounts)
     {
@@ -127,7 +127,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         Assert.Equal(100, subset.Count);
         var other = new DeprovisioningService(h.Vault, "engine-B");
         var mine = h.Engine.Deprovisioning;
-        var targets = Targets(h, subset);
+        var targets = await TargetsAsync(h, subset);
 
         var both = await Task.WhenAll(
             mine.RemoveAsync(targets, new RemovalOptions { ThrottleLimit = 8 }, h.Observer, CancellationToken.None),
@@ -166,7 +166,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 2);
         using var _ = h;
         var subset = accounts.Take(16).ToList();
-        var targets = Targets(h, subset);
+        var targets = await TargetsAsync(h, subset);
         await generated.Host.Control.SetLatencyAsync(40);
         IReadOnlyList<RemovalResult>[] both;
         try
@@ -208,7 +208,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         await control.AddFaultAsync(new FaultRule { Path = "/v1.0/*", Status = 429, Probability = 0.01 });
         try
         {
-            var results = await h.Engine.Deprovisioning.RemoveAsync(Targets(h, accounts), new RemovalOptions { ThrottleLimit = 16, RemoveDelegateAccount = true }, h.Observer, CancellationToken.None);
+            var results = await h.Engine.Deprovisioning.RemoveAsync(await TargetsAsync(h, accounts), new RemovalOptions { ThrottleLimit = 16, RemoveDelegateAccount = true }, h.Observer, CancellationToken.None);
 
             Assert.All(results, r => Assert.True(r.Succeeded, $"{r.AccountId}: {r.Error?.Message ?? r.Job?.Error}"));
         }
@@ -233,7 +233,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
     {
         var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 2);
         using var _ = h;
-        var targets = Targets(h, accounts);
+        var targets = await TargetsAsync(h, accounts);
         var broken = connections[1];
 
         // The work of one tenant's steps fails with what no translation foresaw (a disk, a socket, a disposed object).
@@ -260,6 +260,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
                 Assert.Equal(RemovalJobStatus.Failed, job.Status);
                 var step = Assert.Single(job.Steps, s => s.Status == RemovalStepStatus.Failed);
                 Assert.Equal(ErrorIds.RemovalFailed, step.ErrorId);
+                Assert.Equal("The removal failed unexpectedly: IOException: simulated: the disk went away", step.Error);
                 Assert.DoesNotContain(job.Steps, s => s.Status == RemovalStepStatus.Running);
             }
         }
@@ -274,7 +275,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         SetReadOnly(h.StorePath, true);
         try
         {
-            var results = await h.Engine.Deprovisioning.RemoveAsync(Targets(h, accounts), new RemovalOptions { ThrottleLimit = 4 }, h.Observer, CancellationToken.None);
+            var results = await h.Engine.Deprovisioning.RemoveAsync(await TargetsAsync(h, accounts), new RemovalOptions { ThrottleLimit = 4 }, h.Observer, CancellationToken.None);
 
             Assert.Equal(accounts.Count, results.Count);
             Assert.All(results, r => Assert.Equal(ErrorIds.StoreReadOnly, r.Error?.ErrorId));
@@ -308,7 +309,7 @@ public sealed class BulkRemovalTests(GeneratedTenantsFixture generated, SandboxF
         var (h, connections, accounts) = await RegisterGeneratedAsync(tenants: 3);
         using var _ = h;
         using var cts = new CancellationTokenSource();
-        var targets = Targets(h, accounts);
+        var targets = await TargetsAsync(h, accounts);
         h.Engine.Deprovisioning.Runner.Hooks().AfterStep = (_, _) =>
         {
             if (Interlocked.Increment(ref stepsSeen) == 40)

@@ -26,9 +26,22 @@ internal static class Footprint
         return registered;
     }
 
-    public static Task<IReadOnlyList<RemovalResult>> RemoveAsync(EngineHarness h, IEnumerable<CasServiceAccount> accounts, CasConnection connection, RemovalOptions? options = null,
+    public static async Task<IReadOnlyList<RemovalResult>> RemoveAsync(EngineHarness h, IEnumerable<CasServiceAccount> accounts, CasConnection connection, RemovalOptions? options = null,
         CasConnection? admin = null, bool confirmed = true, CancellationToken ct = default) =>
-        h.Engine.Deprovisioning.RemoveAsync(accounts.Select(a => new RemovalTarget(a.AccountId, connection, admin, confirmed)).ToArray(), options ?? new RemovalOptions(), h.Observer, ct);
+        await h.Engine.Deprovisioning.RemoveAsync(await TargetsAsync(h.Engine, accounts, _ => connection, admin, confirmed), options ?? new RemovalOptions(), h.Observer, ct);
+
+    /// <summary>Targets as a cmdlet builds them: each account resolved through the engine's tenant resolver.</summary>
+    public static async Task<RemovalTarget[]> TargetsAsync(CasEngine engine, IEnumerable<CasServiceAccount> accounts, Func<CasServiceAccount, CasConnection> connection,
+        CasConnection? admin = null, bool confirmed = true)
+    {
+        var targets = new List<RemovalTarget>();
+        foreach (var a in accounts)
+        {
+            targets.Add(await RemovalTarget.ResolveAsync(engine.Tenants, connection(a), a.AccountId, admin, confirmed));
+        }
+
+        return [.. targets];
+    }
 
     public static async Task<bool> PrincipalExistsAsync(CasConnection admin, string appId) =>
         await new DirectoryClient(admin.Context.Graph, admin.Permissions).FindServicePrincipalAsync(appId, CancellationToken.None) is not null;

@@ -3,6 +3,7 @@ using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Store;
+using CasAdmin.Engine.Tenancy;
 using CasAdmin.Sandbox;
 using Microsoft.Extensions.Time.Testing;
 
@@ -107,8 +108,9 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
 
         var result = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, new RemovalOptions { RemoveDelegateAccount = true, LeaseDuration = Lease }));
 
-        Assert.Equal(ErrorIds.RemovalFailed, result.Error?.ErrorId);
-        Assert.Contains("renewal bug", result.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal((ErrorIds.RemovalFailed, CasErrorCategory.InvalidOperation), (result.Error?.ErrorId, result.Error?.Category));
+        Assert.Equal("The removal failed unexpectedly: InvalidOperationException: renewal bug", result.Error!.Message);
+        Assert.Equal(RecommendedActions.ResumeRemoval, result.Error.RecommendedAction);
         Assert.True(await Footprint.UserExistsAsync(admin, seeded.DelegateUser!));
     }
 
@@ -127,8 +129,9 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         var failed = Assert.Single(await Footprint.RemoveAsync(h, [account], admin, options));
         h.Engine.Deprovisioning.Runner.Probe = RemovalProbe.None;
 
-        Assert.Equal(ErrorIds.RemovalFailed, failed.Error?.ErrorId);
-        Assert.Contains("probe bug", failed.Error!.Message, StringComparison.Ordinal);
+        Assert.Equal((ErrorIds.RemovalFailed, CasErrorCategory.InvalidOperation), (failed.Error?.ErrorId, failed.Error?.Category));
+        Assert.Equal("The removal failed unexpectedly: InvalidOperationException: probe bug", failed.Error!.Message);
+        Assert.Equal(RecommendedActions.ResumeRemoval, failed.Error.RecommendedAction);
         var stopped = Assert.Single(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, account.AccountId, null, null, CancellationToken.None));
         Assert.Equal(RemovalStepStatus.Succeeded, stopped.Steps[0].Status);
         Assert.Equal(RemovalStepStatus.Running, stopped.Steps[1].Status);
@@ -241,7 +244,7 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         contosoAdmin.Context.Graph.Pacer.PauseUntil(DateTimeOffset.UtcNow + TimeSpan.FromHours(1));
         Assert.True(contoso.Context.Graph.Pacer.PausedUntil <= DateTimeOffset.UtcNow);
         var scheduler = new TenantScheduler(
-            [new RemovalTarget(Guid.NewGuid(), contoso, contosoAdmin, true), new RemovalTarget(Guid.NewGuid(), fabrikam, null, true)], throttleLimit: 2);
+            [Target(contoso, contosoAdmin), Target(fabrikam, null)], throttleLimit: 2);
 
         Assert.True(scheduler.TryTake(out var first));
 
@@ -286,4 +289,11 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         Assert.True(LeaseHolder.EnsurePrivateFolder(fresh));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(fresh));
     }
+
+    /// <summary>A target of an account the scheduler never reads: only its connections matter to it.</summary>
+    private static RemovalTarget Target(CasConnection connection, CasConnection? admin) => RemovalTarget.For(new AccountScope(new CasServiceAccount
+    {
+        AccountId = Guid.NewGuid(), TenantId = connection.TenantId, Service = CasService.Teams, Status = ServiceAccountStatus.Active,
+        CreatedOn = DateTimeOffset.UtcNow, UpdatedOn = DateTimeOffset.UtcNow,
+    }, connection, admin), confirmed: true);
 }

@@ -37,7 +37,7 @@ public sealed class MultiRunnerTests(PostgresFixture postgres)
         // The uninterrupted reference: one engine, its own SQLite registry.
         var reference = await RegisterAsync(sandbox, folder.File("reference.db"));
         var referenceResults = await reference.Engine.Deprovisioning.RemoveAsync(
-            reference.Accounts.Select(a => new RemovalTarget(a.AccountId, reference.Connections[a.TenantId], Confirmed: true)).ToArray(),
+            await Footprint.TargetsAsync(reference.Engine, reference.Accounts, a => reference.Connections[a.TenantId]),
             new RemovalOptions { ThrottleLimit = 16, RemoveDelegateAccount = true }, NullOperationObserver.Instance, CancellationToken.None);
         Assert.All(referenceResults, r => Assert.True(r.Succeeded, r.Error?.Message ?? r.Job?.Error));
         var expected = await StateAsync(sandbox);

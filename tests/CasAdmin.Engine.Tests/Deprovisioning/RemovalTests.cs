@@ -1,8 +1,10 @@
+using System.Reflection;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
 using CasAdmin.Engine.Deprovisioning;
 using CasAdmin.Engine.Errors;
 using CasAdmin.Engine.Store;
+using CasAdmin.Engine.Tenancy;
 
 namespace CasAdmin.Engine.Tests.Deprovisioning;
 
@@ -139,6 +141,11 @@ public sealed class RemovalTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         Assert.Contains("AppRoleAssignment.ReadWrite.All", refused.Job.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The sandbox, like two real tenants can, holds principals of the same app ids in contoso and fabrikam: a target of
+    /// a contoso account through the fabrikam connection would remove fabrikam's principal. Such a target is refused where
+    /// it is built (TenantMismatch), so nothing reaches the runner, and both tenants keep their principals.
+    /// </summary>
     [Fact]
     public async Task BadInput_IsRefusedClearly_AndChangesNothing()
     {
@@ -146,18 +153,59 @@ public sealed class RemovalTests(SandboxFixture sandbox) : IClassFixture<Sandbox
         var contoso = await h.AdminAsync(sandbox.Contoso);
         var fabrikam = await h.AdminAsync(sandbox.Fabrikam);
         var teams = (await Footprint.RegisterAllAsync(h, contoso)).First(a => a.Service == CasService.Teams);
+        Assert.Equal(teams.AppId, Footprint.Seeded(sandbox.Fabrikam, CasService.Teams).AppId);
 
-        var unknown = (await h.Engine.Deprovisioning.RemoveAsync([new RemovalTarget(Guid.NewGuid(), contoso)], new RemovalOptions(), h.Observer, CancellationToken.None))[0];
-        var wrongTenant = (await Footprint.RemoveAsync(h, [teams], fabrikam))[0];
+        var unknown = await Assert.ThrowsAsync<CasException>(() => RemovalTarget.ResolveAsync(h.Engine.Tenants, contoso, Guid.NewGuid()));
+        var wrongTenant = await Assert.ThrowsAsync<CasException>(() => Footprint.RemoveAsync(h, [teams], fabrikam));
+        var wrongAdmin = await Assert.ThrowsAsync<CasException>(() => Footprint.RemoveAsync(h, [teams], contoso, admin: fabrikam));
         var badAppId = await Assert.ThrowsAsync<CasException>(() => h.Engine.Accounts.RegisterAsync(contoso,
             new RegisterAccountRequest { Service = CasService.SharePointOnline, AppId = "not-an-app-id" }, h.Observer, CancellationToken.None));
 
-        Assert.Equal(ErrorIds.ServiceAccountNotFound, unknown.Error?.ErrorId);
-        Assert.Equal(ErrorIds.InvalidArgument, wrongTenant.Error?.ErrorId);
+        Assert.Equal(ErrorIds.ServiceAccountNotFound, unknown.ErrorId);
+        Assert.Equal((ErrorIds.TenantMismatch, CasErrorCategory.InvalidArgument), (wrongTenant.ErrorId, wrongTenant.Category));
+        Assert.Contains(teams.TenantDomain ?? teams.TenantId, wrongTenant.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.False(string.IsNullOrEmpty(wrongTenant.RecommendedAction));
+        Assert.Equal(ErrorIds.TenantMismatch, wrongAdmin.ErrorId);
         Assert.Equal(ErrorIds.InvalidArgument, badAppId.ErrorId);
         Assert.True(await Footprint.PrincipalExistsAsync(contoso, teams.AppId!));
+        Assert.True(await Footprint.PrincipalExistsAsync(fabrikam, teams.AppId!));
         Assert.Empty(await h.Engine.Deprovisioning.GetJobsAsync(h.StorePath, null, null, null, null, CancellationToken.None));
         Assert.Equal(ServiceAccountStatus.Active, (await h.Engine.Accounts.GetAsync(h.StorePath, teams.AccountId, CancellationToken.None)).Status);
+    }
+
+    /// <summary>
+    /// A removal target names an account and its connections only as the tenant resolver checked them: no public
+    /// constructor, no settable property, and every factory starts from a resolved account or goes through the resolver.
+    /// The runner therefore does not check the tenant again.
+    /// </summary>
+    [Fact]
+    public void ARemovalTarget_CanOnlyBeBuiltFromAResolvedAccount()
+    {
+        Assert.Empty(typeof(RemovalTarget).GetConstructors());
+        Assert.Empty(typeof(AccountScope).GetConstructors());
+        Assert.Empty(typeof(TenantScope).GetConstructors());
+        Assert.DoesNotContain(typeof(RemovalTarget).GetProperties(), p => p.SetMethod?.IsPublic == true);
+        var factories = typeof(RemovalTarget).GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Where(m => m.ReturnType == typeof(RemovalTarget) || m.ReturnType == typeof(Task<RemovalTarget>)).ToArray();
+        Assert.NotEmpty(factories);
+        Assert.All(factories, m => Assert.Contains(m.GetParameters(), p => p.ParameterType == typeof(AccountScope) || p.ParameterType == typeof(TenantResolver)));
+    }
+
+    /// <summary>An account gone from the registry after its target was resolved: that job's ServiceAccountNotFound, nothing removed.</summary>
+    [Fact]
+    public async Task AnAccountGoneAfterItsTargetWasResolved_IsNotFound_AndNothingIsRemoved()
+    {
+        using var h = new EngineHarness(sandbox);
+        var contoso = await h.AdminAsync(sandbox.Contoso);
+        var teams = (await Footprint.RegisterAllAsync(h, contoso)).First(a => a.Service == CasService.Teams);
+        var target = await RemovalTarget.ResolveAsync(h.Engine.Tenants, contoso, teams.AccountId, confirmed: true);
+        await RegistryStore.Open(h.StorePath).WriteAsync((c, t, ct) => c.ExecuteAsync(t, "DELETE FROM service_accounts WHERE account_id = $a", ct,
+            ("$a", teams.AccountId.ToString())), CancellationToken.None);
+
+        var gone = Assert.Single(await h.Engine.Deprovisioning.RemoveAsync([target], new RemovalOptions(), h.Observer, CancellationToken.None));
+
+        Assert.Equal(ErrorIds.ServiceAccountNotFound, gone.Error?.ErrorId);
+        Assert.True(await Footprint.PrincipalExistsAsync(contoso, teams.AppId!));
     }
 
     [Fact]

@@ -86,13 +86,16 @@ public sealed class RemoveCasServiceAccountCommand : CasTenantCmdlet
             {
                 foreach (var account in FindServiceAccounts(tenant.Connection))
                 {
-                    ConfirmAndCollect(account, tenant);
+                    if (TryRun((_, ct) => Tenants.ResolveAccountAsync(tenant, account.AccountId, AdminConnection, ct), account, out var scope))
+                    {
+                        ConfirmAndCollect(scope);
+                    }
                 }
             }
         }
         else if (TryResolveAccount(AccountId, out var scope, AdminConnection))
         {
-            ConfirmAndCollect(scope.Account, scope);
+            ConfirmAndCollect(scope);
         }
     }
 
@@ -168,8 +171,9 @@ public sealed class RemoveCasServiceAccountCommand : CasTenantCmdlet
     }
 
     /// <summary>ShouldProcess, and for Exchange Online the extra question (unless -Force); a confirmed account joins the batch.</summary>
-    private void ConfirmAndCollect(CasServiceAccount account, TenantScope tenant)
+    private void ConfirmAndCollect(AccountScope scope)
     {
+        var account = scope.Account;
         if (accounts.ContainsKey(account.AccountId))
         {
             return;
@@ -217,7 +221,7 @@ public sealed class RemoveCasServiceAccountCommand : CasTenantCmdlet
         }
 
         accounts[account.AccountId] = account;
-        targets.Add(new RemovalTarget(account.AccountId, tenant.Connection, tenant.AdminConnection, Confirmed: confirmed));
+        targets.Add(RemovalTarget.For(scope, confirmed));
     }
 
     private static CasException NotConfirmed(CasServiceAccount account, string pass, Exception inner) => new(
