@@ -79,10 +79,17 @@ internal sealed class AccountRepository(RegistryStore store)
 
     /// <summary>One audit row: who did what to which account, and how it ended. Never a secret value.</summary>
     public static async Task AuditAsync(DbConnection c, DbTransaction t, AuditEntry e, CancellationToken ct) =>
-        await c.ExecuteAsync(t,
-            "INSERT INTO audit_log (at, actor, tenant_id, account_id, action, target, result, detail) VALUES ($at, $actor, $tenant, $account, $action, $target, $result, $detail)",
-            ct, ("$at", DateTimeOffset.UtcNow.Iso()), ("$actor", e.Actor), ("$tenant", e.TenantId), ("$account", e.AccountId?.ToString()),
-            ("$action", e.Action), ("$target", e.Target), ("$result", e.Result), ("$detail", e.Detail)).ConfigureAwait(false);
+        await c.ExecuteAsync(t, AuditSql, ct, AuditParameters(e)).ConfigureAwait(false);
+
+    /// <summary>The audit INSERT and its parameters apart, for a write that sends it in a batch with others.</summary>
+    internal const string AuditSql =
+        "INSERT INTO audit_log (at, actor, tenant_id, account_id, action, target, result, detail) VALUES ($at, $actor, $tenant, $account, $action, $target, $result, $detail)";
+
+    internal static (string, object?)[] AuditParameters(AuditEntry e) =>
+    [
+        ("$at", DateTimeOffset.UtcNow.Iso()), ("$actor", e.Actor), ("$tenant", e.TenantId), ("$account", e.AccountId?.ToString()),
+        ("$action", e.Action), ("$target", e.Target), ("$result", e.Result), ("$detail", e.Detail),
+    ];
 
     /// <summary>Records an outcome on its own (a failure after which nothing else was written).</summary>
     public Task AuditAsync(AuditEntry entry, CancellationToken cancellationToken) =>

@@ -38,10 +38,10 @@ internal sealed class RemovalJobRepository(RegistryStore store, TimeProvider? cl
     private async Task<List<CasRemovalJob>> QueryJobsAsync(string where, CancellationToken ct, params (string, object?)[] parameters) =>
         await store.ReadAsync(async (c, c2) =>
         {
-            var now = await LeaseClock.NowAsync(c, null, clock, c2).ConfigureAwait(false);
+            // The lease clock as a column of the query itself (see LeaseClock.Column), not a statement of its own.
             var jobs = await c.QueryAsync(null,
-                $"SELECT {JobColumns} FROM removal_jobs j LEFT JOIN tenants t ON t.tenant_id = j.tenant_id WHERE {where} ORDER BY j.created",
-                r => (Job: MapJob(r, now), Id: r.Text("job_id")!), c2, parameters).ConfigureAwait(false);
+                $"SELECT {JobColumns}, {LeaseClock.Column(c)} FROM removal_jobs j LEFT JOIN tenants t ON t.tenant_id = j.tenant_id WHERE {where} ORDER BY j.created",
+                r => (Job: MapJob(r, LeaseClock.Read(r, clock)), Id: r.Text("job_id")!), c2, parameters).ConfigureAwait(false);
             var result = new List<CasRemovalJob>(jobs.Count);
             foreach (var (job, id) in jobs)
             {

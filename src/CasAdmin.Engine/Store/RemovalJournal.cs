@@ -7,8 +7,9 @@ namespace CasAdmin.Engine.Store;
 
 /// <summary>
 /// The journal of one removal job as written by the runner that holds its lease: every write is one transaction that
-/// first checks, under the job's row lock, that <paramref name="owner"/> still holds the lease, and otherwise fails
-/// with LeaseLost and changes nothing. A takeover cannot slip in between that check and the write's commit.
+/// checks, under the job's row lock, that <paramref name="owner"/> still holds the lease, and otherwise fails with
+/// LeaseLost and changes nothing. A takeover cannot slip in between that check and the write's commit. The frequent
+/// writes fold the check into their first statement (see LeaseHeld); the rare ones run it on its own first.
 /// </summary>
 internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string owner)
 {
@@ -16,7 +17,9 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
 
     /// <summary>Journaled before the step's work starts.</summary>
     public Task StartStepAsync(int ordinal, CancellationToken ct) =>
-        WriteAsync((c, t, c2) => StartStepAsync(c, t, ordinal, DateTimeOffset.UtcNow.Iso(), c2), ct);
+        store.WriteAsync((c, t, c2) => HeldExecuteAsync(c, t,
+            "UPDATE removal_steps SET status = 'Running', started = $now, finished = NULL, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o AND " + LeaseHeld, c2,
+            ("$o", ordinal), ("$now", DateTimeOffset.UtcNow.Iso())), ct);
 
     /// <summary>
     /// Journaled after the step's work, with any remaining changes it found, in one transaction. That transaction
@@ -25,19 +28,34 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
     /// </summary>
     public Task FinishStepAsync(int ordinal, RemovalStepStatus status, string? detail, IReadOnlyList<CasCleanupItem> remaining, CancellationToken ct,
         int? nextOrdinal = null, bool jobSucceeded = false) =>
-        WriteAsync(async (c, t, c2) =>
+        store.WriteAsync(async (c, t, c2) =>
         {
             var now = DateTimeOffset.UtcNow.Iso();
-            await EndStepAsync(c, t, ordinal, status, now, detail, null, null, c2).ConfigureAwait(false);
-            foreach (var item in remaining)
-            {
-                await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
-            }
 
+            // The step's end carries the lease check (see LeaseHeld): the write's first statement, as the check was.
+            // With a next step, its start is in the same UPDATE: the row of ordinal $o ends, the row of $next starts.
             if (nextOrdinal is int next)
             {
-                await StartStepAsync(c, t, next, now, c2).ConfigureAwait(false);
+                await HeldExecuteAsync(c, t,
+                    """
+                    UPDATE removal_steps SET
+                        status = CASE WHEN ordinal = $o THEN $s ELSE 'Running' END,
+                        started = CASE WHEN ordinal = $o THEN started ELSE $now END,
+                        finished = CASE WHEN ordinal = $o THEN $now ELSE NULL END,
+                        detail = CASE WHEN ordinal = $o THEN $d ELSE detail END,
+                        error_id = NULL, error = NULL
+                    WHERE job_id = $j AND ordinal IN ($o, $next) AND
+                    """ + " " + LeaseHeld, c2,
+                    ("$o", ordinal), ("$next", next), ("$s", status.ToString()), ("$now", now), ("$d", detail)).ConfigureAwait(false);
             }
+            else
+            {
+                await HeldExecuteAsync(c, t,
+                    "UPDATE removal_steps SET status = $s, finished = $now, detail = $d, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o AND " + LeaseHeld, c2,
+                    ("$o", ordinal), ("$s", status.ToString()), ("$now", now), ("$d", detail)).ConfigureAwait(false);
+            }
+
+            await AddCleanupAsync(c, t, remaining, c2).ConfigureAwait(false);
 
             if (jobSucceeded)
             {
@@ -65,10 +83,7 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
     public Task LeaveUndoneAsync(IReadOnlyList<CasCleanupItem> remaining, IReadOnlyList<int> skipped, CancellationToken ct) =>
         WriteAsync(async (c, t, c2) =>
         {
-            foreach (var item in remaining)
-            {
-                await AddCleanupAsync(c, t, item, c2).ConfigureAwait(false);
-            }
+            await AddCleanupAsync(c, t, remaining, c2).ConfigureAwait(false);
 
             foreach (var ordinal in skipped)
             {
@@ -90,18 +105,27 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
     /// reference; the account stays as Removed, and <paramref name="audit"/> records it.
     /// </summary>
     public Task RemoveLocalDataAsync(Guid accountId, AuditEntry audit, CancellationToken ct) =>
-        WriteAsync(async (c, t, c2) =>
+        store.WriteAsync(async (c, t, c2) =>
         {
-            var account = accountId.ToString();
+            // One round trip on PostgreSQL (a batch), the lease check riding in its first statement (see LeaseHeld). The
+            // account's row comes first; when it changed nothing and the lease is gone, the throw rolls the batch back.
+            var account = ("$a", (object?)accountId.ToString());
+            var statements = new List<(string, (string, object?)[])>
+            {
+                ("UPDATE service_accounts SET status = 'Removed', token_state = 'Unknown', token_expires = NULL, token_roles = '', secret_ref = NULL, updated = $now WHERE account_id = $a AND " + LeaseHeld,
+                    [account, ("$now", DateTimeOffset.UtcNow.Iso()), ("$j", job), ("$owner", owner)]),
+            };
             foreach (var table in new[] { "inventory_chats", "inventory_users", "inventory_runs", "subscriptions", "notifications" })
             {
-                await c.ExecuteAsync(t, $"DELETE FROM {table} WHERE account_id = $a", c2, ("$a", account)).ConfigureAwait(false);
+                statements.Add(($"DELETE FROM {table} WHERE account_id = $a", [account]));
             }
 
-            await c.ExecuteAsync(t,
-                "UPDATE service_accounts SET status = 'Removed', token_state = 'Unknown', token_expires = NULL, token_roles = '', secret_ref = NULL, updated = $now WHERE account_id = $a",
-                c2, ("$a", account), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, audit, c2).ConfigureAwait(false);
+            statements.Add((AccountRepository.AuditSql, AccountRepository.AuditParameters(audit)));
+            var changed = await c.ExecuteBatchAsync(t, c2, [.. statements]).ConfigureAwait(false);
+            if (changed[0] == 0)
+            {
+                await AssertLeaseAsync(c, t, c2).ConfigureAwait(false);
+            }
         }, ct);
 
     /// <summary>
@@ -114,15 +138,15 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
         {
             await AssertLeaseAsync(c, t, c2).ConfigureAwait(false);
             await c.ExecuteAsync(t, "SELECT tenant_id FROM tenants WHERE tenant_id = $t FOR UPDATE", c2, ("$t", tenantId)).ConfigureAwait(false);
-            var now = await LeaseClock.NowAsync(c, t, TimeProvider.System, c2).ConfigureAwait(false);
+            // The lease clock as a column of the claims' query (see LeaseClock.Column): with no rival claim, none is needed.
             var claims = await c.QueryAsync(t,
-                """
-                SELECT s.job_id, j.lease_owner, j.lease_expires FROM removal_steps s JOIN removal_jobs j ON j.job_id = s.job_id
+                $"""
+                SELECT s.job_id, j.lease_owner, j.lease_expires, {LeaseClock.Column(c)} FROM removal_steps s JOIN removal_jobs j ON j.job_id = s.job_id
                 WHERE j.tenant_id = $t AND s.job_id <> $j AND s.status = 'Running' AND s.detail = $claim AND j.status = 'Running'
                 """,
-                r => (Job: Guid.Parse(r.Text("job_id")!), Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), c2,
+                r => (Job: Guid.Parse(r.Text("job_id")!), Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires"), Now: LeaseClock.Read(r, TimeProvider.System)), c2,
                 ("$t", tenantId), ("$j", job), ("$claim", claim)).ConfigureAwait(false);
-            if (claims.FirstOrDefault(o => o.Owner is not null && o.Expires > now && !LeaseHolder.IsDeadOnThisMachine(o.Owner)) is { Owner: not null } live)
+            if (claims.FirstOrDefault(o => o.Owner is not null && o.Expires > o.Now && !LeaseHolder.IsDeadOnThisMachine(o.Owner)) is { Owner: not null } live)
             {
                 return live.Job;
             }
@@ -142,6 +166,22 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
             await write(c, t, ct).ConfigureAwait(false);
         };
 
+    // The lease check folded into a write's first statement, which then changes rows only while this runner holds the
+    // job's lease. On PostgreSQL the sub-select takes the job's row lock as the separate check did, so a takeover waits
+    // for this transaction's end, and one that committed first is seen (the locked row is read again); on SQLite
+    // BEGIN IMMEDIATE already holds the file. Saves one round trip per journal write.
+    private const string LeaseHeld = "EXISTS (SELECT 1 FROM removal_jobs WHERE job_id = $j AND lease_owner = $owner FOR UPDATE)";
+
+    // Runs a statement guarded by LeaseHeld. Nothing changed means the lease is gone, or there was nothing to change:
+    // the full check then tells which, and throws LeaseLost (the transaction rolls back) in the first case only.
+    private async Task HeldExecuteAsync(DbConnection c, DbTransaction t, string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        if (await c.ExecuteAsync(t, sql, ct, [("$j", job), ("$owner", owner), .. parameters]).ConfigureAwait(false) == 0)
+        {
+            await AssertLeaseAsync(c, t, ct).ConfigureAwait(false);
+        }
+    }
+
     private async Task AssertLeaseAsync(DbConnection c, DbTransaction t, CancellationToken ct)
     {
         var holder = (string?)await c.ScalarAsync(t, "SELECT lease_owner FROM removal_jobs WHERE job_id = $j FOR UPDATE", ct, ("$j", job)).ConfigureAwait(false);
@@ -152,11 +192,6 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
                 "Check Get-CasRemovalJob; the runner that holds the job resumes it.", job);
         }
     }
-
-    private Task StartStepAsync(DbConnection c, DbTransaction t, int ordinal, string now, CancellationToken ct) =>
-        c.ExecuteAsync(t,
-            "UPDATE removal_steps SET status = 'Running', started = $now, finished = NULL, error_id = NULL, error = NULL WHERE job_id = $j AND ordinal = $o", ct,
-            ("$j", job), ("$o", ordinal), ("$now", now));
 
     private Task EndStepAsync(DbConnection c, DbTransaction t, int ordinal, RemovalStepStatus status, string now, string? detail, string? errorId, string? error, CancellationToken ct) =>
         c.ExecuteAsync(t,
@@ -169,9 +204,22 @@ internal sealed class RemovalJournal(RegistryStore store, Guid jobId, string own
             ct, ("$j", job), ("$s", status.ToString()), ("$f", forced ? 1 : 0), ("$now", status is RemovalJobStatus.Failed ? null : DateTimeOffset.UtcNow.Iso()),
             ("$eid", errorId), ("$e", error), ("$r", recommended));
 
-    private static Task AddCleanupAsync(DbConnection c, DbTransaction t, CasCleanupItem item, CancellationToken ct) =>
-        c.ExecuteAsync(t,
-            "INSERT INTO cleanup_items (job_id, tenant_id, service, kind, name, location, reason, action) VALUES ($j, $t, $s, $k, $n, $l, $r, $a) ON CONFLICT DO NOTHING",
-            ct, ("$j", item.JobId.ToString()), ("$t", item.TenantId), ("$s", item.Service.ToString()), ("$k", item.Kind), ("$n", item.Name),
-            ("$l", item.Location), ("$r", item.Reason), ("$a", item.Action));
+    // The remaining changes in multi-row INSERTs, one per 100 items (8 parameters each, well inside SQLite's and
+    // PostgreSQL's limits): one statement where there was one per item. ON CONFLICT DO NOTHING skips an item already
+    // listed, also one listed twice in the same statement.
+    private static async Task AddCleanupAsync(DbConnection c, DbTransaction t, IReadOnlyList<CasCleanupItem> items, CancellationToken ct)
+    {
+        foreach (var chunk in items.Chunk(100))
+        {
+            var values = string.Join(", ", chunk.Select((_, i) => $"($j{i}, $t{i}, $s{i}, $k{i}, $n{i}, $l{i}, $r{i}, $a{i})"));
+            var parameters = chunk.SelectMany((item, i) => new (string, object?)[]
+            {
+                ($"$j{i}", item.JobId.ToString()), ($"$t{i}", item.TenantId), ($"$s{i}", item.Service.ToString()), ($"$k{i}", item.Kind), ($"$n{i}", item.Name),
+                ($"$l{i}", item.Location), ($"$r{i}", item.Reason), ($"$a{i}", item.Action),
+            }).ToArray();
+            await c.ExecuteAsync(t,
+                "INSERT INTO cleanup_items (job_id, tenant_id, service, kind, name, location, reason, action) VALUES " + values + " ON CONFLICT DO NOTHING",
+                ct, parameters).ConfigureAwait(false);
+        }
+    }
 }

@@ -67,9 +67,12 @@ internal sealed class RemovalLeaseRepository(RegistryStore store, TimeProvider? 
 
     /// <summary>Extends the lease; false when it was lost (expired and taken over).</summary>
     public Task<bool> RenewAsync(Guid jobId, string owner, TimeSpan duration, CancellationToken ct) =>
-        store.WriteAsync(async (c, t, c2) => await c.ExecuteAsync(t,
-            "UPDATE removal_jobs SET lease_expires = $until WHERE job_id = $j AND lease_owner = $o", c2,
-            ("$j", jobId.ToString()), ("$o", owner), ("$until", (await LeaseClock.NowAsync(c, t, clock, c2).ConfigureAwait(false) + duration).Iso())).ConfigureAwait(false) == 1, ct);
+        store.WriteAsync(async (c, t, c2) => LeaseClock.UntilExpression(c) is { } until
+            // PostgreSQL: the server's clock inside the UPDATE itself, not a statement of its own before it.
+            ? await c.ExecuteAsync(t, $"UPDATE removal_jobs SET lease_expires = {until} WHERE job_id = $j AND lease_owner = $o", c2,
+                ("$j", jobId.ToString()), ("$o", owner), ("$duration", duration)).ConfigureAwait(false) == 1
+            : await c.ExecuteAsync(t, "UPDATE removal_jobs SET lease_expires = $until WHERE job_id = $j AND lease_owner = $o", c2,
+                ("$j", jobId.ToString()), ("$o", owner), ("$until", (clock.GetUtcNow() + duration).Iso())).ConfigureAwait(false) == 1, ct);
 
     /// <summary>Lets go of the lease, if <paramref name="owner"/> still holds it; after Ctrl+C in one attempt only (see <see cref="RegistryStore.WriteWindingDownAsync"/>).</summary>
     public Task ReleaseAsync(Guid jobId, string owner, CancellationToken userToken) =>
@@ -83,26 +86,32 @@ internal sealed class RemovalLeaseRepository(RegistryStore store, TimeProvider? 
             "INSERT INTO removal_jobs (job_id, account_id, tenant_id, service, app_id, delegate_account, status, created) VALUES ($j, $a, $t, $s, $app, $d, 'Pending', $now)",
             ct, ("$j", jobId.ToString()), ("$a", account.AccountId.ToString()), ("$t", account.TenantId), ("$s", account.Service.ToString()),
             ("$app", account.AppId), ("$d", account.DelegateAccount), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
-        for (var i = 0; i < steps.Count; i++)
+        if (steps.Count == 0)
         {
-            await c.ExecuteAsync(t, "INSERT INTO removal_steps (job_id, ordinal, name, status) VALUES ($j, $o, $n, 'Pending')", ct,
-                ("$j", jobId.ToString()), ("$o", i), ("$n", steps[i])).ConfigureAwait(false);
+            return;
         }
+
+        // All steps in one multi-row INSERT: one statement, not one per step (a plan has about a dozen, far below
+        // either store's limit on parameters).
+        var values = string.Join(", ", steps.Select((_, i) => $"($j, $o{i}, $n{i}, 'Pending')"));
+        var parameters = steps.SelectMany((name, i) => new (string, object?)[] { ($"$o{i}", i), ($"$n{i}", name) }).Prepend(("$j", jobId.ToString())).ToArray();
+        await c.ExecuteAsync(t, "INSERT INTO removal_steps (job_id, ordinal, name, status) VALUES " + values, ct, parameters).ConfigureAwait(false);
     }
 
     private async Task<LeaseOutcome> TryLeaseAsync(DbConnection c, DbTransaction t, Guid jobId, string owner, TimeSpan duration, CancellationToken ct)
     {
         // The row lock (PostgreSQL; SQLite's write lock covers the file) makes the look and the take one step. A row
         // another runner is changing right now is skipped rather than waited for: that runner holds the job.
-        var rows = await c.QueryAsync(t, "SELECT status, lease_owner, lease_expires FROM removal_jobs WHERE job_id = $j FOR UPDATE SKIP LOCKED",
-            r => (Status: r.Text("status")!, Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires")), ct, ("$j", jobId.ToString())).ConfigureAwait(false);
+        // The lease clock read in the same statement: SKIP LOCKED never waits, so it is the time the row was locked.
+        var rows = await c.QueryAsync(t, $"SELECT status, lease_owner, lease_expires, {LeaseClock.Column(c)} FROM removal_jobs WHERE job_id = $j FOR UPDATE SKIP LOCKED",
+            r => (Status: r.Text("status")!, Owner: r.Text("lease_owner"), Expires: r.Time("lease_expires"), Now: LeaseClock.Read(r, clock)), ct, ("$j", jobId.ToString())).ConfigureAwait(false);
         if (rows.Count == 0)
         {
             return LeaseOutcome.HeldBy("another runner (busy with this job right now)");
         }
 
         var row = rows[0];
-        var now = await LeaseClock.NowAsync(c, t, clock, ct).ConfigureAwait(false);
+        var now = row.Now;
         if (row.Status is "Succeeded" or "Forced")
         {
             return LeaseOutcome.Finished;

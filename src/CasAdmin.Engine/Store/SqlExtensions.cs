@@ -40,6 +40,57 @@ internal static partial class SqlExtensions
         return command;
     }
 
+    /// <summary>
+    /// Statements of one transaction sent in one round trip where the provider batches (Npgsql's DbBatch), one after
+    /// another where it does not (Microsoft.Data.Sqlite has no batches; there a statement is no round trip anyway).
+    /// Each statement counts as one in <see cref="StoreCounters.Statements"/>; the rows each changed come back in order.
+    /// </summary>
+    public static async Task<int[]> ExecuteBatchAsync(this DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken,
+        params (string Sql, (string Name, object? Value)[] Parameters)[] statements)
+    {
+        var changed = new int[statements.Length];
+        if (!connection.CanCreateBatch || connection is SqliteConnection)
+        {
+            for (var i = 0; i < statements.Length; i++)
+            {
+                changed[i] = await connection.ExecuteAsync(transaction, statements[i].Sql, cancellationToken, statements[i].Parameters).ConfigureAwait(false);
+            }
+
+            return changed;
+        }
+
+        await using var batch = connection.CreateBatch();
+        batch.Transaction = transaction;
+        foreach (var (sql, parameters) in statements)
+        {
+            Interlocked.Increment(ref StoreCounters.Statements);
+            var command = batch.CreateBatchCommand();
+            command.CommandText = Parameter().Replace(sql, "@$1");
+            foreach (var (name, value) in parameters)
+            {
+                var p = command.CreateParameter();
+                p.ParameterName = "@" + name.TrimStart('$', '@');
+                p.Value = value ?? DBNull.Value;
+                if (value is null)
+                {
+                    p.DbType = DbType.String;
+                }
+
+                command.Parameters.Add(p);
+            }
+
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < statements.Length; i++)
+        {
+            changed[i] = batch.BatchCommands[i].RecordsAffected;
+        }
+
+        return changed;
+    }
+
     public static async Task<int> ExecuteAsync(this DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
     {
         await using var command = connection.Command(transaction, sql, parameters);
