@@ -12,7 +12,8 @@ internal static class LeaseClock
     /// <summary>
     /// The clock as one more column of a statement that runs anyway (named lease_clock; read it with
     /// <see cref="Read"/>): the server's on PostgreSQL, none on SQLite, where this machine's clock is read instead.
-    /// Saves the round trip of <see cref="NowAsync"/>.
+    /// Saves a round trip of its own. clock_timestamp(), not now(): now() is the transaction's start, which a wait for a
+    /// row lock leaves behind.
     /// </summary>
     public static string Column(DbConnection c) => c is Npgsql.NpgsqlConnection ? "clock_timestamp() AS lease_clock" : "NULL AS lease_clock";
 
@@ -30,17 +31,6 @@ internal static class LeaseClock
     /// </summary>
     public static string? UntilExpression(DbConnection c) =>
         c is Npgsql.NpgsqlConnection ? "to_char((clock_timestamp() + $duration) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"0+00:00\"')" : null;
-
-    public static async Task<DateTimeOffset> NowAsync(DbConnection c, DbTransaction? t, TimeProvider clock, CancellationToken ct)
-    {
-        if (c is not Npgsql.NpgsqlConnection)
-        {
-            return clock.GetUtcNow();
-        }
-
-        // clock_timestamp(), not now(): now() is the transaction's start, which a wait for a row lock leaves behind.
-        return FromServer(await c.ScalarAsync(t, "SELECT clock_timestamp()", ct).ConfigureAwait(false));
-    }
 
     private static DateTimeOffset FromServer(object? value) =>
         value switch
