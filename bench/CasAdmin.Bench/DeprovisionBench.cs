@@ -60,7 +60,7 @@ internal static class DeprovisionBench
         {
             connections[tenant.TenantId] = await engine.Connections.ConnectAsync(new ConnectionRequest
             {
-                Mode = SignInMode.ClientSecret, Tenant = tenant.TenantId, ClientId = tenant.AdminAppId, ClientSecret = Common.Secure(tenant.AdminAppSecret),
+                Mode = SignInMode.ClientSecret, Tenant = tenant.TenantId, ClientId = tenant.AdminAppId, ClientSecret = CasAdmin.Engine.Store.SecureStrings.Protect(tenant.AdminAppSecret),
                 Environment = CasCloud.Sandbox, SandboxUrl = sandbox.Url, SandboxThumbprint = sandbox.Thumbprint, StorePath = seqStore,
             }, NullOperationObserver.Instance, CancellationToken.None);
         }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security;
 using System.Text.Json;
 using CasAdmin.Bench;
 using CasAdmin.Engine;
@@ -34,18 +33,6 @@ namespace CasAdmin.Bench
 {
     internal static class Common
     {
-        public static SecureString Secure(string value)
-        {
-            var s = new SecureString();
-            foreach (var c in value)
-            {
-                s.AppendChar(c);
-            }
-
-            s.MakeReadOnly();
-            return s;
-        }
-
         public static double Median(IEnumerable<double> values)
         {
             var sorted = values.Order().ToArray();
@@ -137,7 +124,7 @@ namespace CasAdmin.Bench
             var engine = CasEngine.Shared;
             var admin = await engine.Connections.ConnectAsync(new ConnectionRequest
             {
-                Mode = SignInMode.ClientSecret, Tenant = Env("CASBENCH_TENANT"), ClientId = Env("CASBENCH_APP"), ClientSecret = Common.Secure(Env("CASBENCH_SECRET")),
+                Mode = SignInMode.ClientSecret, Tenant = Env("CASBENCH_TENANT"), ClientId = Env("CASBENCH_APP"), ClientSecret = CasAdmin.Engine.Store.SecureStrings.Protect(Env("CASBENCH_SECRET")),
                 Environment = CasCloud.Sandbox, SandboxUrl = new Uri(Env("CASBENCH_URL")), SandboxThumbprint = Env("CASBENCH_THUMBPRINT"), StorePath = store,
             }, NullOperationObserver.Instance, CancellationToken.None);
             var app = await engine.TeamsChat.NewAppAsync(admin, new NewTeamsChatAppRequest
