@@ -60,17 +60,7 @@ public sealed class SandboxFixture : IAsyncLifetime
         ClientId = r.ClientId, ClientSecret = r.ClientSecret, Resilience = r.Resilience, StorePath = storePath,
     };
 
-    public static SecureString Secure(string value)
-    {
-        var s = new SecureString();
-        foreach (var c in value)
-        {
-            s.AppendChar(c);
-        }
-
-        s.MakeReadOnly();
-        return s;
-    }
+    public static SecureString Secure(string value) => CasAdmin.Engine.Store.SecureStrings.Protect(value);
 
     public static string Reveal(SecureString value)
     {
