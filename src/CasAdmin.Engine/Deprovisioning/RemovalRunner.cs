@@ -26,32 +26,42 @@ internal sealed class RemovalRunner(ISecretVault vault, string? fixedOwner = nul
         var results = new RemovalResult[targets.Count];
         var done = 0;
         batch.Report(0, $"0 of {targets.Count} accounts", force: true);
-        var scheduler = new TenantScheduler(targets, Math.Max(1, options.ThrottleLimit));
+        // The run's claims on tenants have an owner of their own, gone (on this machine) as soon as the run ends however it ends.
+        var claimHolder = fixedOwner ?? LeaseHolder.NewOwner();
         CasException? storeFailure = null;
-        var workers = Enumerable.Range(0, Math.Min(Math.Max(1, options.ThrottleLimit), Math.Max(1, targets.Count))).Select(async _ =>
+        try
         {
-            while (Volatile.Read(ref storeFailure) is null && scheduler.TryTake(out var i))
+            await using var scheduler = new TenantScheduler(targets, Math.Max(1, options.ThrottleLimit), claimHolder, options.LeaseDuration, Clock, observer, ct);
+            var workers = Enumerable.Range(0, Math.Min(Math.Max(1, options.ThrottleLimit), Math.Max(1, targets.Count))).Select(async _ =>
             {
-                try
+                while (Volatile.Read(ref storeFailure) is null && await scheduler.TakeAsync(ct).ConfigureAwait(false) is var i and >= 0)
                 {
-                    ct.ThrowIfCancellationRequested();
-                    results[i] = await RunOneAsync(targets[i], options, observer, batch.ActivityId, ct).ConfigureAwait(false);
-                    if (results[i].Error is { } error && ErrorRules.IsRegistryUnusable(error.ErrorId))
+                    try
                     {
-                        // Every other job would fail alike (and leave no record): start no more.
-                        Interlocked.CompareExchange(ref storeFailure, error, null);
+                        ct.ThrowIfCancellationRequested();
+                        results[i] = await RunOneAsync(targets[i], options, observer, batch.ActivityId, ct).ConfigureAwait(false);
+                        if (results[i].Error is { } error && ErrorRules.IsRegistryUnusable(error.ErrorId))
+                        {
+                            // Every other job would fail alike (and leave no record): start no more.
+                            Interlocked.CompareExchange(ref storeFailure, error, null);
+                        }
                     }
-                }
-                finally
-                {
-                    scheduler.Done(i);
-                }
+                    finally
+                    {
+                        await scheduler.DoneAsync(i).ConfigureAwait(false);
+                    }
 
-                var n = Interlocked.Increment(ref done);
-                batch.Report(n, $"{n} of {targets.Count} accounts");
-            }
-        }).ToArray();
-        await Task.WhenAll(workers).ConfigureAwait(false);
+                    var n = Interlocked.Increment(ref done);
+                    batch.Report(n, $"{n} of {targets.Count} accounts");
+                }
+            }).ToArray();
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+        finally
+        {
+            LeaseHolder.Retire(claimHolder);
+        }
+
         for (var i = 0; i < results.Length; i++)
         {
             results[i] ??= new RemovalResult(targets[i].AccountId, null, storeFailure);

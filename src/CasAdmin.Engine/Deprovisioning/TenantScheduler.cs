@@ -1,27 +1,64 @@
 using CasAdmin.Engine.Connections;
+using CasAdmin.Engine.Errors;
+using CasAdmin.Engine.Operations;
 using CasAdmin.Engine.Resilience;
+using CasAdmin.Engine.Store;
 
 namespace CasAdmin.Engine.Deprovisioning;
 
 /// <summary>
-/// Hands each free worker the next account of the tenant that can use it best: one not paused by Graph
-/// throttling, with the fewest jobs running, never more than its share. A worker then never waits out one
-/// tenant's 429 while another tenant's quota sits unused; the tenants' own quotas are what bulk removal spends.
+/// Hands each free worker the next account of the tenant that can use it best. Graph throttles per app and tenant,
+/// so the tenants' own quotas are what bulk removal spends:
+/// <list type="bullet">
+/// <item>a tenant this run works already and nobody is working right now comes first, then a tenant nobody works yet,
+/// then another job in a tenant of this run's;</item>
+/// <item>a tenant paused by a 429 waits behind the others, so a worker never waits out one tenant's Retry-After while
+/// another tenant's quota sits unused;</item>
+/// <item>a tenant's quota is claimed in the registry (<see cref="TenantClaimRepository"/>) before its first job: runners
+/// sharing the registry split the tenants instead of pacing one quota from several processes, none of which knows the
+/// Retry-After the others were told. A tenant another live runner holds is left to it; a worker with nothing else to do
+/// asks again every <see cref="Recheck"/>, and takes it once that runner has let go (or stopped renewing).</item>
+/// </list>
+/// Claims are renewed while this run holds them and let go of as soon as its last job in the tenant ends.
 /// </summary>
-internal sealed class TenantScheduler
+internal sealed class TenantScheduler : IAsyncDisposable
 {
+    /// <summary>How often a worker with nothing else to do asks again for a tenant another runner holds.</summary>
+    internal static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
+
     private readonly object gate = new();
     private readonly List<Lane> lanes;
     private readonly Dictionary<int, Lane> laneOf = [];
     private readonly int perTenant;
+    private readonly string holder;
+    private readonly TimeSpan claimDuration;
+    private readonly TimeProvider clock;
+    private readonly IOperationObserver observer;
+    private readonly CancellationToken runToken;
+    private readonly CancellationTokenSource renewing = new();
+    private Task? renewal;
+    private TaskCompletionSource changed = NewSignal();
     private long taken;
 
-    public TenantScheduler(IReadOnlyList<RemovalTarget> targets, int throttleLimit)
+    /// <param name="targets">The batch.</param>
+    /// <param name="throttleLimit">Jobs at once across the batch.</param>
+    /// <param name="holder">Who holds this run's claims (an owner of <see cref="LeaseHolder"/>, so a run that ended is known as gone on this machine).</param>
+    /// <param name="claimDuration">How long a claim holds without renewal.</param>
+    /// <param name="clock">The clock of the waits and the renewals.</param>
+    /// <param name="observer">Told, verbosely, which tenants wait for another runner.</param>
+    /// <param name="runToken">The run's Ctrl+C: once it is set, letting go of a claim gets one attempt (it expires by itself otherwise).</param>
+    public TenantScheduler(IReadOnlyList<RemovalTarget> targets, int throttleLimit, string holder, TimeSpan claimDuration, TimeProvider clock, IOperationObserver observer,
+        CancellationToken runToken = default)
     {
+        this.runToken = runToken;
+        this.holder = holder;
+        this.claimDuration = claimDuration;
+        this.clock = clock;
+        this.observer = observer;
         lanes = Enumerable.Range(0, targets.Count)
-            .GroupBy(i => targets[i].Connection.TenantId, StringComparer.OrdinalIgnoreCase)
-            // Paced by the connection the steps really use: -AdminConnection's when given (its app's quota in the tenant).
-            .Select(g => new Lane(new Queue<int>(g), (targets[g.First()].AdminConnection ?? targets[g.First()].Connection).Context.Graph.Pacer))
+            // Paced and claimed by the connection the steps really use: -AdminConnection's when given (its app's quota in the tenant).
+            .GroupBy(i => Quota.Of(targets[i]))
+            .Select(g => new Lane(g.Key, new Queue<int>(g), (targets[g.First()].AdminConnection ?? targets[g.First()].Connection).Context.Graph.Pacer))
             .ToList();
         foreach (var lane in lanes)
         {
@@ -34,44 +71,251 @@ internal sealed class TenantScheduler
         perTenant = Math.Max(1, (int)Math.Ceiling(throttleLimit / (double)Math.Max(1, lanes.Count)));
     }
 
-    public bool TryTake(out int index)
+    /// <summary>The next account's index in the batch, or -1 when every account has been handed out.</summary>
+    public async ValueTask<int> TakeAsync(CancellationToken ct)
     {
-        lock (gate)
+        while (true)
         {
-            var now = DateTimeOffset.UtcNow;
-            var lane = lanes.Where(l => l.Pending.Count > 0 && l.Running < perTenant)
-                .OrderBy(l => l.Pacer.PausedUntil > now)
-                .ThenBy(l => l.Running)
-                .ThenBy(l => l.LastTaken)
-                .FirstOrDefault()
-                ?? lanes.Where(l => l.Pending.Count > 0).OrderBy(l => l.Running).FirstOrDefault();
-            if (lane is null)
+            Lane? toClaim;
+            Task changedOrDue;
+            lock (gate)
             {
-                index = -1;
-                return false;
+                var now = clock.GetUtcNow();
+                var lane = Pick(now);
+                if (lane is { State: LaneState.Ours })
+                {
+                    return TakeFrom(lane);
+                }
+
+                if (lane is not null)
+                {
+                    lane.State = LaneState.Claiming;
+                    toClaim = lane;
+                    changedOrDue = Task.CompletedTask;
+                }
+                else if (lanes.All(l => l.Pending.Count == 0))
+                {
+                    return -1;
+                }
+                else
+                {
+                    // Left: tenants other runners hold (or a worker of ours is claiming): wait for a change or the next recheck.
+                    toClaim = null;
+                    var due = lanes.Where(l => l.Pending.Count > 0 && l.State == LaneState.Elsewhere).Select(l => l.RecheckAt).DefaultIfEmpty(now + Recheck).Min();
+                    var wait = due - now;
+                    changedOrDue = Task.WhenAny(changed.Task, Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), clock, ct));
+                }
             }
 
-            // Round-robin among equals, so one tenant's jobs do not run back to back into its own throttling.
-            lane.Running++;
-            lane.LastTaken = ++taken;
-            index = lane.Pending.Dequeue();
-            return true;
+            if (toClaim is null)
+            {
+                await changedOrDue.ConfigureAwait(false);
+                ct.ThrowIfCancellationRequested();
+                continue;
+            }
+
+            var claim = await ClaimAsync(toClaim.Quota, ct).ConfigureAwait(false);
+            lock (gate)
+            {
+                if (claim.IsOurs)
+                {
+                    toClaim.State = LaneState.Ours;
+                    renewal ??= RenewAsync(renewing.Token);
+                    if (claim.TakenOverFrom is { } dead)
+                    {
+                        observer.Verbose($"Tenant {toClaim.Quota.TenantId}: took over the claim of {dead}, which is no longer running.");
+                    }
+
+                    Signal();
+                    return TakeFrom(toClaim);
+                }
+
+                if (toClaim.State == LaneState.Claiming && toClaim.RecheckAt == DateTimeOffset.MinValue)
+                {
+                    observer.Verbose($"Tenant {toClaim.Quota.TenantId}: {claim.Holder} is removing its accounts through the same app; this run takes them once it has finished (Graph throttles per app and tenant).");
+                }
+
+                toClaim.State = LaneState.Elsewhere;
+                var recheck = clock.GetUtcNow() + Recheck;
+                toClaim.RecheckAt = claim.Expires < recheck ? claim.Expires : recheck;
+                Signal();
+            }
         }
     }
 
-    public void Done(int index)
+    /// <summary>The job of <paramref name="index"/> ended: its place is free, and a tenant with nothing left to hand out is let go of.</summary>
+    public async ValueTask DoneAsync(int index)
     {
+        Lane lane;
         lock (gate)
         {
-            laneOf[index].Running--;
+            lane = laneOf[index];
+            lane.Running--;
+            if (lane.Pending.Count > 0 || lane.Running > 0 || lane.State != LaneState.Ours)
+            {
+                Signal();
+                return;
+            }
+
+            lane.State = LaneState.Done;
+            Signal();
+        }
+
+        await ReleaseAsync(lane.Quota).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops renewing and lets go of every claim this run still holds (a run stopped by Ctrl+C or a registry failure).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await renewing.CancelAsync().ConfigureAwait(false);
+        if (renewal is not null)
+        {
+            await renewal.ConfigureAwait(false);
+        }
+
+        foreach (var path in lanes.Where(l => l.State is LaneState.Ours).Select(l => l.Quota.StorePath).Distinct())
+        {
+            try
+            {
+                await new TenantClaimRepository(RegistryStore.Open(path), clock).ReleaseAllAsync(holder, runToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is CasException or OperationCanceledException)
+            {
+                observer.Verbose($"The tenant claims of {holder} were not let go of ({(ex as CasException)?.ErrorId ?? "canceled"}); they expire by themselves.");
+            }
+        }
+
+        renewing.Dispose();
+    }
+
+    private Lane? Pick(DateTimeOffset now)
+    {
+        var open = lanes.Where(l => l.Pending.Count > 0
+            && (l.State is LaneState.Ours or LaneState.Unclaimed || (l.State == LaneState.Elsewhere && l.RecheckAt <= now))).ToList();
+        return open.Where(l => l.Running < perTenant).OrderBy(l => Rank(l, now)).ThenBy(l => l.Running).ThenBy(l => l.LastTaken).FirstOrDefault()
+            // Every tenant has its share: more jobs in a tenant of this run's before asking others for theirs again.
+            ?? open.OrderBy(l => l.State == LaneState.Ours ? 0 : l.State == LaneState.Unclaimed ? 1 : 2).ThenBy(l => l.Running).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// Not paused before paused; then a tenant of this run's with no job running (never left idle while another is
+    /// claimed), a tenant nobody works yet, another job in a tenant of this run's, and last a tenant another runner held.
+    /// </summary>
+    private static int Rank(Lane lane, DateTimeOffset now) =>
+        (lane.Pacer.PausedUntil > now ? 4 : 0) + lane.State switch
+        {
+            LaneState.Ours when lane.Running == 0 => 0,
+            LaneState.Unclaimed => 1,
+            LaneState.Ours => 2,
+            _ => 3,
+        };
+
+    private int TakeFrom(Lane lane)
+    {
+        // Round-robin among equals, so one tenant's jobs do not run back to back into its own throttling.
+        lane.Running++;
+        lane.LastTaken = ++taken;
+        return lane.Pending.Dequeue();
+    }
+
+    private void Signal()
+    {
+        var was = changed;
+        changed = NewSignal();
+        was.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private async Task<TenantClaim> ClaimAsync(Quota quota, CancellationToken ct)
+    {
+        try
+        {
+            return await new TenantClaimRepository(RegistryStore.Open(quota.StorePath), clock).ClaimAsync(quota.TenantId, quota.AppId, holder, claimDuration, ct).ConfigureAwait(false);
+        }
+        catch (CasException ex)
+        {
+            // A claim only steers; a registry that cannot take one fails the job itself, with its own error and record.
+            observer.Verbose($"Tenant {quota.TenantId}: no claim taken ({ex.ErrorId}); its jobs run without one.");
+            return TenantClaim.Ours;
         }
     }
 
-    private sealed class Lane(Queue<int> pending, TenantPacer pacer)
+    private async Task ReleaseAsync(Quota quota)
     {
+        try
+        {
+            await new TenantClaimRepository(RegistryStore.Open(quota.StorePath), clock).ReleaseAsync(quota.TenantId, quota.AppId, holder, runToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is CasException or OperationCanceledException)
+        {
+            observer.Verbose($"Tenant {quota.TenantId}: its claim was not let go of ({(ex as CasException)?.ErrorId ?? "canceled"}); it expires by itself.");
+        }
+    }
+
+    /// <summary>Renews this run's claims, a third of their duration apart, in each registry it holds claims in.</summary>
+    private async Task RenewAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(claimDuration / 3, clock, ct).ConfigureAwait(false);
+                string?[] paths;
+                lock (gate)
+                {
+                    paths = lanes.Where(l => l.State == LaneState.Ours).Select(l => l.Quota.StorePath).Distinct().ToArray();
+                }
+
+                foreach (var path in paths)
+                {
+                    try
+                    {
+                        await new TenantClaimRepository(RegistryStore.Open(path), clock).RenewAsync(holder, claimDuration, ct).ConfigureAwait(false);
+                    }
+                    catch (CasException ex)
+                    {
+                        observer.Verbose($"The tenant claims of {holder} were not renewed ({ex.ErrorId}); they may expire and be taken by another runner.");
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The run is over.
+        }
+    }
+
+    /// <summary>The quota a lane spends: one app in one tenant, in one registry.</summary>
+    private sealed record Quota(string? StorePath, string TenantId, string AppId)
+    {
+        public static Quota Of(RemovalTarget target)
+        {
+            var connection = target.AdminConnection ?? target.Connection;
+            return new Quota(target.Connection.StorePath, connection.TenantId.ToLowerInvariant(), (connection.AppId ?? string.Empty).ToLowerInvariant());
+        }
+    }
+
+    private enum LaneState
+    {
+        Unclaimed,
+        Claiming,
+        Ours,
+        Elsewhere,
+        Done,
+    }
+
+    private sealed class Lane(Quota quota, Queue<int> pending, TenantPacer pacer)
+    {
+        public Quota Quota { get; } = quota;
+
         public Queue<int> Pending { get; } = pending;
 
         public TenantPacer Pacer { get; } = pacer;
+
+        public LaneState State { get; set; }
+
+        public DateTimeOffset RecheckAt { get; set; } = DateTimeOffset.MinValue;
 
         public int Running { get; set; }
 

@@ -30,7 +30,14 @@ internal static class LeaseClock
     /// <see cref="SqlExtensions.Iso(DateTimeOffset)"/> writes (seven fraction digits, +00:00), so it compares alike.
     /// </summary>
     public static string? UntilExpression(DbConnection c) =>
-        c is Npgsql.NpgsqlConnection ? "to_char((clock_timestamp() + $duration) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"0+00:00\"')" : null;
+        c is Npgsql.NpgsqlConnection ? AsStoredText("clock_timestamp() + $duration") : null;
+
+    /// <summary>"The lease clock's now" as the stored ISO text: the server's on PostgreSQL, else <c>$now</c> (the caller's parameter).</summary>
+    public static string NowExpression(DbConnection c) =>
+        c is Npgsql.NpgsqlConnection ? AsStoredText("clock_timestamp()") : "$now";
+
+    private static string AsStoredText(string timestamp) =>
+        $"to_char(({timestamp}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"0+00:00\"')";
 
     private static DateTimeOffset FromServer(object? value) =>
         value switch

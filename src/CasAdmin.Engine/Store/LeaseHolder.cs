@@ -24,6 +24,9 @@ internal static partial class LeaseHolder
     // error, a lease it could not release) is gone, and a rerun in this same process takes its job over at once.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> Running = new(StringComparer.Ordinal);
 
+    // Runners of other processes found gone: a runner id is never reused, so once gone, for ever.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> Gone = new(StringComparer.Ordinal);
+
     /// <summary>A new owner for one run of one job; it counts as alive in this process until <see cref="Retire"/>.</summary>
     public static string NewOwner()
     {
@@ -110,7 +113,13 @@ internal static partial class LeaseHolder
             return !Running.ContainsKey(owner);
         }
 
-        var marker = Path.Combine(MarkerFolder, m.Groups["runner"].Value + ".lock");
+        var runner = m.Groups["runner"].Value;
+        if (Gone.ContainsKey(runner))
+        {
+            return true;
+        }
+
+        var marker = Path.Combine(MarkerFolder, runner + ".lock");
         if (!File.Exists(marker))
         {
             return false;
@@ -118,8 +127,10 @@ internal static partial class LeaseHolder
 
         try
         {
-            // Opening it exclusively succeeds only when no process holds it any more.
+            // Opening it exclusively succeeds only when no process holds it any more. The probe deletes it, so the
+            // answer is remembered: this process may ask again (for the runner's tenant claim, then for its job's lease).
             using var probe = new FileStream(marker, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            Gone[runner] = 0;
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

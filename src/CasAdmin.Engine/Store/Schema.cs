@@ -177,6 +177,19 @@ internal static class Schema
             HAVING COUNT(*) > 1
             ORDER BY tenant_id, service
             """),
+        new(4, """
+            -- Which runner is removing accounts of a tenant through an app now. Graph throttles per app and tenant, so
+            -- runners sharing this registry split the tenants between them instead of spending one quota from several
+            -- processes. Advisory only: the job's lease decides who runs a job.
+            CREATE TABLE tenant_claims (
+                tenant_id  TEXT NOT NULL,
+                app_id     TEXT NOT NULL,
+                holder     TEXT NOT NULL,
+                expires    TEXT NOT NULL,
+                PRIMARY KEY (tenant_id, app_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX ix_claims_holder ON tenant_claims (holder);
+            """),
     ];
 
     public static int CurrentVersion => Migrations[^1].Version;

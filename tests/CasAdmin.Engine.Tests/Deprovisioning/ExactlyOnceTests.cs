@@ -243,10 +243,10 @@ public sealed class ExactlyOnceTests(SandboxFixture sandbox) : IClassFixture<San
         var fabrikam = await h.AdminAsync(sandbox.Fabrikam);
         contosoAdmin.Context.Graph.Pacer.PauseUntil(DateTimeOffset.UtcNow + TimeSpan.FromHours(1));
         Assert.True(contoso.Context.Graph.Pacer.PausedUntil <= DateTimeOffset.UtcNow);
-        var scheduler = new TenantScheduler(
-            [Target(contoso, contosoAdmin), Target(fabrikam, null)], throttleLimit: 2);
+        await using var scheduler = new TenantScheduler(
+            [Target(contoso, contosoAdmin), Target(fabrikam, null)], throttleLimit: 2, LeaseHolder.NewOwner(), TimeSpan.FromMinutes(2), TimeProvider.System, h.Observer);
 
-        Assert.True(scheduler.TryTake(out var first));
+        var first = await scheduler.TakeAsync(CancellationToken.None);
 
         Assert.Equal(1, first);
     }

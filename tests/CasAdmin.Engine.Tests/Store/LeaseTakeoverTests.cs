@@ -42,6 +42,16 @@ public sealed class LeaseTakeoverTests : IDisposable
         Assert.Equal(Me, (await jobs.GetAsync(jobId, CancellationToken.None))!.LeaseOwner);
     }
 
+    /// <summary>The probe of a gone runner's marker deletes it: asked again (its tenant claim, then its job's lease), the answer must not change.</summary>
+    [Fact]
+    public async Task AGoneRunner_IsStillGone_WhenAskedAgain()
+    {
+        var dead = await CrashHost.KilledRunnerOwnerAsync();
+
+        Assert.True(LeaseHolder.IsDeadOnThisMachine(dead));
+        Assert.True(LeaseHolder.IsDeadOnThisMachine(dead));
+    }
+
     [Theory]
     [InlineData("a running process (this one: another engine in it)")]
     [InlineData("another machine")]
