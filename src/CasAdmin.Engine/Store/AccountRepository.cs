@@ -7,7 +7,8 @@ namespace CasAdmin.Engine.Store;
 /// <summary>
 /// Service accounts, their notifications and the audit log. Every public method is one whole read or write, named for
 /// what it records; every change writes its audit row in the same transaction. The static methods that take a
-/// connection and a transaction are the statements those writes are made of, for the Store's own use.
+/// connection and a transaction are the statements those writes are made of: private, or internal where another
+/// repository writes one in its own transaction (the audit row) or a test sets up rows with it.
 /// </summary>
 internal sealed class AccountRepository(RegistryStore store)
 {
@@ -112,6 +113,7 @@ internal sealed class AccountRepository(RegistryStore store)
             await AuditAsync(c, t, entry, ct).ConfigureAwait(false);
         }, cancellationToken);
 
+    /// <summary>The INSERT of a new account, for the Store's writes.</summary>
     internal static async Task InsertAsync(DbConnection c, DbTransaction t, CasServiceAccount a, CancellationToken ct) =>
         await c.ExecuteAsync(t,
             $"INSERT INTO service_accounts ({Columns}) VALUES ($id, $tenant, $service, $kind, $legacy, $app, $appObj, $sp, $delegate, $name, $model, $status, $keyId, $hint, $expires, $ref, $tokenState, $tokenExpires, $roles, $url, $lifecycle, $created, $updated)",
