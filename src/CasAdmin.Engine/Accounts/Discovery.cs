@@ -132,22 +132,18 @@ internal static class Discovery
         };
 
         var repository = new AccountRepository(store);
-        await store.WriteAsync(async (c, t, c2) =>
-        {
-            // Checked inside the write transaction, and backed by the unique natural key: two processes registering the
-            // same account at once get one record, and the second an error naming it.
-            if (await AccountRepository.FindLiveAsync(c, t, connection.TenantId, request.Service, request.AppId, request.DelegateAccount, c2).ConfigureAwait(false) is { } existing)
-            {
-                throw new CasException(ErrorIds.ServiceAccountExists, CasErrorCategory.ResourceExists,
-                    $"The {request.Service} account of {connection.TenantDomain ?? connection.TenantId} is already registered ({existing}).",
-                    "Use the registered account (Get-CasServiceAccount).", existing.ToString());
-            }
+        var audit = new AuditEntry(AuditEntry.ActorOf(connection), account.TenantId, account.AccountId, "RegisterServiceAccount",
+            account.AppId ?? account.DelegateAccount, "Succeeded", $"{request.Service} {request.Kind}");
 
-            await AccountRepository.TouchTenantAsync(c, t, connection.TenantId, connection.TenantDomain, connection.TenantDisplayName, connection.Environment.ToString(), c2).ConfigureAwait(false);
-            await AccountRepository.InsertAsync(c, t, account, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, new AuditEntry(AuditEntry.ActorOf(connection), account.TenantId, account.AccountId, "RegisterServiceAccount",
-                account.AppId ?? account.DelegateAccount, "Succeeded", $"{request.Service} {request.Kind}"), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+        // Checked inside the write transaction, and backed by the unique natural key: two processes registering the
+        // same account at once get one record, and the second an error naming it.
+        if (await repository.RegisterAsync(KnownTenant.Of(connection), account, audit, ct).ConfigureAwait(false) is { } existing)
+        {
+            throw new CasException(ErrorIds.ServiceAccountExists, CasErrorCategory.ResourceExists,
+                $"The {request.Service} account of {connection.TenantDomain ?? connection.TenantId} is already registered ({existing}).",
+                "Use the registered account (Get-CasServiceAccount).", existing.ToString());
+        }
+
         return (await repository.GetAsync(account.AccountId, ct).ConfigureAwait(false))!;
     }
 

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Security.Cryptography;
 using CasAdmin.Engine.Accounts;
 using CasAdmin.Engine.Connections;
@@ -45,6 +44,9 @@ internal static class ChatSubscriptions
         public DateTimeOffset GraphExpires { get; init; } = Expires;
 
         public SubscriptionRow Row => new(SubscriptionId, Resource, Expires);
+
+        /// <summary>The subscription to record, made for <paramref name="model"/> with the change types every chat-message subscription has.</summary>
+        public NewSubscription For(LicensingModel model) => new(Row, ChangeTypes, model);
     }
 
     /// <summary>
@@ -128,10 +130,6 @@ internal static class ChatSubscriptions
         {
         }
     }
-
-    /// <summary>Records a subscription Graph made, in the caller's transaction.</summary>
-    public static Task InsertAsync(DbConnection c, DbTransaction t, Guid accountId, Recorded s, LicensingModel model, CancellationToken ct) =>
-        SubscriptionRepository.InsertAsync(c, t, accountId, s.Row, ChangeTypes, model, ct);
 
     /// <summary>The ids of the account's recorded subscriptions, oldest first.</summary>
     public static async Task<List<string>> ListAsync(RegistryStore store, Guid accountId, CancellationToken ct) =>

@@ -134,20 +134,8 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
         };
         try
         {
-            await store.WriteAsync(async (c, t, c2) =>
-            {
-                await AccountRepository.TouchTenantAsync(c, t, admin.TenantId, admin.TenantDomain, admin.TenantDisplayName, admin.Environment.ToString(), c2).ConfigureAwait(false);
-                if (existing is null)
-                {
-                    await AccountRepository.InsertAsync(c, t, account, c2).ConfigureAwait(false);
-                }
-                else
-                {
-                    await AccountRepository.UpdateAsync(c, t, account, c2).ConfigureAwait(false);
-                }
-
-                await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, "NewTeamsChatAccount", "Recorded", $"model {request.LicensingModel}"), c2).ConfigureAwait(false);
-            }, ct).ConfigureAwait(false);
+            await accounts.RecordProvisioningAsync(KnownTenant.Of(admin), account, isNew: existing is null,
+                AuditEntry.ForAccount(admin, account, "NewTeamsChatAccount", "Recorded", $"model {request.LicensingModel}"), ct).ConfigureAwait(false);
         }
         catch when (secretRef is not null && !string.Equals(secretRef, recordedRef, StringComparison.Ordinal))
         {
@@ -222,18 +210,14 @@ internal sealed class TeamsChatAccountProvisioner(ISecretVault vault)
             if (known.Count == 0)
             {
                 var subscription = await ChatSubscriptions.CreateAsync(app.Graph, request.LicensingModel, url, request.LifecycleNotificationUrl, ct).ConfigureAwait(false);
-                await store.WriteAsync((c, t, c2) => ChatSubscriptions.InsertAsync(c, t, account.AccountId, subscription, request.LicensingModel, c2), ct).ConfigureAwait(false);
+                await new SubscriptionRepository(store).RecordAsync(account.AccountId, subscription.For(request.LicensingModel), ct).ConfigureAwait(false);
             }
         }
 
         Step(7);
         var active = account with { Status = ServiceAccountStatus.Active, UpdatedOn = DateTimeOffset.UtcNow };
-        await store.WriteAsync(async (c, t, c2) =>
-        {
-            await AccountRepository.UpdateAsync(c, t, active, c2).ConfigureAwait(false);
-            await AccountRepository.NotifyAsync(c, t, admin.TenantId, account.AccountId, CasService.TeamsChat, "Information", ProtectedMessage, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, "NewTeamsChatAccount", "Succeeded", null), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+        await new AccountRepository(store).RecordProtectedAsync(active, ProtectedMessage,
+            AuditEntry.ForAccount(admin, account, "NewTeamsChatAccount", "Succeeded", null), ct).ConfigureAwait(false);
         observer.Information(ProtectedMessage, ["Notification", "TeamsChat"]);
     }
 

@@ -272,11 +272,7 @@ internal sealed class TeamsChatAppProvisioner(ISecretVault vault)
 
     private static async Task AuditAsync(RegistryStore store, CasConnection admin, Application app, bool created, bool consented, CancellationToken ct)
     {
-        await store.WriteAsync(async (c, t, c2) =>
-        {
-            await AccountRepository.TouchTenantAsync(c, t, admin.TenantId, admin.TenantDomain, admin.TenantDisplayName, admin.Environment.ToString(), c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, new AuditEntry(AuditEntry.ActorOf(admin), admin.TenantId, null, "NewTeamsChatApp", app.AppId, "Succeeded",
-                $"{(created ? "created" : "completed")} app {app.DisplayName}; secret added{(consented ? "; admin consent granted" : string.Empty)}"), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+        await new AccountRepository(store).AuditAsync(KnownTenant.Of(admin), new AuditEntry(AuditEntry.ActorOf(admin), admin.TenantId, null, "NewTeamsChatApp", app.AppId, "Succeeded",
+            $"{(created ? "created" : "completed")} app {app.DisplayName}; secret added{(consented ? "; admin consent granted" : string.Empty)}"), ct).ConfigureAwait(false);
     }
 }

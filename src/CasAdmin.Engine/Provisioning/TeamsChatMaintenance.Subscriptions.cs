@@ -226,21 +226,9 @@ internal sealed partial class TeamsChatMaintenance
 
     private static async Task RecordReplacementAsync(RegistryStore store, CasConnection admin, CasServiceAccount account, ChatSubscriptions.Recorded? created, LicensingModel model,
         IReadOnlyList<SubscriptionRow> replaced, string action, CancellationToken ct) =>
-        await store.WriteAsync(async (c, t, c2) =>
-        {
-            if (created is not null)
-            {
-                await ChatSubscriptions.InsertAsync(c, t, account.AccountId, created, model, c2).ConfigureAwait(false);
-            }
-
-            foreach (var old in replaced)
-            {
-                await SubscriptionRepository.DeleteAsync(c, t, old.SubscriptionId, c2).ConfigureAwait(false);
-            }
-
-            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, action, "Succeeded",
-                $"{string.Join(", ", replaced.Select(r => r.SubscriptionId))} -> {created?.SubscriptionId ?? "(none)"}"), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+        await new SubscriptionRepository(store).RecordReplacementAsync(account.AccountId, created?.For(model), replaced.Select(r => r.SubscriptionId),
+            AuditEntry.ForAccount(admin, account, action, "Succeeded", $"{string.Join(", ", replaced.Select(r => r.SubscriptionId))} -> {created?.SubscriptionId ?? "(none)"}"),
+            ct).ConfigureAwait(false);
 
     /// <summary>The app's live subscriptions (Graph lists only the caller's), by id.</summary>
     private static async Task<Dictionary<string, Subscription>> ListLiveAsync(GraphGateway graph, CancellationToken ct)

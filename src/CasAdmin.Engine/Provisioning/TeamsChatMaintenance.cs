@@ -40,16 +40,8 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
         }
 
         var updated = account with { LicensingModel = model, UpdatedOn = DateTimeOffset.UtcNow };
-        await store.WriteAsync(async (c, t, c2) =>
-        {
-            foreach (var s in created)
-            {
-                await ChatSubscriptions.InsertAsync(c, t, accountId, s, model, c2).ConfigureAwait(false);
-            }
-
-            await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, "SetLicensingModel", "Succeeded", $"{account.LicensingModel} -> {model}"), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+        await new AccountRepository(store).RecordChangeAsync(updated, created.ConvertAll(s => s.For(model)),
+            AuditEntry.ForAccount(admin, account, "SetLicensingModel", "Succeeded", $"{account.LicensingModel} -> {model}"), ct).ConfigureAwait(false);
 
         await DeleteSubscriptionsAsync(store, app.Graph, old, ct).ConfigureAwait(false);
         return (await new AccountRepository(store).GetAsync(accountId, ct).ConfigureAwait(false))!;
@@ -182,16 +174,8 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
             Status = ServiceAccountStatus.Active,
             UpdatedOn = DateTimeOffset.UtcNow,
         };
-        await CommitSecretAsync(store, account, appId, secret, secretRef, () => store.WriteAsync(async (c, t, c2) =>
-        {
-            if (moved is not null)
-            {
-                await ChatSubscriptions.InsertAsync(c, t, accountId, moved, newModel, c2).ConfigureAwait(false);
-            }
-
-            await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, account.IsLegacy ? "ProtectWithOwnApp" : "ChangeApp", "Succeeded", $"{account.AppId} -> {appId}"), c2).ConfigureAwait(false);
-        }, ct), observer).ConfigureAwait(false);
+        await CommitSecretAsync(store, account, appId, secret, secretRef, () => new AccountRepository(store).RecordChangeAsync(updated, moved is null ? [] : [moved.For(newModel)],
+            AuditEntry.ForAccount(admin, account, account.IsLegacy ? "ProtectWithOwnApp" : "ChangeApp", "Succeeded", $"{account.AppId} -> {appId}"), ct), observer).ConfigureAwait(false);
 
         // The old subscriptions belong to the old app; without its secret they are left to expire on their own.
         if (old.Count > 0 && oldSecret is not null && account.AppId is { } oldApp)
@@ -497,11 +481,8 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
             TokenState = TokenState.Valid,
             UpdatedOn = DateTimeOffset.UtcNow,
         };
-        await CommitSecretAsync(store, account, account.AppId!, secret, reference, () => store.WriteAsync(async (c, t, c2) =>
-        {
-            await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, action, "Succeeded", key?.KeyId?.ToString()), c2).ConfigureAwait(false);
-        }, ct), observer).ConfigureAwait(false);
+        await CommitSecretAsync(store, account, account.AppId!, secret, reference, () => new AccountRepository(store).RecordChangeAsync(updated,
+            AuditEntry.ForAccount(admin, account, action, "Succeeded", key?.KeyId?.ToString()), ct), observer).ConfigureAwait(false);
     }
 
     private static async Task RecordTokenAsync(RegistryStore store, CasConnection admin, CasServiceAccount account, TokenState state, DateTimeOffset? expires, IReadOnlyList<string> roles, string? error, CancellationToken ct)
@@ -513,11 +494,8 @@ internal sealed partial class TeamsChatMaintenance(ISecretVault vault)
             TokenRoles = roles,
             UpdatedOn = DateTimeOffset.UtcNow,
         };
-        await store.WriteAsync(async (c, t, c2) =>
-        {
-            await AccountRepository.UpdateAsync(c, t, updated, c2).ConfigureAwait(false);
-            await AccountRepository.AuditAsync(c, t, AuditEntry.ForAccount(admin, account, "NewAccessToken", error is null ? "Succeeded" : "Failed", error ?? state.ToString()), c2).ConfigureAwait(false);
-        }, ct).ConfigureAwait(false);
+        await new AccountRepository(store).RecordChangeAsync(updated,
+            AuditEntry.ForAccount(admin, account, "NewAccessToken", error is null ? "Succeeded" : "Failed", error ?? state.ToString()), ct).ConfigureAwait(false);
     }
 
     private static async Task DeleteSubscriptionsAsync(RegistryStore store, GraphGateway graph, IEnumerable<string> ids, CancellationToken ct)

@@ -4,7 +4,12 @@ using CasAdmin.Engine.Domain;
 
 namespace CasAdmin.Engine.Store;
 
-/// <summary>Service accounts, their notifications and the audit log. Every change writes its audit row in the same transaction.</summary>
+/// <summary>
+/// Service accounts, their notifications and the audit log. Every public method is one whole read or write, named for
+/// what it records; every change writes its audit row in the same transaction. The static methods that take a
+/// connection and a transaction are the statements those writes are made of: private, or internal where another
+/// repository writes one in its own transaction (the audit row) or a test sets up rows with it.
+/// </summary>
 internal sealed class AccountRepository(RegistryStore store)
 {
     private const string Columns = "account_id, tenant_id, service, kind, is_legacy, app_id, app_object_id, sp_object_id, delegate_account, display_name, licensing_model, status, secret_key_id, secret_hint, secret_expires, secret_ref, token_state, token_expires, token_roles, notification_url, lifecycle_url, created, updated";
@@ -31,13 +36,91 @@ internal sealed class AccountRepository(RegistryStore store)
             ("$tenant", tenantId), ("$service", service?.ToString()), ("$status", status?.ToString()), ("$all", includeRemoved ? 1 : 0)),
             cancellationToken);
 
-    public static async Task InsertAsync(DbConnection c, DbTransaction t, CasServiceAccount a, CancellationToken ct) =>
+    /// <summary>
+    /// Registers an account, with its tenant and audit entry, unless a live account with the same natural key is recorded
+    /// (for Teams Chat: the tenant has one). Then nothing is recorded and that account's id is returned. The check runs
+    /// inside the write transaction and the natural key is unique: two processes registering one account at once get one
+    /// record, and the second the id of the first.
+    /// </summary>
+    public Task<Guid?> RegisterAsync(KnownTenant tenant, CasServiceAccount account, AuditEntry audit, CancellationToken cancellationToken) =>
+        store.WriteAsync<Guid?>(async (c, t, ct) =>
+        {
+            if (await FindLiveAsync(c, t, account.TenantId, account.Service, account.AppId, account.DelegateAccount, ct).ConfigureAwait(false) is { } existing)
+            {
+                return existing;
+            }
+
+            await TouchTenantAsync(c, t, tenant, ct).ConfigureAwait(false);
+            await InsertAsync(c, t, account, ct).ConfigureAwait(false);
+            await AuditAsync(c, t, audit, ct).ConfigureAwait(false);
+            return null;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Records an account while it is provisioned (new, or the one an interrupted run left), with its tenant and audit
+    /// entry, in one transaction.
+    /// </summary>
+    public Task RecordProvisioningAsync(KnownTenant tenant, CasServiceAccount account, bool isNew, AuditEntry audit, CancellationToken cancellationToken) =>
+        store.WriteAsync(async (c, t, ct) =>
+        {
+            await TouchTenantAsync(c, t, tenant, ct).ConfigureAwait(false);
+            if (isNew)
+            {
+                await InsertAsync(c, t, account, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await UpdateAsync(c, t, account, ct).ConfigureAwait(false);
+            }
+
+            await AuditAsync(c, t, audit, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Records that an account protects its service: the account as it is now, the notification that says so, and the audit entry.</summary>
+    public Task RecordProtectedAsync(CasServiceAccount account, string notification, AuditEntry audit, CancellationToken cancellationToken) =>
+        store.WriteAsync(async (c, t, ct) =>
+        {
+            await UpdateAsync(c, t, account, ct).ConfigureAwait(false);
+            await NotifyAsync(c, t, account.TenantId, account.AccountId, account.Service, "Information", notification, ct).ConfigureAwait(false);
+            await AuditAsync(c, t, audit, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Records a change to an account (its secret, app, token or licensing model) with its audit entry.</summary>
+    public Task RecordChangeAsync(CasServiceAccount account, AuditEntry audit, CancellationToken cancellationToken) =>
+        RecordChangeAsync(account, [], audit, cancellationToken);
+
+    /// <summary>
+    /// Records a change to an account with the subscriptions made for it (a new app's, or a new licensing model's) and
+    /// the audit entry, in one transaction: the account never names a model or app its recorded subscriptions lack.
+    /// </summary>
+    public Task RecordChangeAsync(CasServiceAccount account, IReadOnlyCollection<NewSubscription> subscribed, AuditEntry audit, CancellationToken cancellationToken) =>
+        store.WriteAsync(async (c, t, ct) =>
+        {
+            foreach (var s in subscribed)
+            {
+                await SubscriptionRepository.InsertAsync(c, t, account.AccountId, s, ct).ConfigureAwait(false);
+            }
+
+            await UpdateAsync(c, t, account, ct).ConfigureAwait(false);
+            await AuditAsync(c, t, audit, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Records an outcome in a tenant, and the tenant with it (an action such as creating an app, which records no account).</summary>
+    public Task AuditAsync(KnownTenant tenant, AuditEntry entry, CancellationToken cancellationToken) =>
+        store.WriteAsync(async (c, t, ct) =>
+        {
+            await TouchTenantAsync(c, t, tenant, ct).ConfigureAwait(false);
+            await AuditAsync(c, t, entry, ct).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>The INSERT of a new account, for the Store's writes.</summary>
+    internal static async Task InsertAsync(DbConnection c, DbTransaction t, CasServiceAccount a, CancellationToken ct) =>
         await c.ExecuteAsync(t,
             $"INSERT INTO service_accounts ({Columns}) VALUES ($id, $tenant, $service, $kind, $legacy, $app, $appObj, $sp, $delegate, $name, $model, $status, $keyId, $hint, $expires, $ref, $tokenState, $tokenExpires, $roles, $url, $lifecycle, $created, $updated)",
             ct, Parameters(a)).ConfigureAwait(false);
 
     /// <summary>The live account with this natural key (for Teams Chat: the tenant's one account), inside a write transaction.</summary>
-    public static async Task<Guid?> FindLiveAsync(DbConnection c, DbTransaction t, string tenantId, CasService service, string? appId, string? delegateAccount, CancellationToken ct) =>
+    internal static async Task<Guid?> FindLiveAsync(DbConnection c, DbTransaction t, string tenantId, CasService service, string? appId, string? delegateAccount, CancellationToken ct) =>
         await c.ScalarAsync(t,
             """
             SELECT account_id FROM service_accounts
@@ -49,7 +132,7 @@ internal sealed class AccountRepository(RegistryStore store)
             ? Guid.Parse(id)
             : null;
 
-    public static async Task UpdateAsync(DbConnection c, DbTransaction t, CasServiceAccount a, CancellationToken ct) =>
+    private static async Task UpdateAsync(DbConnection c, DbTransaction t, CasServiceAccount a, CancellationToken ct) =>
         await c.ExecuteAsync(t,
             """
             UPDATE service_accounts SET tenant_id = $tenant, service = $service, kind = $kind, is_legacy = $legacy, app_id = $app,
@@ -61,7 +144,7 @@ internal sealed class AccountRepository(RegistryStore store)
             """,
             ct, Parameters(a)).ConfigureAwait(false);
 
-    public static async Task TouchTenantAsync(DbConnection c, DbTransaction t, string tenantId, string? domain, string? displayName, string cloud, CancellationToken ct)
+    internal static async Task TouchTenantAsync(DbConnection c, DbTransaction t, KnownTenant tenant, CancellationToken ct)
     {
         var now = DateTimeOffset.UtcNow.Iso();
         await c.ExecuteAsync(t,
@@ -69,16 +152,16 @@ internal sealed class AccountRepository(RegistryStore store)
             INSERT INTO tenants (tenant_id, domain, display_name, cloud, first_seen, last_seen) VALUES ($id, $domain, $name, $cloud, $now, $now)
             ON CONFLICT (tenant_id) DO UPDATE SET domain = COALESCE($domain, tenants.domain), display_name = COALESCE($name, tenants.display_name), last_seen = $now
             """,
-            ct, ("$id", tenantId), ("$domain", domain), ("$name", displayName), ("$cloud", cloud), ("$now", now)).ConfigureAwait(false);
+            ct, ("$id", tenant.TenantId), ("$domain", tenant.Domain), ("$name", tenant.DisplayName), ("$cloud", tenant.Cloud), ("$now", now)).ConfigureAwait(false);
     }
 
-    public static async Task NotifyAsync(DbConnection c, DbTransaction t, string tenantId, Guid? accountId, CasService? service, string level, string message, CancellationToken ct) =>
+    private static async Task NotifyAsync(DbConnection c, DbTransaction t, string tenantId, Guid? accountId, CasService? service, string level, string message, CancellationToken ct) =>
         await c.ExecuteAsync(t,
             "INSERT INTO notifications (tenant_id, account_id, service, level, message, created) VALUES ($tenant, $account, $service, $level, $message, $now)",
             ct, ("$tenant", tenantId), ("$account", accountId?.ToString()), ("$service", service?.ToString()), ("$level", level), ("$message", message), ("$now", DateTimeOffset.UtcNow.Iso())).ConfigureAwait(false);
 
     /// <summary>One audit row: who did what to which account, and how it ended. Never a secret value.</summary>
-    public static async Task AuditAsync(DbConnection c, DbTransaction t, AuditEntry e, CancellationToken ct) =>
+    internal static async Task AuditAsync(DbConnection c, DbTransaction t, AuditEntry e, CancellationToken ct) =>
         await c.ExecuteAsync(t, AuditSql, ct, AuditParameters(e)).ConfigureAwait(false);
 
     /// <summary>The audit INSERT and its parameters apart, for a write that sends it in a batch with others.</summary>

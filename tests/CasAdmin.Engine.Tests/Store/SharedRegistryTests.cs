@@ -63,7 +63,7 @@ public sealed class SharedRegistryTests(PostgresFixture postgres) : IDisposable
         var account = Account(tenant) with { };
         await store.WriteAsync(async (c, t, ct) =>
         {
-            await AccountRepository.TouchTenantAsync(c, t, tenant, "Contoso.onmicrosoft.com", "Contoso", "Sandbox", ct);
+            await AccountRepository.TouchTenantAsync(c, t, new KnownTenant(tenant, "Contoso.onmicrosoft.com", "Contoso", "Sandbox"), ct);
             await AccountRepository.InsertAsync(c, t, account, ct);
         }, CancellationToken.None);
         var repository = new AccountRepository(store);
@@ -135,7 +135,7 @@ public sealed class SharedRegistryTests(PostgresFixture postgres) : IDisposable
         var tenant = Guid.NewGuid().ToString();
         var other = Guid.NewGuid().ToString();
         var account = Guid.NewGuid();
-        await store.WriteAsync((c, t, ct) => AccountRepository.TouchTenantAsync(c, t, tenant, "fabrikam.example", null, "Sandbox", ct), CancellationToken.None);
+        await store.WriteAsync((c, t, ct) => AccountRepository.TouchTenantAsync(c, t, new KnownTenant(tenant, "fabrikam.example", null, "Sandbox"), ct), CancellationToken.None);
         await repository.AuditAsync(new AuditEntry("admin@fabrikam.example", tenant, account, "RegisterServiceAccount", "app-1", "Succeeded"), CancellationToken.None);
         var between = DateTimeOffset.UtcNow;
         await Task.Delay(20);

@@ -276,9 +276,9 @@ public sealed class TeamsChatRegistryTests(PostgresFixture postgres, SandboxFixt
         await store.WriteAsync(async (c, t, ct) =>
         {
             await AccountRepository.InsertAsync(c, t, account, ct);
-            await ChatSubscriptions.InsertAsync(c, t, account.AccountId, first, LicensingModel.A, ct);
+            await SubscriptionRepository.InsertAsync(c, t, account.AccountId, first.For(LicensingModel.A), ct);
         }, CancellationToken.None);
-        await store.WriteAsync((c, t, ct) => ChatSubscriptions.InsertAsync(c, t, account.AccountId, again, LicensingModel.B, ct), CancellationToken.None);
+        await new SubscriptionRepository(store).RecordAsync(account.AccountId, again.For(LicensingModel.B), CancellationToken.None);
 
         Assert.Equal(["subscription-1"], await ChatSubscriptions.ListAsync(store, account.AccountId, CancellationToken.None));
         Assert.Equal("B", await ScalarAsync(h, "SELECT model FROM subscriptions WHERE account_id = $a", account.AccountId));

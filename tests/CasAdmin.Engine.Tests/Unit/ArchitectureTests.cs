@@ -36,6 +36,29 @@ public sealed class ArchitectureTests
         Assert.Contains(store.SelectMany(f => f.Literals), l => l.Text == "DELETE FROM subscriptions WHERE subscription_id = $id" && SqlText.IsSql(l.Text));
     }
 
+    /// <summary>
+    /// The Store owns the transactions too: outside Store/ nothing names a connection or a transaction, or hands the
+    /// store a lambda to run in one; a feature calls a repository method that is one whole read or write.
+    /// </summary>
+    [Fact]
+    public void NoTransactionLambda_OutsideTheStore()
+    {
+        var transactions = new Regex(
+            @"\bDb(?:Connection|Transaction)\b|\.(?:Read|Write|WriteOnce|WriteWindingDown)Async\s*(?:<[^<>()]*>)?\s*\(\s*(?:async\s+)?(?:\(\s*\w+\s*(?:,\s*\w+\s*)*\)|\w+)\s*=>");
+        var engine = Engine.Value;
+        var found = engine.Files.Where(f => f.Folder != "Store")
+            .SelectMany(f => transactions.Matches(f.Code).Select(m => $"  {f.RelativePath}: {m.Value}"))
+            .ToList();
+
+        Assert.True(found.Count == 0,
+            $"{found.Count} use(s) of a connection or transaction outside src/CasAdmin.Engine/Store/; give the Store a method named for what it records:\n{string.Join("\n", found)}");
+
+        // Without this, a pattern that matched nothing would pass the rule above for the wrong reason.
+        var store = engine.Files.Where(f => f.Folder == "Store").ToList();
+        Assert.Contains(store, f => f.RelativePath == "Store/AccountRepository.cs" && transactions.Matches(f.Code).Count >= 3);
+        Assert.Contains(store, f => f.RelativePath == "Store/SubscriptionRepository.cs" && transactions.IsMatch(f.Code));
+    }
+
     [Theory]
     [InlineData("SELECT COUNT(*) FROM inventory_users WHERE account_id = $a", true)]
     [InlineData("select user_id from inventory_users where done = 0", true)]
