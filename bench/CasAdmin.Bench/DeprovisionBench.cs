@@ -29,6 +29,9 @@ internal static class DeprovisionBench
     // Each round is as many accounts as the whole run has jobs at once (so the registry pools grow to size too), and
     // every runner is offered all of them, each in its own order, as in the measured run: with several runners, the
     // paths of meeting another runner's job (in progress, already removed) are warm too, not only the job's own.
+    //
+    // Rounds per runner: runners sharing the registry split each round's tenants (their claims), so a runner does about
+    // 1/N of a round's jobs, and the JIT counts calls per process; N runners need N times the rounds to warm up as far.
     private const int WarmUpRounds = 5;
 
     public static async Task<int> RunAsync(string[] args)
@@ -44,7 +47,7 @@ internal static class DeprovisionBench
         // Tenants more than measured: their accounts are the warm-up, removed before the measured run through the same
         // code path (the JIT compiles it, the registry's connections are pooled), counted nowhere.
         var warmUpTenantsPerRound = (Parallel + AccountsPerTenant - 1) / AccountsPerTenant;
-        var warmUpTenantCount = WarmUpRounds * warmUpTenantsPerRound;
+        var warmUpTenantCount = WarmUpRounds * runners * warmUpTenantsPerRound;
         await using var sandbox = await SandboxHost.StartAsync(new SandboxOptions
         {
             Scenario = $"generated:tenants={Tenants + warmUpTenantCount},users=10,chats=10,accounts={AccountsPerTenant},seed=5",

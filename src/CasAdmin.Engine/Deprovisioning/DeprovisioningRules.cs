@@ -1,8 +1,9 @@
 using CasAdmin.Engine.Accounts;
+using CasAdmin.Engine.Errors;
 
 namespace CasAdmin.Engine.Deprovisioning;
 
-/// <summary>The product's rules about confirming a removal.</summary>
+/// <summary>The product's rules about confirming a removal, and what a removal already done answers.</summary>
 public static class DeprovisioningRules
 {
     public const string ExchangeWarning =
@@ -14,4 +15,9 @@ public static class DeprovisioningRules
          "Remove the Exchange Online service account");
 
     public static bool NeedsConfirmation(CasServiceAccount account) => account.Service == CasService.ExchangeOnline;
+
+    /// <summary>The answer for an account removed before this run came to it (by this or another runner).</summary>
+    internal static CasException AlreadyRemoved(CasService service, string tenant, Guid accountId) =>
+        new(ErrorIds.AlreadyRemoved, CasErrorCategory.ObjectNotFound, $"The {service} account of {tenant} was already removed.",
+            "Nothing to do; Get-CasRemovalJob -AccountId shows how it was removed.", accountId.ToString());
 }

@@ -108,9 +108,7 @@ internal sealed class RemovalJobRunner(ISecretVault vault, IRemovalProbe probe, 
             && await jobs.OpenJobAsync(account.AccountId, ct).ConfigureAwait(false) is null)
         {
             // Removed with no unfinished job: done. (An open job means a run stopped after the local data went: it resumes.)
-            throw new CasException(ErrorIds.AlreadyRemoved, CasErrorCategory.ObjectNotFound,
-                $"The {account.Service} account of {account.TenantDomain ?? account.TenantId} was already removed.",
-                "Nothing to do; Get-CasRemovalJob -AccountId shows how it was removed.", account.AccountId.ToString());
+            throw DeprovisioningRules.AlreadyRemoved(account.Service, account.TenantDomain ?? account.TenantId, account.AccountId);
         }
 
         // Not checked again here: the account's tenant was checked against the target's connections when the target was built.

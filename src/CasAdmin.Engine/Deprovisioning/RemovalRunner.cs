@@ -39,7 +39,9 @@ internal sealed class RemovalRunner(ISecretVault vault, string? fixedOwner = nul
                     try
                     {
                         ct.ThrowIfCancellationRequested();
-                        results[i] = await RunOneAsync(targets[i], options, observer, batch.ActivityId, ct).ConfigureAwait(false);
+                        results[i] = scheduler.FinishedElsewhere(i) is { } removed
+                            ? new RemovalResult(removed.AccountId, null, DeprovisioningRules.AlreadyRemoved(removed.Service, removed.TenantDomain ?? removed.TenantId, removed.AccountId))
+                            : await RunOneAsync(targets[i], options, observer, batch.ActivityId, ct).ConfigureAwait(false);
                         if (results[i].Error is { } error && ErrorRules.IsRegistryUnusable(error.ErrorId))
                         {
                             // Every other job would fail alike (and leave no record): start no more.

@@ -16,8 +16,9 @@ namespace CasAdmin.Engine.Deprovisioning;
 /// another tenant's quota sits unused;</item>
 /// <item>a tenant's quota is claimed in the registry (<see cref="TenantClaimRepository"/>) before its first job: runners
 /// sharing the registry split the tenants instead of pacing one quota from several processes, none of which knows the
-/// Retry-After the others were told. A tenant another live runner holds is left to it; a worker with nothing else to do
-/// asks again every <see cref="Recheck"/>, and takes it once that runner has let go (or stopped renewing).</item>
+/// Retry-After the others were told. A tenant another live runner holds is left to it; while workers have nothing else
+/// to do, one of them asks the registry every <see cref="Recheck"/> which tenants others still hold, and a tenant let go
+/// of (or no longer renewed) is claimed.</item>
 /// </list>
 /// Claims are renewed while this run holds them and let go of as soon as its last job in the tenant ends.
 /// </summary>
@@ -29,6 +30,8 @@ internal sealed class TenantScheduler : IAsyncDisposable
     private readonly object gate = new();
     private readonly List<Lane> lanes;
     private readonly Dictionary<int, Lane> laneOf = [];
+    private readonly IReadOnlyList<RemovalTarget> targets;
+    private readonly Dictionary<int, RemovedAccount> finishedElsewhere = [];
     private readonly int perTenant;
     private readonly string holder;
     private readonly TimeSpan claimDuration;
@@ -38,6 +41,8 @@ internal sealed class TenantScheduler : IAsyncDisposable
     private readonly CancellationTokenSource renewing = new();
     private Task? renewal;
     private TaskCompletionSource changed = NewSignal();
+    private bool polling;
+    private DateTimeOffset nextPoll = DateTimeOffset.MinValue;
     private long taken;
 
     /// <param name="targets">The batch.</param>
@@ -51,6 +56,7 @@ internal sealed class TenantScheduler : IAsyncDisposable
         CancellationToken runToken = default)
     {
         this.runToken = runToken;
+        this.targets = targets;
         this.holder = holder;
         this.claimDuration = claimDuration;
         this.clock = clock;
@@ -78,6 +84,7 @@ internal sealed class TenantScheduler : IAsyncDisposable
         {
             Lane? toClaim;
             Task changedOrDue;
+            var poll = false;
             lock (gate)
             {
                 var now = clock.GetUtcNow();
@@ -99,12 +106,27 @@ internal sealed class TenantScheduler : IAsyncDisposable
                 }
                 else
                 {
-                    // Left: tenants other runners hold (or a worker of ours is claiming): wait for a change or the next recheck.
+                    // Left: tenants other runners hold (or a worker of ours is claiming). One worker asks the registry which
+                    // of them are free now, once every Recheck; the others wait for a change or the next ask.
                     toClaim = null;
-                    var due = lanes.Where(l => l.Pending.Count > 0 && l.State == LaneState.Elsewhere).Select(l => l.RecheckAt).DefaultIfEmpty(now + Recheck).Min();
-                    var wait = due - now;
-                    changedOrDue = Task.WhenAny(changed.Task, Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), clock, ct));
+                    var waitingForOthers = lanes.Any(l => l.Pending.Count > 0 && l.State == LaneState.Elsewhere);
+                    if (waitingForOthers && !polling && now >= nextPoll)
+                    {
+                        polling = poll = true;
+                        changedOrDue = Task.CompletedTask;
+                    }
+                    else
+                    {
+                        var wait = (waitingForOthers && !polling ? nextPoll : now + Recheck) - now;
+                        changedOrDue = Task.WhenAny(changed.Task, Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.FromMilliseconds(1), clock, ct));
+                    }
                 }
+            }
+
+            if (poll)
+            {
+                await PollAsync(ct).ConfigureAwait(false);
+                continue;
             }
 
             if (toClaim is null)
@@ -115,10 +137,26 @@ internal sealed class TenantScheduler : IAsyncDisposable
             }
 
             var claim = await ClaimAsync(toClaim.Quota, ct).ConfigureAwait(false);
+            var finished = claim.IsOurs && toClaim.WorkedElsewhere ? await FinishedAmongAsync(toClaim, ct).ConfigureAwait(false) : [];
             lock (gate)
             {
                 if (claim.IsOurs)
                 {
+                    if (finished.Count > 0)
+                    {
+                        // Handed out first: they cost no Graph request and no more registry reads.
+                        var byAccount = finished.ToDictionary(f => f.AccountId);
+                        var rest = toClaim.Pending.Where(i => !byAccount.ContainsKey(targets[i].AccountId)).ToList();
+                        foreach (var i in toClaim.Pending.Where(i => byAccount.ContainsKey(targets[i].AccountId)).ToList())
+                        {
+                            finishedElsewhere[i] = byAccount[targets[i].AccountId];
+                            rest.Insert(0, i);
+                        }
+
+                        toClaim.Pending.Clear();
+                        rest.ForEach(toClaim.Pending.Enqueue);
+                    }
+
                     toClaim.State = LaneState.Ours;
                     renewal ??= RenewAsync(renewing.Token);
                     if (claim.TakenOverFrom is { } dead)
@@ -130,16 +168,33 @@ internal sealed class TenantScheduler : IAsyncDisposable
                     return TakeFrom(toClaim);
                 }
 
-                if (toClaim.State == LaneState.Claiming && toClaim.RecheckAt == DateTimeOffset.MinValue)
+                if (!toClaim.WorkedElsewhere)
                 {
                     observer.Verbose($"Tenant {toClaim.Quota.TenantId}: {claim.Holder} is removing its accounts through the same app; this run takes them once it has finished (Graph throttles per app and tenant).");
                 }
 
                 toClaim.State = LaneState.Elsewhere;
+                toClaim.WorkedElsewhere = true;
                 var recheck = clock.GetUtcNow() + Recheck;
-                toClaim.RecheckAt = claim.Expires < recheck ? claim.Expires : recheck;
+                if (nextPoll < recheck)
+                {
+                    nextPoll = recheck;
+                }
+
                 Signal();
             }
+        }
+    }
+
+    /// <summary>
+    /// The account of <paramref name="index"/> as the registry showed it when this run took its tenant from another
+    /// runner: removed, with no unfinished job. Null when it is not known to be finished.
+    /// </summary>
+    public RemovedAccount? FinishedElsewhere(int index)
+    {
+        lock (gate)
+        {
+            return finishedElsewhere.GetValueOrDefault(index);
         }
     }
 
@@ -191,24 +246,76 @@ internal sealed class TenantScheduler : IAsyncDisposable
     private Lane? Pick(DateTimeOffset now)
     {
         var open = lanes.Where(l => l.Pending.Count > 0
-            && (l.State is LaneState.Ours or LaneState.Unclaimed || (l.State == LaneState.Elsewhere && l.RecheckAt <= now))).ToList();
+            && l.State is LaneState.Ours or LaneState.Unclaimed).ToList();
         return open.Where(l => l.Running < perTenant).OrderBy(l => Rank(l, now)).ThenBy(l => l.Running).ThenBy(l => l.LastTaken).FirstOrDefault()
             // Every tenant has its share: more jobs in a tenant of this run's before asking others for theirs again.
-            ?? open.OrderBy(l => l.State == LaneState.Ours ? 0 : l.State == LaneState.Unclaimed ? 1 : 2).ThenBy(l => l.Running).FirstOrDefault();
+            ?? open.OrderBy(l => l.State == LaneState.Ours ? 0 : 1).ThenBy(l => l.Running).FirstOrDefault();
     }
 
     /// <summary>
     /// Not paused before paused; then a tenant of this run's with no job running (never left idle while another is
-    /// claimed), a tenant nobody works yet, another job in a tenant of this run's, and last a tenant another runner held.
+    /// claimed), a tenant nobody works (or another runner has let go of), and another job in a tenant of this run's.
     /// </summary>
     private static int Rank(Lane lane, DateTimeOffset now) =>
-        (lane.Pacer.PausedUntil > now ? 4 : 0) + lane.State switch
+        (lane.Pacer.PausedUntil > now ? 3 : 0) + lane.State switch
         {
             LaneState.Ours when lane.Running == 0 => 0,
             LaneState.Unclaimed => 1,
-            LaneState.Ours => 2,
-            _ => 3,
+            _ => 2,
         };
+
+    /// <summary>
+    /// Asks each registry once which tenants other live runners hold: every tenant this run waits for that is no longer
+    /// among them (let go of, expired, or held by a runner of this machine that is gone) may be claimed again.
+    /// </summary>
+    private async Task PollAsync(CancellationToken ct)
+    {
+        try
+        {
+            string?[] paths;
+            lock (gate)
+            {
+                paths = lanes.Where(l => l.Pending.Count > 0 && l.State == LaneState.Elsewhere).Select(l => l.Quota.StorePath).Distinct().ToArray();
+            }
+
+            var held = new HashSet<Quota>();
+            foreach (var path in paths)
+            {
+                try
+                {
+                    foreach (var (tenant, app, by) in await new TenantClaimRepository(RegistryStore.Open(path), clock).HeldByOthersAsync(holder, ct).ConfigureAwait(false))
+                    {
+                        if (!LeaseHolder.IsDeadOnThisMachine(by))
+                        {
+                            held.Add(new Quota(path, tenant, app));
+                        }
+                    }
+                }
+                catch (CasException ex)
+                {
+                    // Not known: every tenant waited for is asked for again, and the claim itself decides.
+                    observer.Verbose($"Which tenants other runners hold is not known ({ex.ErrorId}); asking for each again.");
+                }
+            }
+
+            lock (gate)
+            {
+                foreach (var lane in lanes.Where(l => l.Pending.Count > 0 && l.State == LaneState.Elsewhere && !held.Contains(l.Quota)))
+                {
+                    lane.State = LaneState.Unclaimed;
+                }
+            }
+        }
+        finally
+        {
+            lock (gate)
+            {
+                polling = false;
+                nextPoll = clock.GetUtcNow() + Recheck;
+                Signal();
+            }
+        }
+    }
 
     private int TakeFrom(Lane lane)
     {
@@ -238,6 +345,26 @@ internal sealed class TenantScheduler : IAsyncDisposable
             // A claim only steers; a registry that cannot take one fails the job itself, with its own error and record.
             observer.Verbose($"Tenant {quota.TenantId}: no claim taken ({ex.ErrorId}); its jobs run without one.");
             return TenantClaim.Ours;
+        }
+    }
+
+    /// <summary>The lane's accounts another runner finished while it held the tenant; none when the registry cannot say.</summary>
+    private async Task<List<RemovedAccount>> FinishedAmongAsync(Lane lane, CancellationToken ct)
+    {
+        List<Guid> accounts;
+        lock (gate)
+        {
+            accounts = lane.Pending.Select(i => targets[i].AccountId).ToList();
+        }
+
+        try
+        {
+            return await new RemovalJobRepository(RegistryStore.Open(lane.Quota.StorePath), clock).FinishedAmongAsync(accounts, ct).ConfigureAwait(false);
+        }
+        catch (CasException ex)
+        {
+            observer.Verbose($"Tenant {lane.Quota.TenantId}: which of its accounts another runner removed is not known ({ex.ErrorId}); each is looked at on its own.");
+            return [];
         }
     }
 
@@ -315,7 +442,8 @@ internal sealed class TenantScheduler : IAsyncDisposable
 
         public LaneState State { get; set; }
 
-        public DateTimeOffset RecheckAt { get; set; } = DateTimeOffset.MinValue;
+        /// <summary>Another runner held this tenant: some of its accounts may be removed already.</summary>
+        public bool WorkedElsewhere { get; set; }
 
         public int Running { get; set; }
 

@@ -51,6 +51,11 @@ internal sealed class TenantClaimRepository(RegistryStore store, TimeProvider? c
             return held.Count == 1 ? TenantClaim.HeldBy(held[0].Holder, held[0].Expires) : TenantClaim.HeldBy("a runner that just let go", now);
         }, ct);
 
+    /// <summary>The live claims of every holder but <paramref name="holder"/>: one read for all the tenants a waiting runner waits for.</summary>
+    public Task<List<(string TenantId, string AppId, string Holder)>> HeldByOthersAsync(string holder, CancellationToken ct) =>
+        store.ReadAsync((c, c2) => c.QueryAsync(null, $"SELECT tenant_id, app_id, holder FROM tenant_claims WHERE holder <> $h AND expires > {LeaseClock.NowExpression(c)}",
+            r => (r.Text("tenant_id")!, r.Text("app_id")!, r.Text("holder")!), c2, Used(c, [("$h", holder), ("$now", clock.GetUtcNow().Iso())])), ct);
+
     /// <summary>Extends every claim of <paramref name="holder"/>; how many it still held.</summary>
     public Task<int> RenewAsync(string holder, TimeSpan duration, CancellationToken ct) =>
         store.WriteAsync((c, t, c2) => c.ExecuteAsync(t, $"UPDATE tenant_claims SET expires = {LeaseClock.UntilExpression(c) ?? "$until"} WHERE holder = $h", c2,

@@ -19,6 +19,14 @@ public sealed class TenantSchedulerTests(SandboxFixture sandbox) : IClassFixture
         RemovalTarget[] targets = [Target(contoso), Target(contoso), Target(fabrikam), Target(fabrikam)];
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var toldB = new RecordingObserver();
+
+        // The second Contoso account is one A will have removed by the time B takes the tenant.
+        var removed = new CasServiceAccount
+        {
+            AccountId = targets[1].AccountId, TenantId = contoso.TenantId, Service = CasService.Teams, Status = ServiceAccountStatus.Removed,
+            CreatedOn = DateTimeOffset.UtcNow, UpdatedOn = DateTimeOffset.UtcNow,
+        };
+        await RegistryStore.Open(h.StorePath).WriteAsync((c, t, ct) => AccountRepository.InsertAsync(c, t, removed, ct), CancellationToken.None);
         await using var a = new TenantScheduler(targets, throttleLimit: 2, "runner-a", TimeSpan.FromMinutes(2), clock, h.Observer);
         await using var b = new TenantScheduler(targets, throttleLimit: 2, "runner-b", TimeSpan.FromMinutes(2), clock, toldB);
 
@@ -49,7 +57,11 @@ public sealed class TenantSchedulerTests(SandboxFixture sandbox) : IClassFixture
             await AdvanceAsync(clock, TenantScheduler.Recheck);
         }
 
-        Assert.Contains(await b3, new[] { 0, 1 });
+        // What A finished, B learns from one read when it takes the tenant, and hands out first without running it.
+        Assert.Equal(1, await b3);
+        Assert.Equal(removed.AccountId, b.FinishedElsewhere(1)?.AccountId);
+        Assert.Equal(0, await b.TakeAsync(CancellationToken.None));
+        Assert.Null(b.FinishedElsewhere(0));
         Assert.False(a3.IsCompleted);
     }
 
