@@ -4,7 +4,8 @@
     Pester 5: one job, one runner, also inside one process. Two ForEach-Object -Parallel runspaces of this pwsh share
     the module's engine; both remove the same registered accounts at once (-Force -RemoveApp, with Graph slowed down so
     that they overlap). Each account is removed once: the other runspace is told RemovalInProgress (or AlreadyRemoved
-    once the first has finished), as a non-terminating error, and the sandbox sees no step run twice.
+    once the first has finished), as a non-terminating error, and the sandbox sees no step run twice. The runspaces
+    split the tenants: each tenant's accounts are all removed by one of them.
 #>
 
 BeforeAll {
@@ -50,6 +51,8 @@ Describe 'Two runspaces removing the same accounts' {
         $perAccount | Where-Object Count -NE 1 | Should -BeNullOrEmpty -Because 'one job per account'
         $jobs | Where-Object Status -NE 'Succeeded' | Should -BeNullOrEmpty
         @($runs | ForEach-Object { $_.Jobs } | Where-Object Status -EQ 'Succeeded').Count | Should -Be $accounts.Count -Because 'each account was removed by one runspace only'
+        $tenantsOf = @($runs | ForEach-Object { , @($_.Jobs | Where-Object Status -EQ 'Succeeded' | ForEach-Object TenantId | Sort-Object -Unique) })
+        @($tenantsOf[0] | Where-Object { $_ -in $tenantsOf[1] }) | Should -BeNullOrEmpty -Because 'the runspaces split the tenants (Graph throttles per app and tenant), each removing all of a tenant or none'
 
         $stats = Invoke-SandboxControl GET 'stats'
         $repeats = @($stats.repeated | ForEach-Object { "$($_.method) $($_.path) x$($_.repeats)" })

@@ -64,7 +64,8 @@ internal sealed class TenantScheduler : IAsyncDisposable
         lanes = Enumerable.Range(0, targets.Count)
             // Paced and claimed by the connection the steps really use: -AdminConnection's when given (its app's quota in the tenant).
             .GroupBy(i => Quota.Of(targets[i]))
-            .Select(g => new Lane(g.Key, new Queue<int>(g), (targets[g.First()].AdminConnection ?? targets[g.First()].Connection).Context.Graph.Pacer))
+            .Select(g => new Lane(g.Key, new Queue<int>(g), (targets[g.First()].AdminConnection ?? targets[g.First()].Connection).Context.Graph.Pacer,
+                targets[g.First()].Connection.TenantDomain ?? targets[g.First()].Connection.TenantId))
             .ToList();
         foreach (var lane in lanes)
         {
@@ -136,7 +137,7 @@ internal sealed class TenantScheduler : IAsyncDisposable
                 continue;
             }
 
-            var claim = await ClaimAsync(toClaim.Quota, ct).ConfigureAwait(false);
+            var claim = await ClaimAsync(toClaim, ct).ConfigureAwait(false);
             var finished = claim.IsOurs && toClaim.WorkedElsewhere ? await FinishedAmongAsync(toClaim, ct).ConfigureAwait(false) : [];
             lock (gate)
             {
@@ -161,7 +162,7 @@ internal sealed class TenantScheduler : IAsyncDisposable
                     renewal ??= RenewAsync(renewing.Token);
                     if (claim.TakenOverFrom is { } dead)
                     {
-                        observer.Verbose($"Tenant {toClaim.Quota.TenantId}: took over the claim of {dead}, which is no longer running.");
+                        observer.Verbose($"Tenant {toClaim.Name}: took over the claim of {dead}, which is no longer running.");
                     }
 
                     Signal();
@@ -170,7 +171,7 @@ internal sealed class TenantScheduler : IAsyncDisposable
 
                 if (!toClaim.WorkedElsewhere)
                 {
-                    observer.Verbose($"Tenant {toClaim.Quota.TenantId}: {claim.Holder} is removing its accounts through the same app; this run takes them once it has finished (Graph throttles per app and tenant).");
+                    observer.Verbose($"Tenant {toClaim.Name}: {claim.Holder} is removing its accounts through the same app; this run takes them once it has finished (Graph throttles per app and tenant).");
                 }
 
                 toClaim.State = LaneState.Elsewhere;
@@ -216,7 +217,7 @@ internal sealed class TenantScheduler : IAsyncDisposable
             Signal();
         }
 
-        await ReleaseAsync(lane.Quota).ConfigureAwait(false);
+        await ReleaseAsync(lane).ConfigureAwait(false);
     }
 
     /// <summary>Stops renewing and lets go of every claim this run still holds (a run stopped by Ctrl+C or a registry failure).</summary>
@@ -334,8 +335,9 @@ internal sealed class TenantScheduler : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private async Task<TenantClaim> ClaimAsync(Quota quota, CancellationToken ct)
+    private async Task<TenantClaim> ClaimAsync(Lane lane, CancellationToken ct)
     {
+        var quota = lane.Quota;
         try
         {
             return await new TenantClaimRepository(RegistryStore.Open(quota.StorePath), clock).ClaimAsync(quota.TenantId, quota.AppId, holder, claimDuration, ct).ConfigureAwait(false);
@@ -343,7 +345,7 @@ internal sealed class TenantScheduler : IAsyncDisposable
         catch (CasException ex)
         {
             // A claim only steers; a registry that cannot take one fails the job itself, with its own error and record.
-            observer.Verbose($"Tenant {quota.TenantId}: no claim taken ({ex.ErrorId}); its jobs run without one.");
+            observer.Verbose($"Tenant {lane.Name}: no claim taken ({ex.ErrorId}); its jobs run without one.");
             return TenantClaim.Ours;
         }
     }
@@ -363,20 +365,21 @@ internal sealed class TenantScheduler : IAsyncDisposable
         }
         catch (CasException ex)
         {
-            observer.Verbose($"Tenant {lane.Quota.TenantId}: which of its accounts another runner removed is not known ({ex.ErrorId}); each is looked at on its own.");
+            observer.Verbose($"Tenant {lane.Name}: which of its accounts another runner removed is not known ({ex.ErrorId}); each is looked at on its own.");
             return [];
         }
     }
 
-    private async Task ReleaseAsync(Quota quota)
+    private async Task ReleaseAsync(Lane lane)
     {
+        var quota = lane.Quota;
         try
         {
             await new TenantClaimRepository(RegistryStore.Open(quota.StorePath), clock).ReleaseAsync(quota.TenantId, quota.AppId, holder, runToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is CasException or OperationCanceledException)
         {
-            observer.Verbose($"Tenant {quota.TenantId}: its claim was not let go of ({(ex as CasException)?.ErrorId ?? "canceled"}); it expires by itself.");
+            observer.Verbose($"Tenant {lane.Name}: its claim was not let go of ({(ex as CasException)?.ErrorId ?? "canceled"}); it expires by itself.");
         }
     }
 
@@ -432,8 +435,11 @@ internal sealed class TenantScheduler : IAsyncDisposable
         Done,
     }
 
-    private sealed class Lane(Quota quota, Queue<int> pending, TenantPacer pacer)
+    private sealed class Lane(Quota quota, Queue<int> pending, TenantPacer pacer, string name)
     {
+        /// <summary>The tenant as people read it: its domain where known.</summary>
+        public string Name { get; } = name;
+
         public Quota Quota { get; } = quota;
 
         public Queue<int> Pending { get; } = pending;

@@ -45,7 +45,7 @@ public sealed class TenantSchedulerTests(SandboxFixture sandbox) : IClassFixture
         await AdvanceAsync(clock, 5 * TenantScheduler.Recheck);
         Assert.False(a3.IsCompleted);
         Assert.False(b3.IsCompleted);
-        Assert.Contains(toldB.Messages, m => m.Contains("runner-a", StringComparison.Ordinal) && m.Contains(contoso.TenantId, StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(toldB.Messages, m => m.Contains("runner-a", StringComparison.Ordinal) && m.Contains(contoso.TenantDomain ?? contoso.TenantId, StringComparison.OrdinalIgnoreCase));
 
         // A's last Contoso job ends: A lets go of Contoso, and B takes it at its next ask.
         await a.DoneAsync(a1);
