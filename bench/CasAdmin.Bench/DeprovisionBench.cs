@@ -274,6 +274,13 @@ internal static class DeprovisionBench
             info.ArgumentList.Add("deprovision-runner");
             info.ArgumentList.Add(plan);
             info.Environment[BulkRunner.SecretsVariable] = secrets;
+            if (Environment.GetEnvironmentVariable("CASBENCH_JIT_LOG") is { Length: > 0 } jitLog)
+            {
+                // Every method each runner compiles, in order, with its tier (the runtime's own list): the lines after
+                // the count the runner printed at READY are what the measured run still compiled.
+                info.Environment["DOTNET_JitStdOutFile"] = $"{jitLog}-{n}.txt";
+                info.Environment["DOTNET_JitDisasmSummary"] = "1";
+            }
             var process = System.Diagnostics.Process.Start(info)!;
             process.OutputDataReceived += (_, e) =>
             {

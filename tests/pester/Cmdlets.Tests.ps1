@@ -72,6 +72,13 @@ Describe '-WhatIf changes nothing in Graph' {
         (Get-Process -Id $sandbox.ProcessId -ErrorAction SilentlyContinue) | Should -Not -BeNullOrEmpty
         Invoke-SandboxControl GET 'info' | Should -Not -BeNullOrEmpty
     }
+
+    It 'stops a sandbox given as the argument: Stop-CasSandbox $sandbox' {
+        $other = Start-CasSandbox
+        Stop-CasSandbox $other -Confirm:$false
+        Get-Process -Id $other.ProcessId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        (Get-Process -Id $sandbox.ProcessId -ErrorAction SilentlyContinue) | Should -Not -BeNullOrEmpty -Because 'only the sandbox named stops'
+    }
 }
 
 Describe '-Confirm answered by the console host of a child pwsh' {

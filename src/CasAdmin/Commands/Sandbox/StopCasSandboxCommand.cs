@@ -19,8 +19,9 @@ public sealed class StopCasSandboxCommand : CasCmdlet
 
     #region Parameters
 
-    /// <summary>The process id of the sandbox to stop. Start-CasSandbox's output binds to it from the pipeline.</summary>
+    /// <summary>The process id of the sandbox to stop. Start-CasSandbox's output binds to it from the pipeline, or as the argument.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = ProcessIdSet)]
+    [SandboxProcessId]
     public int[]? ProcessId { get; set; }
 
     /// <summary>
