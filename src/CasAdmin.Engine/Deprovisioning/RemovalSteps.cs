@@ -354,7 +354,7 @@ internal static class RemovalSteps
             return null;
         }
 
-        var others = await new AccountRepository(x.Store).InServiceAsync(x.Account.TenantId, ct).ConfigureAwait(false);
+        var others = await new AccountRepository(x.Store).ListAsync(x.Account.TenantId, null, null, includeRemoved: false, ct).ConfigureAwait(false);
         // Only an account that stays in service keeps a shared object; two accounts removed in the same
         // batch must not each keep it for the other.
         return others.FirstOrDefault(o => o.AccountId != x.Account.AccountId && o.Status is ServiceAccountStatus.Active or ServiceAccountStatus.Provisioning

@@ -22,16 +22,6 @@ internal sealed class AccountRepository(RegistryStore store)
             cancellationToken);
 
     /// <summary>The live (not removed) accounts matching every filter given.</summary>
-    /// <summary>
-    /// The accounts of a tenant still in service (not Removed), by its id alone: what a removal step asks, twice a job,
-    /// so it reads by the tenant index instead of the domain-or-id match of <see cref="ListAsync"/>.
-    /// </summary>
-    public Task<List<CasServiceAccount>> InServiceAsync(string tenantId, CancellationToken cancellationToken) =>
-        store.ReadAsync((c, ct) => c.QueryAsync(null,
-            $"SELECT {Columns}, tenant_domain FROM accounts_view WHERE tenant_id = $tenant AND status <> 'Removed'",
-            Map, ct, ("$tenant", tenantId)),
-            cancellationToken);
-
     public Task<List<CasServiceAccount>> ListAsync(string? tenantId, CasService? service, ServiceAccountStatus? status, bool includeRemoved, CancellationToken cancellationToken) =>
         store.ReadAsync((c, ct) => c.QueryAsync(null,
             $"""
