@@ -65,6 +65,29 @@ public sealed class TenantSchedulerTests(SandboxFixture sandbox) : IClassFixture
         Assert.False(a3.IsCompleted);
     }
 
+    /// <summary>One account at the prompt does not wait for a bulk run of its tenant to finish: it is removed alongside.</summary>
+    [Fact]
+    public async Task OneAccountInATenantAnotherRunnerHolds_IsTakenAtOnce_SeveralWait()
+    {
+        using var h = new EngineHarness(sandbox);
+        var contoso = await h.AdminAsync(sandbox.Contoso);
+        var fabrikam = await h.AdminAsync(sandbox.Fabrikam);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var told = new RecordingObserver();
+        await using var bulk = new TenantScheduler([Target(contoso), Target(contoso), Target(fabrikam), Target(fabrikam)], throttleLimit: 2, "bulk", TimeSpan.FromMinutes(2), clock, h.Observer);
+        Assert.Equal(0, await bulk.TakeAsync(CancellationToken.None));
+        Assert.Equal(2, await bulk.TakeAsync(CancellationToken.None));
+
+        await using var one = new TenantScheduler([Target(contoso)], throttleLimit: 1, "at-the-prompt", TimeSpan.FromMinutes(2), clock, told);
+        await using var two = new TenantScheduler([Target(fabrikam), Target(fabrikam)], throttleLimit: 1, "small-batch", TimeSpan.FromMinutes(2), clock, h.Observer);
+
+        Assert.Equal(0, await one.TakeAsync(CancellationToken.None));
+        Assert.Contains(told.Messages, m => m.Contains("alongside", StringComparison.Ordinal));
+        var waiting = two.TakeAsync(CancellationToken.None).AsTask();
+        await AdvanceAsync(clock, 3 * TenantScheduler.Recheck);
+        Assert.False(waiting.IsCompleted);
+    }
+
     [Fact]
     public async Task ARunAlone_TakesEveryTenant_AndLetsGoOfEachWhenItsLastJobEnds()
     {
