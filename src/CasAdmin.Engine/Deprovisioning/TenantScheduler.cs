@@ -137,8 +137,26 @@ internal sealed class TenantScheduler : IAsyncDisposable
                 continue;
             }
 
-            var claim = await ClaimAsync(toClaim, ct).ConfigureAwait(false);
-            var finished = claim.IsOurs && toClaim.WorkedElsewhere ? await FinishedAmongAsync(toClaim, ct).ConfigureAwait(false) : [];
+            TenantClaim claim;
+            List<RemovedAccount> finished;
+            try
+            {
+                claim = await ClaimAsync(toClaim, ct).ConfigureAwait(false);
+                finished = claim.IsOurs && toClaim.WorkedElsewhere ? await FinishedAmongAsync(toClaim, ct).ConfigureAwait(false) : [];
+            }
+            catch
+            {
+                // Ctrl+C (or anything unforeseen) while claiming: the lane must not stay "claiming", or the other workers
+                // would wait for it for ever; another worker may ask again.
+                lock (gate)
+                {
+                    toClaim.State = LaneState.Unclaimed;
+                    Signal();
+                }
+
+                throw;
+            }
+
             lock (gate)
             {
                 if (claim.IsOurs)
